@@ -1,0 +1,264 @@
+package calc
+
+import (
+	"fmt"
+	"strings"
+)
+
+// Analyze computes every node's output shape, parameters, buffers, MACs,
+// activation bytes and receptive field. It goes on past a failing node so
+// that independent problems are all reported; a node whose input failed is
+// skipped without an error of its own. Totals are filled only when there are
+// no errors.
+func Analyze(net *Network) (*Result, []*Error) {
+	res := &Result{Layers: make([]LayerResult, len(net.Nodes))}
+	var errs []*Error
+	inRF := inputRF(net.Input)
+	if err := checkInput(net.Input); err != nil {
+		return res, []*Error{err}
+	}
+	for i := range net.Nodes {
+		n := &net.Nodes[i]
+		lr := &res.Layers[i]
+		var rfs []*RF
+		ok := true
+		for _, f := range n.From {
+			if f == Input {
+				lr.Inputs = append(lr.Inputs, net.Input)
+				rfs = append(rfs, inRF)
+				continue
+			}
+			if f < Input || f >= i {
+				errs = append(errs, &Error{Node: i, Msg: fmt.Sprintf("input %d is not an earlier node", f)})
+				ok = false
+				break
+			}
+			if res.Layers[f].Output == nil {
+				ok = false
+				break
+			}
+			lr.Inputs = append(lr.Inputs, res.Layers[f].Output)
+			rfs = append(rfs, res.Layers[f].RF)
+		}
+		if !ok {
+			continue
+		}
+		if len(lr.Inputs) == 0 {
+			errs = append(errs, &Error{Node: i, Msg: "node has no input"})
+			continue
+		}
+		err := checkLimits(&n.Layer)
+		if err == nil {
+			err = layer(&n.Layer, lr, rfs)
+		}
+		if err == nil {
+			err = checkDims(lr.Output)
+		}
+		if err != nil {
+			err.Node = i
+			errs = append(errs, err)
+			lr.Output = nil
+			continue
+		}
+		b, e := lr.Output.Elements()
+		if e == nil {
+			b, e = mul(b, 4)
+		}
+		if e != nil {
+			errs = append(errs, &Error{Node: i, Msg: fmt.Sprintf("output %s has more elements than int64 holds", fmtShape(lr.Output))})
+			lr.Output = nil
+			continue
+		}
+		lr.Bytes = b
+	}
+	if len(errs) > 0 {
+		return res, errs
+	}
+	if err := totals(net, res); err != nil {
+		return res, []*Error{err}
+	}
+	return res, nil
+}
+
+func totals(net *Network, res *Result) *Error {
+	t := &res.Total
+	t.Output = net.Input
+	if len(res.Layers) > 0 {
+		t.Output = res.Layers[len(res.Layers)-1].Output
+	}
+	var err error
+	in, _ := net.Input.Elements()
+	if t.InputBytes, err = mul(in, 4); err != nil {
+		return &Error{Node: Input, Msg: "input bytes overflow int64"}
+	}
+	for i, l := range res.Layers {
+		for _, p := range []struct {
+			sum *int64
+			v   int64
+		}{{&t.Params, l.Params}, {&t.Buffers, l.Buffers}, {&t.MACs, l.MACs}, {&t.ActivationBytes, l.Bytes}} {
+			if *p.sum, err = add(*p.sum, p.v); err != nil {
+				return &Error{Node: i, Msg: "network totals overflow int64"}
+			}
+		}
+	}
+	if t.FLOPs, err = mul(t.MACs, 2); err != nil {
+		return &Error{Node: len(res.Layers) - 1, Msg: "FLOPs overflow int64"}
+	}
+	return nil
+}
+
+// layer dispatches on the layer type. It fills lr and returns an error
+// without a node index.
+func layer(l *Layer, lr *LayerResult, rfs []*RF) *Error {
+	x := lr.Inputs[0]
+	if l.Type != "add" && l.Type != "concat" && len(lr.Inputs) != 1 {
+		return errorf("from", "%s takes one input, got %d", l.Type, len(lr.Inputs))
+	}
+	switch t := l.Type; {
+	case strings.HasPrefix(t, "convtranspose"):
+		return convTranspose(l, x, lr)
+	case strings.HasPrefix(t, "conv"):
+		return conv(l, x, lr, rfs[0])
+	case strings.HasPrefix(t, "maxpool"), strings.HasPrefix(t, "avgpool"):
+		return pool(l, x, lr, rfs[0])
+	case strings.HasPrefix(t, "adaptive"):
+		return adaptivePool(l, x, lr)
+	case t == "linear":
+		return linear(l, x, lr)
+	case t == "flatten":
+		return flatten(l, x, lr)
+	case strings.HasPrefix(t, "batchnorm"), strings.HasPrefix(t, "instancenorm"), t == "layernorm", t == "groupnorm":
+		return norm(l, x, lr, rfs[0])
+	case strings.HasPrefix(t, "zeropad"):
+		return zeroPad(l, x, lr, rfs[0])
+	case t == "upsample":
+		return upsample(l, x, lr)
+	case t == "add":
+		return addMerge(l, lr, rfs)
+	case t == "concat":
+		return concatMerge(l, lr, rfs)
+	case IsElementwise(t):
+		return elementwise(l, x, lr, rfs[0])
+	}
+	return errorf("", "unknown layer type %q", l.Type)
+}
+
+// elementwiseTypes keep the shape and the receptive field.
+var elementwiseTypes = map[string]bool{
+	"relu": true, "relu6": true, "leakyrelu": true, "elu": true, "gelu": true,
+	"silu": true, "sigmoid": true, "tanh": true, "hardswish": true,
+	"hardsigmoid": true, "softmax": true, "identity": true,
+	"dropout": true, "dropout1d": true, "dropout2d": true, "dropout3d": true,
+}
+
+// IsElementwise reports whether typ keeps its input's shape element for element.
+func IsElementwise(typ string) bool { return elementwiseTypes[typ] }
+
+func elementwise(l *Layer, x Shape, lr *LayerResult, rf *RF) *Error {
+	switch l.Type {
+	case "softmax":
+		if _, err := normDim(l.Dim, len(x), "dim"); err != nil {
+			return err
+		}
+	case "dropout", "dropout1d", "dropout2d", "dropout3d":
+		if l.P < 0 || l.P > 1 {
+			return errorf("p", "dropout probability has to be between 0 and 1, but got %s", fmtFloat(l.P))
+		}
+		if n := spatialRank(l.Type); n > 0 && len(x) != n+2 {
+			lr.Warnings = append(lr.Warnings, fmt.Sprintf("%s expects a %d-D input (N, C, %s), got %s; it zeroes whole channels of axis 1",
+				l.Type, n+2, strings.Join(AxisNames(n), ", "), fmtShape(x)))
+		}
+	}
+	lr.Output = x.Clone()
+	lr.RF = rf
+	return nil
+}
+
+// needRank checks that a layer with n spatial axes gets (N, C, spatial...).
+func needRank(l *Layer, x Shape, ranks ...int) *Error {
+	for _, r := range ranks {
+		if len(x) == r {
+			return nil
+		}
+	}
+	want := make([]string, len(ranks))
+	for i, r := range ranks {
+		want[i] = fmt.Sprintf("%d-D %s", r, rankLayout(r))
+	}
+	return errorf("", "%s expects a %s input, got %d-D %s", l.Type, strings.Join(want, " or "), len(x), fmtShape(x))
+}
+
+func rankLayout(r int) string {
+	if r < 2 {
+		return "(N)"
+	}
+	if r == 2 {
+		return "(N, C)"
+	}
+	return "(N, C, " + strings.Join(AxisNames(r-2), ", ") + ")"
+}
+
+// normDim turns a PyTorch dim (negative counts from the end) into an index.
+func normDim(d, rank int, arg string) (int, *Error) {
+	if d < -rank || d >= rank {
+		return 0, errorf(arg, "dimension out of range (expected to be in range of [%d, %d], but got %d)", -rank, rank-1, d)
+	}
+	if d < 0 {
+		d += rank
+	}
+	return d, nil
+}
+
+func fmtShape(s Shape) string {
+	parts := make([]string, len(s))
+	for i, v := range s {
+		parts[i] = fmt.Sprint(v)
+	}
+	return "[" + strings.Join(parts, ", ") + "]"
+}
+
+// FormatShape prints a shape as [1, 3, 224, 224].
+func FormatShape(s Shape) string { return fmtShape(s) }
+
+func checkInput(in Shape) *Error {
+	if len(in) < 2 {
+		return &Error{Node: Input, Arg: "input", Msg: fmt.Sprintf("input %s needs at least the channel axis", fmtShape(in))}
+	}
+	for _, v := range in {
+		if v < 1 || v > MaxDim {
+			return &Error{Node: Input, Arg: "input", Msg: fmt.Sprintf("input %s: every size must be between 1 and %s", fmtShape(in), Group(MaxDim))}
+		}
+	}
+	if _, err := in.Elements(); err != nil {
+		return &Error{Node: Input, Arg: "input", Msg: fmt.Sprintf("input %s has more elements than int64 holds", fmtShape(in))}
+	}
+	return nil
+}
+
+// checkDims bounds every axis of a computed shape by MaxDim.
+func checkDims(s Shape) *Error {
+	for i, v := range s {
+		if v > MaxDim {
+			return errorf("", "output %s: axis %d exceeds the limit %s", fmtShape(s), i, Group(MaxDim))
+		}
+	}
+	return nil
+}
+
+// checkLimits bounds the integer arguments of a layer by MaxArg, so that no
+// formula can overflow.
+func checkLimits(l *Layer) *Error {
+	for _, a := range []struct {
+		name string
+		v    []int64
+	}{{"out", []int64{l.Out}}, {"in", []int64{l.In}}, {"kernel", l.Kernel}, {"stride", l.Stride},
+		{"padding", l.Padding}, {"dilation", l.Dilation}, {"output_padding", l.OutputPadding},
+		{"groups", []int64{l.Groups}}, {"output", l.OutputSize}, {"padding", l.Pad}, {"size", l.Size}, {"shape", l.NormShape}} {
+		for _, v := range a.v {
+			if v > MaxArg || v < -MaxArg {
+				return errorf(a.name, "%s %s %d is beyond the limit %s", l.Type, a.name, v, Group(MaxArg))
+			}
+		}
+	}
+	return nil
+}

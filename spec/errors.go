@@ -1,0 +1,149 @@
+package spec
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+)
+
+// Pos is a position in a spec file; Line and Col count from 1.
+type Pos struct{ Line, Col int }
+
+// Error is one problem in a spec, with its position and the item's path.
+type Error struct {
+	File string
+	Pos
+	// Path locates the item in the file: layers[4].residual[2]; for an
+	// item of a block it says which use expanded it.
+	Path string
+	// Item names the item: its name: if given, else its type.
+	Item string
+	Msg  string
+	// Detail is a worked formula or a hint, shown under the source line.
+	Detail string
+}
+
+func (e *Error) Error() string {
+	var b strings.Builder
+	b.WriteString(e.File)
+	if e.Line > 0 {
+		fmt.Fprintf(&b, ":%d:%d", e.Line, e.Col)
+	}
+	b.WriteString(": ")
+	if e.Path != "" {
+		b.WriteString(e.Path)
+		if e.Item != "" {
+			fmt.Fprintf(&b, " (%s)", e.Item)
+		}
+		b.WriteString(": ")
+	}
+	b.WriteString(e.Msg)
+	return b.String()
+}
+
+// MaxErrors is how many errors an ErrorList prints before it summarises.
+const MaxErrors = 10
+
+// ErrorList is a list of spec errors, sorted by position once Sort ran.
+type ErrorList []*Error
+
+func (l ErrorList) Len() int      { return len(l) }
+func (l ErrorList) Swap(i, j int) { l[i], l[j] = l[j], l[i] }
+func (l ErrorList) Less(i, j int) bool {
+	a, b := l[i], l[j]
+	if a.File != b.File {
+		return a.File < b.File
+	}
+	if a.Line != b.Line {
+		return a.Line < b.Line
+	}
+	if a.Col != b.Col {
+		return a.Col < b.Col
+	}
+	return a.Msg < b.Msg
+}
+
+// Sort sorts the list by position and drops a second error on the same line.
+func (l *ErrorList) Sort() {
+	sort.Stable(*l)
+	out := (*l)[:0]
+	for i, e := range *l {
+		if i > 0 && e.Line > 0 {
+			p := out[len(out)-1]
+			if p.File == e.File && p.Line == e.Line {
+				continue
+			}
+		}
+		out = append(out, e)
+	}
+	*l = out
+}
+
+func (l ErrorList) Error() string {
+	switch len(l) {
+	case 0:
+		return "no errors"
+	case 1:
+		return l[0].Error()
+	}
+	var b strings.Builder
+	for i, e := range l {
+		if i == MaxErrors {
+			fmt.Fprintf(&b, "(and %d more errors)", len(l)-MaxErrors)
+			break
+		}
+		if i > 0 {
+			b.WriteByte('\n')
+		}
+		b.WriteString(e.Error())
+	}
+	return b.String()
+}
+
+// Err returns nil for an empty list, else the sorted list.
+func (l ErrorList) Err() error {
+	if len(l) == 0 {
+		return nil
+	}
+	l.Sort()
+	return l
+}
+
+// suggest returns " (did you mean x?)" for the candidate nearest to s, when
+// one is close enough to be a likely typo.
+func suggest(s string, candidates []string) string {
+	best, bestD := "", 1<<30
+	for _, c := range candidates {
+		if d := editDistance(strings.ToLower(s), c); d < bestD {
+			best, bestD = c, d
+		}
+	}
+	if best == "" || bestD > max(2, len(s)/3) {
+		return ""
+	}
+	return fmt.Sprintf("; did you mean %s?", best)
+}
+
+// editDistance is the Levenshtein distance of a and b.
+func editDistance(a, b string) int {
+	if len(a) > 64 || len(b) > 64 {
+		return 1 << 20
+	}
+	prev := make([]int, len(b)+1)
+	cur := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			c := prev[j-1]
+			if a[i-1] != b[j-1] {
+				c++
+			}
+			cur[j] = min(c, prev[j]+1, cur[j-1]+1)
+		}
+		prev, cur = cur, prev
+	}
+	return prev[len(b)]
+}

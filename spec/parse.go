@@ -1,0 +1,325 @@
+package spec
+
+import (
+	"bytes"
+	"fmt"
+	"regexp"
+	"sort"
+	"strconv"
+
+	"github.com/cnncalc/cnncalc/calc"
+	"gopkg.in/yaml.v3"
+)
+
+// Caps that keep a hostile file from taking the machine down.
+const (
+	// MaxFileSize is the largest spec file read, in bytes.
+	MaxFileSize = 4 << 20
+	// MaxLayers is the most plain layers and merges a spec may expand to.
+	MaxLayers = 200_000
+	// MaxDepth is the deepest nesting of composite items and block uses.
+	MaxDepth = 64
+	// maxVisits bounds the YAML nodes walked, aliases followed included.
+	maxVisits = 4_000_000
+)
+
+// NodeInfo says where a calc node came from.
+type NodeInfo struct {
+	Pos  Pos
+	Path string
+	// Item is the item's name: if given, else its type.
+	Item string
+	// Args holds the position of each argument as written (canonical names).
+	Args map[string]Pos
+}
+
+// Expect is an expected output shape on an item; -1 is the ~ wildcard.
+type Expect struct {
+	Node  int // index into Network.Nodes, or calc.Input
+	Shape []int64
+	Pos   Pos
+	Path  string
+	Item  string
+}
+
+// Totals are the whole-network expectations of the top-level expect:.
+type Totals struct {
+	Output                *[]int64
+	Params, Buffers, MACs *int64
+	Pos                   map[string]Pos
+}
+
+// Spec is a parsed network spec.
+type Spec struct {
+	File string
+	// Source is the file's text, for quoting lines in diagnostics.
+	Source []byte
+	// Net is the expanded network. Net.Input includes the batch axis.
+	Net calc.Network
+	// Batch is the spec's batch: (1 when absent).
+	Batch int64
+	// Info has one entry per node of Net.
+	Info    []NodeInfo
+	Expects []Expect
+	Totals  Totals
+	// InputPos is where input: stands (for errors about the input).
+	InputPos Pos
+}
+
+var yamlLine = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
+
+// Parse reads a spec. The error, if any, is an ErrorList.
+func Parse(file string, data []byte) (s *Spec, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			s, err = nil, ErrorList{{File: file, Msg: fmt.Sprintf("internal error reading the spec: %v", r)}}
+		}
+	}()
+	if len(data) > MaxFileSize {
+		return nil, ErrorList{{File: file, Msg: fmt.Sprintf("file is %s bytes, above the limit of %s bytes", calc.Group(int64(len(data))), calc.Group(MaxFileSize))}}
+	}
+	var doc yaml.Node
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	if err := dec.Decode(&doc); err != nil {
+		return nil, yamlError(file, err)
+	}
+	p := &parser{file: file, spec: &Spec{File: file, Source: data, Batch: 1}}
+	p.spec.Net.Name = ""
+	p.top(&doc)
+	if len(p.errs) > 0 {
+		return nil, p.errs.Err()
+	}
+	p.spec.Net.Nodes = p.nodes
+	p.spec.Info = p.info
+	p.nameNodes()
+	return p.spec, nil
+}
+
+func yamlError(file string, err error) ErrorList {
+	msg := err.Error()
+	if m := yamlLine.FindStringSubmatch(msg); m != nil {
+		line, _ := strconv.Atoi(m[1])
+		return ErrorList{{File: file, Pos: Pos{line, 1}, Msg: "YAML: " + m[2]}}
+	}
+	if te, ok := err.(*yaml.TypeError); ok && len(te.Errors) > 0 {
+		msg = te.Errors[0]
+	}
+	if msg == "EOF" {
+		msg = "the file is empty"
+	}
+	return ErrorList{{File: file, Msg: "YAML: " + msg}}
+}
+
+type parser struct {
+	file   string
+	spec   *Spec
+	errs   ErrorList
+	blocks map[string]*blockDef
+	nodes  []calc.Node
+	info   []NodeInfo
+	visits int
+	// hidden records names declared in scopes that are closed, for the error
+	// on a reference from outside.
+	hidden map[string]string
+	// stopped is set once a cap is hit, to end the walk quickly.
+	stopped bool
+}
+
+func (p *parser) errorf(n *yaml.Node, path, item, format string, a ...any) *Error {
+	e := &Error{File: p.file, Path: path, Item: item, Msg: fmt.Sprintf(format, a...)}
+	if n != nil {
+		e.Pos = Pos{n.Line, n.Column}
+	}
+	p.errs = append(p.errs, e)
+	return e
+}
+
+// resolve follows aliases and counts the nodes walked.
+func (p *parser) resolve(n *yaml.Node) *yaml.Node {
+	for n != nil && n.Kind == yaml.AliasNode {
+		n = n.Alias
+	}
+	p.visits++
+	if p.visits > maxVisits && !p.stopped {
+		p.stopped = true
+		p.errorf(n, "", "", "the spec walks more than %s YAML nodes (aliases included); it is too large", calc.Group(maxVisits))
+	}
+	if n != nil && n.Kind == yaml.DocumentNode && len(n.Content) > 0 {
+		return p.resolve(n.Content[0])
+	}
+	return n
+}
+
+// pairs returns a mapping's key/value pairs, reporting duplicate keys.
+func (p *parser) pairs(n *yaml.Node, path string) [][2]*yaml.Node {
+	var out [][2]*yaml.Node
+	seen := map[string]bool{}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		k, v := p.resolve(n.Content[i]), p.resolve(n.Content[i+1])
+		if k.Kind != yaml.ScalarNode {
+			p.errorf(k, path, "", "a key must be a plain name")
+			continue
+		}
+		if seen[k.Value] {
+			p.errorf(k, path, "", "duplicate key %q", k.Value)
+			continue
+		}
+		seen[k.Value] = true
+		out = append(out, [2]*yaml.Node{k, v})
+	}
+	return out
+}
+
+var topKeys = []string{"name", "input", "batch", "layers", "blocks", "expect"}
+
+func (p *parser) top(doc *yaml.Node) {
+	root := p.resolve(doc)
+	if root == nil || root.Kind != yaml.MappingNode {
+		p.errorf(root, "", "", "a spec is a mapping with at least input: and layers:")
+		return
+	}
+	var layers, input, expect *yaml.Node
+	p.blocks = map[string]*blockDef{}
+	for _, kv := range p.pairs(root, "") {
+		k, v := kv[0], kv[1]
+		switch k.Value {
+		case "name":
+			if v.Kind != yaml.ScalarNode {
+				p.errorf(v, "name", "", "name must be a string")
+			}
+			p.spec.Net.Name = v.Value
+		case "input":
+			input = v
+			p.spec.InputPos = Pos{v.Line, v.Column}
+		case "batch":
+			b, ok := p.int(v, "batch", "", "batch")
+			if ok && (b < 1 || b > calc.MaxArg) {
+				p.errorf(v, "batch", "", "batch must be between 1 and %s, got %d", calc.Group(calc.MaxArg), b)
+			} else if ok {
+				p.spec.Batch = b
+			}
+		case "layers":
+			layers = v
+		case "blocks":
+			p.readBlocks(v)
+		case "expect":
+			expect = v
+		default:
+			p.errorf(k, "", "", "unknown top-level key %q%s", k.Value, suggest(k.Value, topKeys))
+		}
+	}
+	if input == nil {
+		p.errorf(root, "", "", "the spec has no input: (channels first, batch excluded, e.g. input: [3, 224, 224])")
+	} else {
+		p.readInput(input)
+	}
+	if layers == nil {
+		p.errorf(root, "", "", "the spec has no layers:")
+	}
+	p.checkCycles()
+	if layers != nil && len(p.errs) == 0 {
+		if layers.Kind != yaml.SequenceNode {
+			p.errorf(layers, "layers", "", "layers must be a list of items")
+		} else {
+			c := &ctx{scope: &scope{names: map[string]int{}}}
+			p.items(layers, c, calc.Input, "layers")
+		}
+	}
+	if expect != nil {
+		p.readTotals(expect)
+	}
+}
+
+func (p *parser) readInput(v *yaml.Node) {
+	dims, ok := p.ints(v, "input", "", "input", false)
+	if !ok {
+		return
+	}
+	if len(dims) < 1 || len(dims) > 4 {
+		p.errorf(v, "input", "", "input needs 1 to 4 sizes, channels first, batch excluded ([C], [C, L], [C, H, W] or [C, D, H, W]); got %d", len(dims))
+		return
+	}
+	for _, d := range dims {
+		if d < 1 || d > calc.MaxDim {
+			p.errorf(v, "input", "", "input sizes must be between 1 and %s, got %d", calc.Group(calc.MaxDim), d)
+			return
+		}
+	}
+	p.spec.Net.Input = append(calc.Shape{p.spec.Batch}, dims...)
+}
+
+func (p *parser) readTotals(v *yaml.Node) {
+	if v.Kind != yaml.MappingNode {
+		p.errorf(v, "expect", "", "the top-level expect is a mapping of output, params, buffers, macs")
+		return
+	}
+	t := &p.spec.Totals
+	t.Pos = map[string]Pos{}
+	for _, kv := range p.pairs(v, "expect") {
+		k, val := kv[0], kv[1]
+		t.Pos[k.Value] = Pos{val.Line, val.Column}
+		path := "expect." + k.Value
+		switch k.Value {
+		case "output":
+			if s, ok := p.ints(val, path, "", "output", true); ok {
+				t.Output = &s
+			}
+		case "params", "buffers", "macs":
+			n, ok := p.int(val, path, "", k.Value)
+			if !ok {
+				continue
+			}
+			if n < 0 {
+				p.errorf(val, path, "", "%s must not be negative", k.Value)
+				continue
+			}
+			switch k.Value {
+			case "params":
+				t.Params = &n
+			case "buffers":
+				t.Buffers = &n
+			default:
+				t.MACs = &n
+			}
+		default:
+			p.errorf(k, "expect", "", "unknown expectation %q%s", k.Value, suggest(k.Value, []string{"output", "params", "buffers", "macs"}))
+		}
+	}
+}
+
+// nameNodes gives every node a unique display name: its name: when given,
+// else type_k counted per type from 1; a repeated name gets .2, .3, ...
+func (p *parser) nameNodes() {
+	nodes := p.spec.Net.Nodes
+	count := map[string]int{}
+	for i := range nodes {
+		if nodes[i].Name == "" {
+			count[nodes[i].Type]++
+			nodes[i].Name = fmt.Sprintf("%s_%d", nodes[i].Type, count[nodes[i].Type])
+		}
+	}
+	used := map[string]int{}
+	for i := range nodes {
+		used[nodes[i].Name]++
+	}
+	seen := map[string]int{}
+	for i := range nodes {
+		n := nodes[i].Name
+		if used[n] > 1 {
+			seen[n]++
+			if seen[n] > 1 {
+				nodes[i].Name = fmt.Sprintf("%s.%d", n, seen[n])
+			}
+		}
+	}
+}
+
+// blockNames lists the blocks, sorted.
+func (p *parser) blockNames() []string {
+	var s []string
+	for n := range p.blocks {
+		s = append(s, n)
+	}
+	sort.Strings(s)
+	return s
+}
