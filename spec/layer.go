@@ -319,4 +319,3 @@ func (a *vals) build(t string) calc.Layer {
 	}
 	return l
 }
-
