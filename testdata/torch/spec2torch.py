@@ -544,6 +544,7 @@ class Compiler:
                 raise SpecError("%s: layers only goes with repeat" % path)
         else:
             raise SpecError("%s: want a type name or a map, got %r" % (path, it))
+        base = path
         path = "%s (%s)" % (path, tkey)
 
         srcs = None
@@ -622,8 +623,8 @@ class Compiler:
             if canon not in TYPES:
                 raise SpecError("%s: unknown type %r" % (path, tkey))
             fam, nd = TYPES[canon]
-            args = parse_args(canon, fam, value, path)
-            out = self.layer(canon, fam, nd, args, cur, path)
+            args = parse_args(canon, fam, value, base)
+            out = self.layer(canon, fam, nd, args, cur, base)
 
         if "name" in extra:
             nm = extra["name"]
@@ -650,9 +651,9 @@ class Compiler:
         except SpecError:
             raise
         except Exception as e:  # PyTorch's own complaint
-            raise SpecError("%s: PyTorch: %s" % (path, str(e).splitlines()[0] if str(e) else repr(e)))
+            raise SpecError("%s (%s): PyTorch: %s" % (path, canon, str(e).splitlines()[0] if str(e) else repr(e)))
         if y.numel() == 0:
-            raise SpecError("%s: empty output %s" % (path, list(y.shape)))
+            raise SpecError("%s (%s): empty output %s" % (path, canon, list(y.shape)))
         idx = len(self.net.mods)
         self.net.mods.append(mod)
         o = self.new_val(y)

@@ -1,0 +1,171 @@
+package main
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"strconv"
+	"strings"
+
+	"github.com/cnncalc/cnncalc"
+	"github.com/cnncalc/cnncalc/calc"
+	"github.com/cnncalc/cnncalc/spec"
+	"github.com/spf13/cobra"
+)
+
+// specFlags are the flags every spec-reading command takes.
+type specFlags struct {
+	Format  string
+	Batch   int64
+	Input   string
+	Explain bool
+}
+
+func (f *specFlags) register(cmd *cobra.Command) {
+	cmd.Flags().StringVar(&f.Format, "format", "table", "output format: table, json, csv or markdown")
+	cmd.Flags().Int64Var(&f.Batch, "batch", 0, "batch size (overrides the spec's batch:)")
+	cmd.Flags().StringVar(&f.Input, "input", "", "input shape, channels first, batch excluded, e.g. 3x224x224 (overrides the spec's input:)")
+	cmd.Flags().BoolVar(&f.Explain, "explain", false, "show each size's worked formula under its row")
+}
+
+func (f *specFlags) check() error {
+	switch f.Format {
+	case "table", "json", "csv", "markdown":
+	default:
+		return usageErr("unknown --format %q: use table, json, csv or markdown", f.Format)
+	}
+	if f.Batch < 0 || f.Batch > calc.MaxArg {
+		return usageErr("--batch must be between 1 and %s, got %d", calc.Group(calc.MaxArg), f.Batch)
+	}
+	return nil
+}
+
+func usageErr(format string, a ...any) error {
+	return &codeError{code: exitError, err: fmt.Errorf(format, a...)}
+}
+
+// parseInputShape reads 3x224x224 (or 3,224,224 or 3 224 224).
+func parseInputShape(s string) ([]int64, error) {
+	fields := strings.FieldsFunc(s, func(r rune) bool { return r == 'x' || r == 'X' || r == ',' || r == ' ' || r == '×' })
+	if len(fields) < 1 || len(fields) > 4 {
+		return nil, fmt.Errorf("--input %q: want 1 to 4 sizes, channels first, batch excluded, such as 3x224x224", s)
+	}
+	var dims []int64
+	for _, f := range fields {
+		v, err := strconv.ParseInt(f, 10, 64)
+		if err != nil || v < 1 || v > calc.MaxDim {
+			return nil, fmt.Errorf("--input %q: %q is not a size between 1 and %s", s, f, calc.Group(calc.MaxDim))
+		}
+		dims = append(dims, v)
+	}
+	return dims, nil
+}
+
+// readSpec reads SPEC: a path, - for standard input, or a zoo name.
+func readSpec(arg string, stdin io.Reader) (name string, data []byte, err error) {
+	limit := int64(spec.MaxFileSize) + 1
+	if arg == "-" {
+		data, err = io.ReadAll(io.LimitReader(stdin, limit))
+		return "<stdin>", data, err
+	}
+	f, err := os.Open(arg)
+	if err == nil {
+		defer f.Close()
+		if st, serr := f.Stat(); serr == nil && st.IsDir() {
+			return arg, nil, fmt.Errorf("%s is a directory, not a spec file", arg)
+		}
+		data, err = io.ReadAll(io.LimitReader(f, limit))
+		return arg, data, err
+	}
+	if errors.Is(err, fs.ErrNotExist) && !strings.ContainsAny(arg, "/\\.") {
+		if data, zerr := cnncalc.Zoo.ReadFile("testdata/zoo/" + arg + ".yaml"); zerr == nil {
+			return arg + ".yaml", data, nil
+		}
+		return arg, nil, fmt.Errorf("%s: no such file and no embedded example of that name (cnncalc zoo lists them)", arg)
+	}
+	return arg, nil, err
+}
+
+// analysis is a parsed and analysed spec.
+type analysis struct {
+	spec *spec.Spec
+	res  *calc.Result
+	net  calc.Network // with the batch and input in effect
+}
+
+// load reads, parses and analyses SPEC, printing errors and warnings to
+// ErrOut. Errors come back as a silent exit-2 codeError.
+func load(ios *IOStreams, arg string, f *specFlags) (*analysis, error) {
+	if err := f.check(); err != nil {
+		return nil, err
+	}
+	var input []int64
+	if f.Input != "" {
+		var err error
+		if input, err = parseInputShape(f.Input); err != nil {
+			return nil, &codeError{code: exitError, err: err}
+		}
+	}
+	name, data, err := readSpec(arg, ios.In)
+	if err != nil {
+		return nil, &codeError{code: exitError, err: err}
+	}
+	s, err := spec.Parse(name, data)
+	if err != nil {
+		printErrors(ios.ErrOut, data, err)
+		return nil, &codeError{code: exitError, silent: true, err: err}
+	}
+	res, warns, err := s.Analyze(f.Batch, input)
+	if err != nil {
+		printErrors(ios.ErrOut, data, err)
+		return nil, &codeError{code: exitError, silent: true, err: err}
+	}
+	for _, w := range warns {
+		fmt.Fprintln(ios.ErrOut, spec.Warn(w))
+	}
+	a := &analysis{spec: s, res: res, net: s.Net}
+	batch := f.Batch
+	if batch == 0 {
+		batch = s.Batch
+	}
+	in := s.Net.Input[1:]
+	if input != nil {
+		in = input
+	}
+	a.net.Input = append(calc.Shape{batch}, in...)
+	return a, nil
+}
+
+// printErrors prints a spec error list the way compilers do: the error, the
+// offending source line with a caret, and the detail (a worked formula).
+func printErrors(w io.Writer, src []byte, err error) {
+	var list spec.ErrorList
+	if !errors.As(err, &list) {
+		fmt.Fprintln(w, err)
+		return
+	}
+	lines := bytes.Split(src, []byte("\n"))
+	for i, e := range list {
+		if i == spec.MaxErrors {
+			fmt.Fprintf(w, "(and %d more errors)\n", len(list)-spec.MaxErrors)
+			break
+		}
+		fmt.Fprintln(w, e.Error())
+		if e.Line > 0 && e.Line <= len(lines) {
+			line := strings.TrimRight(string(lines[e.Line-1]), "\r")
+			if len(line) > 120 {
+				line = line[:120] + "..."
+			}
+			fmt.Fprintf(w, "%5d | %s\n", e.Line, line)
+			if e.Col > 0 && e.Col <= len(line)+1 {
+				fmt.Fprintf(w, "      | %s^\n", strings.Repeat(" ", e.Col-1))
+			}
+		}
+		if e.Detail != "" {
+			fmt.Fprintf(w, "      = %s\n", e.Detail)
+		}
+	}
+}

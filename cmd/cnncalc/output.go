@@ -1,0 +1,258 @@
+package main
+
+import (
+	"bytes"
+	"encoding/csv"
+	"encoding/json"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/cnncalc/cnncalc/calc"
+	"github.com/olekukonko/tablewriter"
+	"github.com/olekukonko/tablewriter/renderer"
+	"github.com/olekukonko/tablewriter/tw"
+)
+
+// report is a table a command prints: a title, columns, rows (each with its
+// worked formulas for --explain), and summary lines.
+type report struct {
+	title    string
+	header   []string
+	right    []bool // right-align this column (numbers)
+	rows     [][]string
+	formulas [][]string
+	footer   []string
+	summary  []string
+}
+
+func (r *report) add(row []string, formulas []string) {
+	r.rows = append(r.rows, row)
+	r.formulas = append(r.formulas, formulas)
+}
+
+func (r *report) write(w io.Writer, format string, explain bool) error {
+	switch format {
+	case "csv":
+		cw := csv.NewWriter(w)
+		cw.Write(r.header)
+		for _, row := range r.rows {
+			cw.Write(row)
+		}
+		cw.Flush()
+		return cw.Error()
+	case "markdown":
+		return r.markdown(w, explain)
+	}
+	return r.table(w, explain)
+}
+
+func (r *report) aligns() []tw.Align {
+	a := make([]tw.Align, len(r.header))
+	for i := range a {
+		a[i] = tw.AlignLeft
+		if i < len(r.right) && r.right[i] {
+			a[i] = tw.AlignRight
+		}
+	}
+	return a
+}
+
+func (r *report) table(w io.Writer, explain bool) error {
+	var buf bytes.Buffer
+	t := tablewriter.NewTable(&buf,
+		tablewriter.WithRenderer(renderer.NewBlueprint(tw.Rendition{
+			Symbols: tw.NewSymbols(tw.StyleASCII),
+			Borders: tw.Border{Left: tw.Off, Right: tw.Off, Top: tw.Off, Bottom: tw.Off},
+			Settings: tw.Settings{
+				Separators: tw.Separators{BetweenColumns: tw.On},
+				Lines:      tw.Lines{ShowHeaderLine: tw.On, ShowFooterLine: tw.On},
+			},
+		})),
+		tablewriter.WithConfig(tablewriter.Config{
+			Header: tw.CellConfig{Formatting: tw.CellFormatting{AutoFormat: tw.Off, AutoWrap: tw.WrapNone}, Alignment: tw.CellAlignment{PerColumn: r.aligns()}},
+			Row:    tw.CellConfig{Formatting: tw.CellFormatting{AutoWrap: tw.WrapNone}, Alignment: tw.CellAlignment{PerColumn: r.aligns()}},
+			Footer: tw.CellConfig{Formatting: tw.CellFormatting{AutoWrap: tw.WrapNone}, Alignment: tw.CellAlignment{PerColumn: r.aligns()}},
+		}),
+	)
+	t.Header(r.header)
+	if err := t.Bulk(r.rows); err != nil {
+		return err
+	}
+	if r.footer != nil {
+		t.Footer(r.footer)
+	}
+	if err := t.Render(); err != nil {
+		return err
+	}
+	if r.title != "" {
+		fmt.Fprintln(w, r.title)
+	}
+	lines := strings.Split(strings.TrimRight(buf.String(), "\n"), "\n")
+	// Header line, then the separator, then one line per row.
+	const headerLines = 2
+	for i, line := range lines {
+		fmt.Fprintln(w, strings.TrimRight(line, " "))
+		row := i - headerLines
+		if explain && row >= 0 && row < len(r.rows) {
+			for _, f := range r.formulas[row] {
+				fmt.Fprintf(w, "      %s\n", f)
+			}
+		}
+	}
+	for _, s := range r.summary {
+		fmt.Fprintln(w, s)
+	}
+	return nil
+}
+
+func (r *report) markdown(w io.Writer, explain bool) error {
+	if r.title != "" {
+		fmt.Fprintf(w, "**%s**\n\n", r.title)
+	}
+	esc := func(s string) string { return strings.ReplaceAll(s, "|", `\|`) }
+	cells := func(row []string) string {
+		out := make([]string, len(row))
+		for i, c := range row {
+			out[i] = esc(c)
+		}
+		return "| " + strings.Join(out, " | ") + " |"
+	}
+	fmt.Fprintln(w, cells(r.header))
+	seps := make([]string, len(r.header))
+	for i := range seps {
+		seps[i] = "---"
+		if i < len(r.right) && r.right[i] {
+			seps[i] = "---:"
+		}
+	}
+	fmt.Fprintln(w, "|"+strings.Join(seps, "|")+"|")
+	for i, row := range r.rows {
+		if explain && len(r.formulas[i]) > 0 {
+			row = append([]string(nil), row...)
+			row[len(row)-1] += "<br>`" + strings.Join(r.formulas[i], "`<br>`") + "`"
+		}
+		fmt.Fprintln(w, cells(row))
+	}
+	if r.footer != nil {
+		b := make([]string, len(r.footer))
+		for i, c := range r.footer {
+			if c != "" {
+				b[i] = "**" + c + "**"
+			}
+		}
+		fmt.Fprintln(w, cells(b))
+	}
+	if len(r.summary) > 0 {
+		fmt.Fprintln(w)
+		for _, s := range r.summary {
+			fmt.Fprintf(w, "    %s\n", s)
+		}
+	}
+	return nil
+}
+
+// dims prints a shape without its batch axis the lecture's way: 6x28x28.
+func dims(s calc.Shape) string {
+	if len(s) < 2 {
+		return "-"
+	}
+	return joinX(s[1:])
+}
+
+func joinX(v []int64) string {
+	p := make([]string, len(v))
+	for i, x := range v {
+		p[i] = fmt.Sprint(x)
+	}
+	return strings.Join(p, "x")
+}
+
+// perAxis prints one value when all axes agree, else each axis joined by x.
+func perAxis(v []int64) string {
+	same := true
+	for _, x := range v {
+		same = same && x == v[0]
+	}
+	if same && len(v) > 0 {
+		return fmt.Sprint(v[0])
+	}
+	return joinX(v)
+}
+
+func perAxisF(v []float64) string {
+	same := true
+	for _, x := range v {
+		same = same && x == v[0]
+	}
+	p := make([]string, len(v))
+	for i, x := range v {
+		p[i] = fmt.Sprint(x)
+	}
+	if same && len(v) > 0 {
+		return p[0]
+	}
+	return strings.Join(p, "x")
+}
+
+// jsonReport is the contract's --format json object.
+type jsonReport struct {
+	Name   string      `json:"name"`
+	Input  []int64     `json:"input"`
+	Layers []jsonLayer `json:"layers"`
+	Total  jsonTotal   `json:"total"`
+}
+
+type jsonLayer struct {
+	Name    string    `json:"name"`
+	Type    string    `json:"type"`
+	From    []string  `json:"from"`
+	Input   [][]int64 `json:"input"`
+	Output  []int64   `json:"output"`
+	Params  int64     `json:"params"`
+	Buffers int64     `json:"buffers"`
+	MACs    int64     `json:"macs"`
+	RF      *jsonRF   `json:"rf"`
+}
+
+type jsonRF struct {
+	Size    []int64   `json:"size"`
+	Jump    []int64   `json:"jump"`
+	Start   []float64 `json:"start"`
+	Padding []float64 `json:"padding"`
+}
+
+type jsonTotal struct {
+	Params  int64   `json:"params"`
+	Buffers int64   `json:"buffers"`
+	MACs    int64   `json:"macs"`
+	Output  []int64 `json:"output"`
+}
+
+func writeJSON(w io.Writer, a *analysis) error {
+	net := &a.net
+	out := jsonReport{Name: net.Name, Input: net.Input, Layers: make([]jsonLayer, len(net.Nodes))}
+	for i, n := range net.Nodes {
+		l := a.res.Layers[i]
+		jl := jsonLayer{Name: n.Name, Type: n.Type, Output: l.Output, Params: l.Params, Buffers: l.Buffers, MACs: l.MACs}
+		for _, f := range n.From {
+			if f == calc.Input {
+				jl.From = append(jl.From, "input")
+			} else {
+				jl.From = append(jl.From, net.Nodes[f].Name)
+			}
+		}
+		for _, s := range l.Inputs {
+			jl.Input = append(jl.Input, s)
+		}
+		if l.RF != nil {
+			jl.RF = &jsonRF{Size: l.RF.Size, Jump: l.RF.Jump, Start: l.RF.Start, Padding: l.RF.Padding}
+		}
+		out.Layers[i] = jl
+	}
+	t := a.res.Total
+	out.Total = jsonTotal{Params: t.Params, Buffers: t.Buffers, MACs: t.MACs, Output: t.Output}
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(out)
+}

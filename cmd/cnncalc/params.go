@@ -1,0 +1,81 @@
+package main
+
+import (
+	"fmt"
+
+	"github.com/cnncalc/cnncalc/calc"
+	"github.com/spf13/cobra"
+)
+
+// ParamsOptions are the params command's streams and flags.
+type ParamsOptions struct {
+	IO   *IOStreams
+	Spec string
+	specFlags
+}
+
+func newParamsCmd(ios *IOStreams, runF func(*ParamsOptions) error) *cobra.Command {
+	opts := &ParamsOptions{IO: ios}
+	cmd := &cobra.Command{
+		Use:   "params [SPEC]",
+		Short: "Per layer: params, buffers, MACs, activation memory; totals",
+		Example: `  cnncalc params resnet18
+  cnncalc params net.yaml --batch 32 --format markdown`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			opts.Spec = args[0]
+			if runF != nil {
+				return runF(opts)
+			}
+			return paramsRun(opts)
+		},
+	}
+	opts.register(cmd)
+	return cmd
+}
+
+const mib = 1 << 20
+
+func paramsRun(opts *ParamsOptions) error {
+	a, err := load(opts.IO, opts.Spec, &opts.specFlags)
+	if err != nil {
+		return err
+	}
+	if opts.Format == "json" {
+		return writeJSON(opts.IO.Out, a)
+	}
+	t := a.res.Total
+	r := &report{
+		title:  title(a),
+		header: []string{"#", "name", "type", "output", "params", "buffers", "MACs", "memory"},
+		right:  []bool{true, false, false, false, true, true, true, true},
+	}
+	for i, n := range a.net.Nodes {
+		l := a.res.Layers[i]
+		r.add([]string{fmt.Sprint(i + 1), n.Name, n.Type, dims(l.Output), calc.Group(l.Params), calc.Group(l.Buffers), calc.Group(l.MACs), bytesCell(l.Bytes)}, l.Formulas)
+	}
+	if opts.Format != "csv" {
+		r.footer = []string{"", "total", "", dims(t.Output), calc.Group(t.Params), calc.Group(t.Buffers), calc.Group(t.MACs), bytesCell(t.ActivationBytes)}
+	}
+	paramBytes := 4 * float64(t.Params)
+	r.summary = []string{
+		fmt.Sprintf("params:      %s (%s), %.2f MiB as float32", calc.Group(t.Params), calc.Human(t.Params), paramBytes/mib),
+		fmt.Sprintf("buffers:     %s (%s), non-trainable running statistics", calc.Group(t.Buffers), calc.Human(t.Buffers)),
+		fmt.Sprintf("MACs:        %s (%s) for batch %d", calc.Group(t.MACs), calc.Human(t.MACs), a.net.Input[0]),
+		fmt.Sprintf("FLOPs:       %s (%s) = 2 x MACs", calc.Group(t.FLOPs), calc.Human(t.FLOPs)),
+		fmt.Sprintf("memory:      input %.2f MiB, activations %.2f MiB (every layer output, float32), params %.2f MiB, buffers %.2f MiB",
+			float64(t.InputBytes)/mib, float64(t.ActivationBytes)/mib, paramBytes/mib, 4*float64(t.Buffers)/mib),
+	}
+	return r.write(opts.IO.Out, opts.Format, opts.Explain)
+}
+
+// bytesCell prints a byte count in KiB or MiB.
+func bytesCell(b int64) string {
+	switch {
+	case b >= mib:
+		return fmt.Sprintf("%.2f MiB", float64(b)/mib)
+	case b >= 1024:
+		return fmt.Sprintf("%.1f KiB", float64(b)/1024)
+	}
+	return fmt.Sprintf("%d B", b)
+}
