@@ -102,6 +102,11 @@ func norm(l *Layer, x Shape, lr *LayerResult, rf *RF) *Error {
 	}
 	switch {
 	case strings.HasPrefix(l.Type, "batchnorm"):
+		// Without running statistics PyTorch normalises with the batch's own,
+		// even in eval mode, and needs more than one value per channel.
+		if sp, _ := prod(x[2:]...); !l.TrackRunningStats && x[0]*sp == 1 {
+			return errorf("track_running_stats", "%s without running statistics needs more than 1 value per channel, got input %s (batch %d)", l.Type, fmtShape(x), x[0])
+		}
 		perChannel()
 	case strings.HasPrefix(l.Type, "instancenorm"):
 		if sp, _ := prod(x[2:]...); sp == 1 {
@@ -114,6 +119,10 @@ func norm(l *Layer, x Shape, lr *LayerResult, rf *RF) *Error {
 		}
 		if c%l.Groups != 0 {
 			return errorf("groups", "groupnorm channels %d must be divisible by num_groups %d", c, l.Groups)
+		}
+		// PyTorch's check on the statistics: N*C/G*prod(spatial) > 1.
+		if sp, _ := prod(x[2:]...); x[0]*(c/l.Groups)*sp <= 1 {
+			return errorf("groups", "groupnorm needs more than 1 value per group over the batch, got input %s with %d groups", fmtShape(x), l.Groups)
 		}
 		if l.Affine {
 			lr.Params = 2 * c
