@@ -24,6 +24,7 @@ import sys
 import torch
 import torch.nn as nn
 
+sys.dont_write_bytecode = True  # keep testdata free of __pycache__
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 import spec2torch  # noqa: E402

@@ -1,0 +1,120 @@
+package cnncalc
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/cnncalc/cnncalc/calc"
+	"github.com/cnncalc/cnncalc/spec"
+)
+
+// torchNet is the JSON testdata/torch/spec2torch.py writes: the network the
+// spec describes, built from torch.nn modules and run by PyTorch.
+type torchNet struct {
+	Input  []int64 `json:"input"`
+	Layers []struct {
+		Type    string    `json:"type"`
+		Input   [][]int64 `json:"input"`
+		Output  []int64   `json:"output"`
+		Params  int64     `json:"params"`
+		Buffers int64     `json:"buffers"`
+		MACs    int64     `json:"macs"`
+	} `json:"layers"`
+	Total struct {
+		Params  int64   `json:"params"`
+		Buffers int64   `json:"buffers"`
+		MACs    int64   `json:"macs"`
+		Output  []int64 `json:"output"`
+	} `json:"total"`
+}
+
+func analyzeFile(t *testing.T, path string) (*spec.Spec, *calc.Result) {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := spec.Parse(path, data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, _, err := s.Analyze(0, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s, res
+}
+
+// TestAgainstPyTorch compares every layer of every example spec with the
+// same network built and run by PyTorch.
+func TestAgainstPyTorch(t *testing.T) {
+	for _, dir := range []string{"zoo", "specs"} {
+		specs, _ := filepath.Glob(filepath.Join("testdata", dir, "*.yaml"))
+		if len(specs) == 0 {
+			t.Fatalf("no specs in testdata/%s", dir)
+		}
+		for _, path := range specs {
+			name := strings.TrimSuffix(filepath.Base(path), ".yaml")
+			t.Run(dir+"/"+name, func(t *testing.T) {
+				data, err := os.ReadFile(filepath.Join("testdata", "torch", dir, name+".json"))
+				if err != nil {
+					t.Fatalf("no PyTorch reference: %v (run testdata/torch/gen_zoo.py)", err)
+				}
+				var want torchNet
+				if err := json.Unmarshal(data, &want); err != nil {
+					t.Fatal(err)
+				}
+				s, res := analyzeFile(t, path)
+				if len(res.Layers) != len(want.Layers) {
+					t.Fatalf("%d layers, PyTorch has %d", len(res.Layers), len(want.Layers))
+				}
+				for i, w := range want.Layers {
+					g := res.Layers[i]
+					n := s.Net.Nodes[i]
+					got := fmt.Sprint(n.Type, g.Inputs, g.Output, g.Params, g.Buffers, g.MACs)
+					exp := fmt.Sprint(w.Type, w.Input, w.Output, w.Params, w.Buffers, w.MACs)
+					if got != exp {
+						t.Errorf("layer %d (%s, %s):\n got %s\nwant %s (PyTorch)", i+1, n.Name, s.Info[i].Path, got, exp)
+					}
+				}
+				tot := res.Total
+				if fmt.Sprint(tot.Params, tot.Buffers, tot.MACs, tot.Output) != fmt.Sprint(want.Total.Params, want.Total.Buffers, want.Total.MACs, want.Total.Output) {
+					t.Errorf("totals: got %d %d %d %v, PyTorch %d %d %d %v", tot.Params, tot.Buffers, tot.MACs, tot.Output,
+						want.Total.Params, want.Total.Buffers, want.Total.MACs, want.Total.Output)
+				}
+			})
+		}
+	}
+}
+
+// TestTorchvisionPublished checks the zoo against torchvision's published
+// parameter counts and GFLOPS (torchvision counts multiply-adds, to the
+// digits it publishes).
+func TestTorchvisionPublished(t *testing.T) {
+	for _, c := range []struct {
+		name   string
+		params int64
+		gmacs  string
+	}{
+		{"alexnet", 61_100_840, "0.714"},
+		{"vgg16", 138_357_544, "15.47"},
+		{"resnet18", 11_689_512, "1.814"},
+		{"resnet50", 25_557_032, "4.089"},
+		{"mobilenet_v2", 3_504_872, "0.30"},
+		{"googlenet", 6_624_904, "1.50"},
+		{"densenet121", 7_978_856, "2.834"},
+	} {
+		_, res := analyzeFile(t, filepath.Join("testdata", "zoo", c.name+".yaml"))
+		if res.Total.Params != c.params {
+			t.Errorf("%s: params %d, torchvision publishes %d", c.name, res.Total.Params, c.params)
+		}
+		decimals := len(c.gmacs) - strings.Index(c.gmacs, ".") - 1
+		if got := fmt.Sprintf("%.*f", decimals, float64(res.Total.MACs)/1e9); got != c.gmacs {
+			t.Errorf("%s: %d MACs = %s G, torchvision publishes %s GFLOPS", c.name, res.Total.MACs, got, c.gmacs)
+		}
+	}
+}
