@@ -141,7 +141,8 @@ func (p *parser) layerArgs(t *typeDef, key, v *yaml.Node, c *ctx, path, item str
 		}
 	}
 	for _, d := range t.args {
-		if d.required && a.m[d.name] == nil {
+		// An unknown argument is likely the misspelt required one: say only that.
+		if d.required && a.m[d.name] == nil && a.ok {
 			p.errorf(key, a.path, item, "%s needs %s", t.name, d.name)
 			a.ok = false
 		}

@@ -252,7 +252,40 @@ func writeJSON(w io.Writer, a *analysis) error {
 	}
 	t := a.res.Total
 	out.Total = jsonTotal{Params: t.Params, Buffers: t.Buffers, MACs: t.MACs, Output: t.Output}
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	return enc.Encode(out)
+	return encodeJSON(w, out)
+}
+
+// encodeJSON writes the report with one layer per line: compact enough to
+// read, and diffs show the layer that changed.
+func encodeJSON(w io.Writer, r jsonReport) error {
+	head, err := json.Marshal(struct {
+		Name  string  `json:"name"`
+		Input []int64 `json:"input"`
+	}{r.Name, r.Input})
+	if err != nil {
+		return err
+	}
+	var b bytes.Buffer
+	b.Write(head[:len(head)-1])
+	b.WriteString(",\n \"layers\": [")
+	for i, l := range r.Layers {
+		line, err := json.Marshal(l)
+		if err != nil {
+			return err
+		}
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		b.WriteString("\n  ")
+		b.Write(line)
+	}
+	total, err := json.Marshal(r.Total)
+	if err != nil {
+		return err
+	}
+	b.WriteString("],\n \"total\": ")
+	b.Write(total)
+	b.WriteString("}\n")
+	_, err = w.Write(b.Bytes())
+	return err
 }

@@ -1,0 +1,95 @@
+package main
+
+import (
+	"bytes"
+	"flag"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files")
+
+// runCmd runs the command line with buffers and returns stdout, stderr and
+// the exit code.
+func runCmd(t *testing.T, stdin string, args ...string) (string, string, int) {
+	t.Helper()
+	var out, errOut bytes.Buffer
+	code := run(args, &IOStreams{In: strings.NewReader(stdin), Out: &out, ErrOut: &errOut})
+	return out.String(), errOut.String(), code
+}
+
+// golden compares got with testdata/NAME.golden, or rewrites it with -update.
+func golden(t *testing.T, name, got string) {
+	t.Helper()
+	path := filepath.Join("testdata", name+".golden")
+	if *update {
+		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run make golden)", err)
+	}
+	if got != string(want) {
+		t.Errorf("%s differs from %s:\n%s", name, path, diff(string(want), got))
+	}
+}
+
+// diff is a line diff, -want +got.
+func diff(want, got string) string {
+	w, g := strings.Split(want, "\n"), strings.Split(got, "\n")
+	var b strings.Builder
+	for i := 0; i < len(w) || i < len(g); i++ {
+		switch {
+		case i >= len(w):
+			b.WriteString("+" + g[i] + "\n")
+		case i >= len(g):
+			b.WriteString("-" + w[i] + "\n")
+		case w[i] != g[i]:
+			b.WriteString("-" + w[i] + "\n+" + g[i] + "\n")
+		}
+	}
+	return b.String()
+}
+
+func TestGolden(t *testing.T) {
+	for _, c := range []struct {
+		name string
+		args []string
+		code int
+	}{
+		{"shapes_lenet5_table", []string{"shapes", "lenet5"}, 0},
+		{"shapes_lenet5_json", []string{"shapes", "lenet5", "--format", "json"}, 0},
+		{"shapes_lenet5_csv", []string{"shapes", "lenet5", "--format", "csv"}, 0},
+		{"shapes_lenet5_markdown", []string{"shapes", "lenet5", "--format", "markdown"}, 0},
+		{"shapes_lenet5_explain", []string{"shapes", "lenet5", "--explain"}, 0},
+		{"params_lenet5_table", []string{"params", "lenet5"}, 0},
+		{"params_lenet5_csv", []string{"params", "lenet5", "--format", "csv"}, 0},
+		{"params_lenet5_markdown", []string{"params", "lenet5", "--format", "markdown", "--explain"}, 0},
+		{"params_resnet18_batch8", []string{"params", "resnet18", "--batch", "8"}, 0},
+		{"rf_lenet5_table", []string{"rf", "lenet5"}, 0},
+		{"rf_vgg16_csv", []string{"rf", "vgg16", "--format", "csv"}, 0},
+		{"shapes_skip_table", []string{"shapes", "testdata/skip.yaml"}, 0},
+		{"shapes_skip_json", []string{"shapes", "testdata/skip.yaml", "--format", "json"}, 0},
+		{"rf_skip_markdown", []string{"rf", "testdata/skip.yaml", "--format", "markdown"}, 0},
+		{"shapes_input_override", []string{"shapes", "resnet18", "--input", "3x64x64"}, 0},
+		{"zoo_table", []string{"zoo"}, 0},
+		{"error_bad", []string{"shapes", "testdata/bad.yaml"}, 2},
+		{"error_tiny", []string{"params", "testdata/tiny.yaml"}, 2},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			out, errOut, code := runCmd(t, "", c.args...)
+			if code != c.code {
+				t.Errorf("exit code %d, want %d; stderr:\n%s", code, c.code, errOut)
+			}
+			if c.code != 0 && out != "" {
+				t.Errorf("a failing run printed to stdout:\n%s", out)
+			}
+			golden(t, c.name, out+errOut)
+		})
+	}
+}
