@@ -88,12 +88,12 @@ func (l ErrorList) Error() string {
 	}
 	var b strings.Builder
 	for i, e := range l {
+		if i > 0 {
+			b.WriteByte('\n')
+		}
 		if i == MaxErrors {
 			fmt.Fprintf(&b, "(and %d more errors)", len(l)-MaxErrors)
 			break
-		}
-		if i > 0 {
-			b.WriteByte('\n')
 		}
 		b.WriteString(e.Error())
 	}

@@ -3,9 +3,12 @@ package spec
 import (
 	"bytes"
 	"fmt"
+	"io"
 	"regexp"
 	"sort"
 	"strconv"
+	"strings"
+	"unicode/utf8"
 
 	"github.com/cnncalc/cnncalc/calc"
 	"gopkg.in/yaml.v3"
@@ -66,7 +69,7 @@ type Spec struct {
 	InputPos Pos
 }
 
-var yamlLine = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
+var yamlLine = regexp.MustCompile(`^line (\d+): (.*)$`)
 
 // Parse reads a spec. The error, if any, is an ErrorList.
 func Parse(file string, data []byte) (s *Spec, err error) {
@@ -81,7 +84,14 @@ func Parse(file string, data []byte) (s *Spec, err error) {
 	var doc yaml.Node
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	if err := dec.Decode(&doc); err != nil {
-		return nil, yamlError(file, err)
+		return nil, yamlError(file, data, err)
+	}
+	var next yaml.Node
+	if err := dec.Decode(&next); err != io.EOF {
+		if err != nil {
+			return nil, yamlError(file, data, err)
+		}
+		return nil, ErrorList{{File: file, Pos: Pos{next.Line, next.Column}, Msg: "a second YAML document; a spec file holds one"}}
 	}
 	p := &parser{file: file, spec: &Spec{File: file, Source: data, Batch: 1}}
 	p.spec.Net.Name = ""
@@ -95,8 +105,8 @@ func Parse(file string, data []byte) (s *Spec, err error) {
 	return p.spec, nil
 }
 
-func yamlError(file string, err error) ErrorList {
-	msg := err.Error()
+func yamlError(file string, data []byte, err error) ErrorList {
+	msg := strings.TrimPrefix(err.Error(), "yaml: ")
 	if m := yamlLine.FindStringSubmatch(msg); m != nil {
 		line, _ := strconv.Atoi(m[1])
 		return ErrorList{{File: file, Pos: Pos{line, 1}, Msg: "YAML: " + m[2]}}
@@ -105,9 +115,52 @@ func yamlError(file string, err error) ErrorList {
 		msg = te.Errors[0]
 	}
 	if msg == "EOF" {
-		msg = "the file is empty"
+		return ErrorList{{File: file, Msg: "YAML: the file is empty"}}
 	}
-	return ErrorList{{File: file, Msg: "YAML: " + msg}}
+	// yaml.v3 leaves the line out of errors on the first line, of reader
+	// errors (bad bytes) and of unknown anchors: find it in the data.
+	return ErrorList{{File: file, Pos: yamlErrorPos(data, msg), Msg: "YAML: " + msg}}
+}
+
+var unknownAnchor = regexp.MustCompile(`^unknown anchor '(.*)' referenced$`)
+
+// yamlErrorPos guesses the position of a yaml.v3 error that has no line:
+// the alias of an unknown anchor, else the first byte yaml.v3's reader
+// rejects, else the first line (where yaml.v3 omits the line number).
+func yamlErrorPos(data []byte, msg string) Pos {
+	if m := unknownAnchor.FindStringSubmatch(msg); m != nil {
+		if i := bytes.Index(data, []byte("*"+m[1])); i >= 0 {
+			return offsetPos(data, i)
+		}
+	}
+	for i := 0; i < len(data); {
+		r, size := utf8.DecodeRune(data[i:])
+		if (r == utf8.RuneError && size == 1) || !yamlPrintable(r) {
+			return offsetPos(data, i)
+		}
+		i += size
+	}
+	return Pos{1, 1}
+}
+
+// yamlPrintable is YAML's set of characters allowed in a stream.
+func yamlPrintable(r rune) bool {
+	switch {
+	case r == '\t' || r == '\n' || r == '\r' || r == 0x85:
+		return true
+	case r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0):
+		return false
+	case r >= 0xd800 && r <= 0xdfff, r == 0xfffe, r == 0xffff:
+		return false
+	}
+	return true
+}
+
+// offsetPos turns a byte offset into a line and a column (in runes).
+func offsetPos(data []byte, off int) Pos {
+	line := 1 + bytes.Count(data[:off], []byte("\n"))
+	start := bytes.LastIndexByte(data[:off], '\n') + 1
+	return Pos{line, 1 + utf8.RuneCount(data[start:off])}
 }
 
 type parser struct {
