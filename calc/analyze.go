@@ -20,6 +20,7 @@ func Analyze(net *Network) (*Result, []*Error) {
 	for i := range net.Nodes {
 		n := &net.Nodes[i]
 		lr := &res.Layers[i]
+		lr.explain = net.Explain
 		var rfs []*RF
 		ok := true
 		for _, f := range n.From {

@@ -138,7 +138,9 @@ func conv(l *Layer, x Shape, lr *LayerResult, rf *RF) *Error {
 		a.out = ConvOutput(a.in, a.k, a.s, a.pl, a.pr, a.d)
 		axes[i] = a
 		out = append(out, a.out)
-		lr.Formulas = append(lr.Formulas, a.formula(names[i]))
+		if lr.explain {
+			lr.Formulas = append(lr.Formulas, a.formula(names[i]))
+		}
 	}
 	lr.Output = out
 	g := max(l.Groups, 1)
@@ -174,13 +176,17 @@ func convCounts(l *Layer, lr *LayerResult, out Shape, inPerGroup, k int64, spati
 	if lr.Params < 0 {
 		return errorf("", "%s parameter count overflows int64", l.Type)
 	}
-	lr.Formulas = append(lr.Formulas, fmt.Sprintf("params = %d*(%d*%s)%s = %s", outC, inPerGroup, strings.Join(fmtInts(l.kernelAll(len(out)-2)), "*"), bias, Group(lr.Params)))
+	if lr.explain {
+		lr.Formulas = append(lr.Formulas, fmt.Sprintf("params = %d*(%d*%s)%s = %s", outC, inPerGroup, strings.Join(fmtInts(l.kernelAll(len(out)-2)), "*"), bias, Group(lr.Params)))
+	}
 	macs, err := prod(append([]int64{out[0], outC, inPerGroup, k}, spatial...)...)
 	if err != nil {
 		return errorf("", "%s MAC count overflows int64", l.Type)
 	}
 	lr.MACs = macs
-	lr.Formulas = append(lr.Formulas, fmt.Sprintf("macs = %d*%d*%s*(%d*%s) = %s", out[0], outC, joinInts(spatial, "*"), inPerGroup, strings.Join(fmtInts(l.kernelAll(len(out)-2)), "*"), Group(macs)))
+	if lr.explain {
+		lr.Formulas = append(lr.Formulas, fmt.Sprintf("macs = %d*%d*%s*(%d*%s) = %s", out[0], outC, joinInts(spatial, "*"), inPerGroup, strings.Join(fmtInts(l.kernelAll(len(out)-2)), "*"), Group(macs)))
+	}
 	lr.RF = rf
 	return nil
 }
@@ -212,7 +218,9 @@ func convTranspose(l *Layer, x Shape, lr *LayerResult) *Error {
 			return &Error{Arg: "padding", Msg: fmt.Sprintf("%s output size %d is too small on axis %s", l.Type, o, names[i]), Formula: f}
 		}
 		out = append(out, o)
-		lr.Formulas = append(lr.Formulas, f)
+		if lr.explain {
+			lr.Formulas = append(lr.Formulas, f)
+		}
 	}
 	lr.Output = out
 	g := max(l.Groups, 1)
@@ -229,13 +237,17 @@ func convTranspose(l *Layer, x Shape, lr *LayerResult) *Error {
 		bias = fmt.Sprintf(" + %d", l.Out)
 	}
 	kern := strings.Join(fmtInts(l.kernelAll(n)), "*")
-	lr.Formulas = append(lr.Formulas, fmt.Sprintf("params = %d*(%d*%s)%s = %s", x[1], l.Out/g, kern, bias, Group(lr.Params)))
+	if lr.explain {
+		lr.Formulas = append(lr.Formulas, fmt.Sprintf("params = %d*(%d*%s)%s = %s", x[1], l.Out/g, kern, bias, Group(lr.Params)))
+	}
 	macs, e := prod(append([]int64{x[0], x[1], l.Out / g, k}, x[2:]...)...)
 	if e != nil {
 		return errorf("", "%s MAC count overflows int64", l.Type)
 	}
 	lr.MACs = macs
-	lr.Formulas = append(lr.Formulas, fmt.Sprintf("macs = %d*%d*%s*(%d*%s) = %s", x[0], x[1], joinInts(x[2:], "*"), l.Out/g, kern, Group(macs)))
+	if lr.explain {
+		lr.Formulas = append(lr.Formulas, fmt.Sprintf("macs = %d*%d*%s*(%d*%s) = %s", x[0], x[1], joinInts(x[2:], "*"), l.Out/g, kern, Group(macs)))
+	}
 	return nil
 }
 

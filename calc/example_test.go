@@ -40,7 +40,7 @@ func ExampleSamePadding() {
 // Parameters of a conv layer: C_out x (C_in x K x K + 1). A 3x300x300 input
 // and 100 filters of 5x5 have 100 x (3 x 5 x 5 + 1) = 7,600 parameters.
 func ExampleAnalyze_convParams() {
-	net := &calc.Network{Input: calc.Shape{1, 3, 300, 300}, Nodes: []calc.Node{
+	net := &calc.Network{Input: calc.Shape{1, 3, 300, 300}, Explain: true, Nodes: []calc.Node{
 		{Layer: calc.Layer{Type: "conv2d", Out: 100, Kernel: []int64{5}, Bias: true}, From: []int{calc.Input}},
 	}}
 	res, _ := calc.Analyze(net)

@@ -95,6 +95,8 @@ type Network struct {
 	Name  string
 	Input Shape // with the batch axis
 	Nodes []Node
+	// Explain asks Analyze for each layer's worked formulas.
+	Explain bool
 }
 
 // spatialRank returns the number of spatial axes a type's name promises

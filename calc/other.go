@@ -32,13 +32,17 @@ func linear(l *Layer, x Shape, lr *LayerResult) *Error {
 		lr.Params += l.Out
 		bias = fmt.Sprintf(" + %d", l.Out)
 	}
-	lr.Formulas = append(lr.Formulas, fmt.Sprintf("params = %d*%d%s = %s", in, l.Out, bias, Group(lr.Params)))
+	if lr.explain {
+		lr.Formulas = append(lr.Formulas, fmt.Sprintf("params = %d*%d%s = %s", in, l.Out, bias, Group(lr.Params)))
+	}
 	macs, err := prod(append(x.Clone(), l.Out)...)
 	if err != nil {
 		return errorf("out", "linear MAC count overflows int64")
 	}
 	lr.MACs = macs
-	lr.Formulas = append(lr.Formulas, fmt.Sprintf("macs = %s*%d = %s", joinInts(x, "*"), l.Out, Group(macs)))
+	if lr.explain {
+		lr.Formulas = append(lr.Formulas, fmt.Sprintf("macs = %s*%d = %s", joinInts(x, "*"), l.Out, Group(macs)))
+	}
 	return nil
 }
 
@@ -64,7 +68,9 @@ func flatten(l *Layer, x Shape, lr *LayerResult) *Error {
 	out := append(x[:start].Clone(), p)
 	out = append(out, x[end+1:]...)
 	lr.Output = out
-	lr.Formulas = append(lr.Formulas, fmt.Sprintf("flattened = %s = %s", joinInts(x[start:end+1], "*"), Group(p)))
+	if lr.explain {
+		lr.Formulas = append(lr.Formulas, fmt.Sprintf("flattened = %s = %s", joinInts(x[start:end+1], "*"), Group(p)))
+	}
 	return nil
 }
 
@@ -93,11 +99,15 @@ func norm(l *Layer, x Shape, lr *LayerResult, rf *RF) *Error {
 	perChannel := func() {
 		if l.Affine {
 			lr.Params = 2 * c
-			lr.Formulas = append(lr.Formulas, fmt.Sprintf("params = 2*%d (weight, bias) = %s", c, Group(lr.Params)))
+			if lr.explain {
+				lr.Formulas = append(lr.Formulas, fmt.Sprintf("params = 2*%d (weight, bias) = %s", c, Group(lr.Params)))
+			}
 		}
 		if l.TrackRunningStats {
 			lr.Buffers = 2 * c
-			lr.Formulas = append(lr.Formulas, fmt.Sprintf("buffers = 2*%d (running_mean, running_var) = %s", c, Group(lr.Buffers)))
+			if lr.explain {
+				lr.Formulas = append(lr.Formulas, fmt.Sprintf("buffers = 2*%d (running_mean, running_var) = %s", c, Group(lr.Buffers)))
+			}
 		}
 	}
 	switch {
@@ -126,7 +136,9 @@ func norm(l *Layer, x Shape, lr *LayerResult, rf *RF) *Error {
 		}
 		if l.Affine {
 			lr.Params = 2 * c
-			lr.Formulas = append(lr.Formulas, fmt.Sprintf("params = 2*%d (weight, bias) = %s", c, Group(lr.Params)))
+			if lr.explain {
+				lr.Formulas = append(lr.Formulas, fmt.Sprintf("params = 2*%d (weight, bias) = %s", c, Group(lr.Params)))
+			}
 		}
 	case l.Type == "layernorm":
 		shape := l.NormShape
@@ -143,7 +155,9 @@ func norm(l *Layer, x Shape, lr *LayerResult, rf *RF) *Error {
 				k = 2
 			}
 			lr.Params = k * p
-			lr.Formulas = append(lr.Formulas, fmt.Sprintf("params = %d*%s = %s", k, joinInts(shape, "*"), Group(lr.Params)))
+			if lr.explain {
+				lr.Formulas = append(lr.Formulas, fmt.Sprintf("params = %d*%s = %s", k, joinInts(shape, "*"), Group(lr.Params)))
+			}
 		}
 	}
 	return nil
@@ -183,7 +197,9 @@ func zeroPad(l *Layer, x Shape, lr *LayerResult, rf *RF) *Error {
 			return &Error{Arg: "padding", Msg: fmt.Sprintf("%s output size %d is too small on axis %s", l.Type, o, names[i]), Formula: f}
 		}
 		out = append(out, o)
-		lr.Formulas = append(lr.Formulas, f)
+		if lr.explain {
+			lr.Formulas = append(lr.Formulas, f)
+		}
 		axes[i] = convAxis{in: x[2+i], k: 1, s: 1, d: 1, pl: left, pr: right, out: o}
 	}
 	lr.Output = out
@@ -246,7 +262,9 @@ func upsample(l *Layer, x Shape, lr *LayerResult) *Error {
 			return &Error{Arg: "scale", Msg: fmt.Sprintf("upsample output size %d is too small on axis %s", o, names[i]), Formula: f}
 		}
 		out = append(out, o)
-		lr.Formulas = append(lr.Formulas, f)
+		if lr.explain {
+			lr.Formulas = append(lr.Formulas, f)
+		}
 	}
 	lr.Output = out
 	return nil
@@ -292,7 +310,9 @@ func concatMerge(l *Layer, lr *LayerResult, rfs []*RF) *Error {
 		sizes = append(sizes, fmt.Sprint(y[d]))
 	}
 	lr.Output = out
-	lr.Formulas = append(lr.Formulas, fmt.Sprintf("axis %d = %s = %d", d, strings.Join(sizes, " + "), out[d]))
+	if lr.explain {
+		lr.Formulas = append(lr.Formulas, fmt.Sprintf("axis %d = %s = %d", d, strings.Join(sizes, " + "), out[d]))
+	}
 	if d >= 2 {
 		return nil
 	}

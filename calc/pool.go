@@ -74,7 +74,9 @@ func pool(l *Layer, x Shape, lr *LayerResult, rf *RF) *Error {
 		}
 		axes[i] = a
 		out = append(out, a.out)
-		lr.Formulas = append(lr.Formulas, f)
+		if lr.explain {
+			lr.Formulas = append(lr.Formulas, f)
+		}
 	}
 	lr.Output = out
 	lr.RF = rfWindows(rf, axes)
@@ -103,7 +105,9 @@ func adaptivePool(l *Layer, x Shape, lr *LayerResult) *Error {
 			return errorf("output", "%s output size must be positive, got %d on axis %s", l.Type, o, names[i])
 		}
 		out = append(out, o)
-		lr.Formulas = append(lr.Formulas, fmt.Sprintf("%s = %d (window i covers [floor(i*%d/%d), ceil((i+1)*%d/%d)))", names[i], o, x[2+i], o, x[2+i], o))
+		if lr.explain {
+			lr.Formulas = append(lr.Formulas, fmt.Sprintf("%s = %d (window i covers [floor(i*%d/%d), ceil((i+1)*%d/%d)))", names[i], o, x[2+i], o, x[2+i], o))
+		}
 	}
 	lr.Output = out
 	return nil

@@ -29,7 +29,9 @@ type LayerResult struct {
 	RF *RF
 	// Formulas are the worked formulas with the numbers substituted, one
 	// per computed size, then params and MACs where they are not trivial.
+	// They are filled when Network.Explain is set.
 	Formulas []string
+	explain  bool
 	// Warnings are findings that do not stop the analysis.
 	Warnings []string
 }

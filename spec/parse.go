@@ -94,6 +94,10 @@ func Parse(file string, data []byte) (s *Spec, err error) {
 		return nil, ErrorList{{File: file, Pos: Pos{next.Line, next.Column}, Msg: "a second YAML document; a spec file holds one"}}
 	}
 	p := &parser{file: file, spec: &Spec{File: file, Source: data, Batch: 1}}
+	// Most items take a line: size the node list once rather than grow it.
+	lines := min(bytes.Count(data, []byte("\n"))+1, MaxLayers)
+	p.nodes = make([]calc.Node, 0, lines)
+	p.info = make([]NodeInfo, 0, lines)
 	p.spec.Net.Name = ""
 	p.top(&doc)
 	if len(p.errs) > 0 {
@@ -205,19 +209,31 @@ func (p *parser) resolve(n *yaml.Node) *yaml.Node {
 
 // pairs returns a mapping's key/value pairs, reporting duplicate keys.
 func (p *parser) pairs(n *yaml.Node, path string) [][2]*yaml.Node {
-	var out [][2]*yaml.Node
-	seen := map[string]bool{}
+	out := make([][2]*yaml.Node, 0, len(n.Content)/2)
+	var seen map[string]bool // only for long mappings; short ones scan out
+	if len(n.Content) > 32 {
+		seen = map[string]bool{}
+	}
+
 	for i := 0; i+1 < len(n.Content); i += 2 {
 		k, v := p.resolve(n.Content[i]), p.resolve(n.Content[i+1])
 		if k.Kind != yaml.ScalarNode {
 			p.errorf(k, path, "", "a key must be a plain name")
 			continue
 		}
-		if seen[k.Value] {
+		dup := seen[k.Value]
+		if seen == nil {
+			for _, kv := range out {
+				dup = dup || kv[0].Value == k.Value
+			}
+		}
+		if dup {
 			p.errorf(k, path, "", "duplicate key %q", k.Value)
 			continue
 		}
-		seen[k.Value] = true
+		if seen != nil {
+			seen[k.Value] = true
+		}
 		out = append(out, [2]*yaml.Node{k, v})
 	}
 	return out
@@ -232,6 +248,7 @@ func (p *parser) top(doc *yaml.Node) {
 		return
 	}
 	var layers, input, expect *yaml.Node
+	blocksBad := false
 	p.blocks = map[string]*blockDef{}
 	for _, kv := range p.pairs(root, "") {
 		k, v := kv[0], kv[1]
@@ -254,7 +271,9 @@ func (p *parser) top(doc *yaml.Node) {
 		case "layers":
 			layers = v
 		case "blocks":
+			n := len(p.errs)
 			p.readBlocks(v)
+			blocksBad = len(p.errs) > n
 		case "expect":
 			expect = v
 		default:
@@ -269,8 +288,11 @@ func (p *parser) top(doc *yaml.Node) {
 	if layers == nil {
 		p.errorf(root, "", "", "the spec has no layers:")
 	}
+	n := len(p.errs)
 	p.checkCycles()
-	if layers != nil && len(p.errs) == 0 {
+	// Layers are expanded despite other errors (all errors of a file in one
+	// run), but not over broken blocks: their uses would only add noise.
+	if layers != nil && !blocksBad && len(p.errs) == n {
 		if layers.Kind != yaml.SequenceNode {
 			p.errorf(layers, "layers", "", "layers must be a list of items")
 		} else {

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"flag"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -92,4 +93,45 @@ func TestGolden(t *testing.T) {
 			golden(t, c.name, out+errOut)
 		})
 	}
+}
+
+// TestPlainTableMatches: the fast renderer used for long tables prints the
+// same bytes as tablewriter, explain rows and footer included.
+func TestPlainTableMatches(t *testing.T) {
+	for _, args := range [][]string{
+		{"shapes", "lenet5", "--explain"},
+		{"params", "densenet121"},
+		{"rf", "googlenet"},
+		{"params", "testdata/skip.yaml", "--explain"},
+	} {
+		a, err := load(&IOStreams{In: strings.NewReader(""), Out: io.Discard, ErrOut: io.Discard}, args[1], &specFlags{Format: "table", Explain: len(args) > 2})
+		if err != nil {
+			t.Fatal(err)
+		}
+		_ = a
+		var viaTW, viaPlain bytes.Buffer
+		r := buildReport(t, args[0], a)
+		if err := r.table(&viaTW, len(args) > 2); err != nil {
+			t.Fatal(err)
+		}
+		if err := r.plainTable(&viaPlain, len(args) > 2); err != nil {
+			t.Fatal(err)
+		}
+		if viaTW.String() != viaPlain.String() {
+			t.Errorf("%v: plainTable differs from tablewriter:\n%s", args, diff(viaTW.String(), viaPlain.String()))
+		}
+	}
+}
+
+func buildReport(t *testing.T, cmd string, a *analysis) *report {
+	switch cmd {
+	case "shapes":
+		return shapesReport(a, false)
+	case "params":
+		return paramsReport(a, false)
+	case "rf":
+		return rfReport(a, false)
+	}
+	t.Fatalf("no report for %s", cmd)
+	return nil
 }

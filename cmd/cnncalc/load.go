@@ -118,6 +118,7 @@ func load(ios *IOStreams, arg string, f *specFlags) (*analysis, error) {
 		printErrors(ios.ErrOut, data, err)
 		return nil, &codeError{code: exitError, silent: true, err: err}
 	}
+	s.Net.Explain = f.Explain
 	res, warns, err := s.Analyze(f.Batch, input)
 	if err != nil {
 		printErrors(ios.ErrOut, data, err)

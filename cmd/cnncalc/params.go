@@ -44,6 +44,11 @@ func paramsRun(opts *ParamsOptions) error {
 	if opts.Format == "json" {
 		return writeJSON(opts.IO.Out, a)
 	}
+	return paramsReport(a, opts.Format == "csv").write(opts.IO.Out, opts.Format, opts.Explain)
+}
+
+// paramsReport builds the table of the analysis; csv leaves out the footer.
+func paramsReport(a *analysis, csv bool) *report {
 	t := a.res.Total
 	r := &report{
 		title:  title(a),
@@ -54,7 +59,7 @@ func paramsRun(opts *ParamsOptions) error {
 		l := a.res.Layers[i]
 		r.add([]string{fmt.Sprint(i + 1), n.Name, n.Type, dims(l.Output), calc.Group(l.Params), calc.Group(l.Buffers), calc.Group(l.MACs), bytesCell(l.Bytes)}, l.Formulas)
 	}
-	if opts.Format != "csv" {
+	if !csv {
 		r.footer = []string{"", "total", "", dims(t.Output), calc.Group(t.Params), calc.Group(t.Buffers), calc.Group(t.MACs), bytesCell(t.ActivationBytes)}
 	}
 	paramBytes := 4 * float64(t.Params)
@@ -66,7 +71,7 @@ func paramsRun(opts *ParamsOptions) error {
 		fmt.Sprintf("memory:      input %.2f MiB, activations %.2f MiB (every layer output, float32), params %.2f MiB, buffers %.2f MiB",
 			float64(t.InputBytes)/mib, float64(t.ActivationBytes)/mib, paramBytes/mib, 4*float64(t.Buffers)/mib),
 	}
-	return r.write(opts.IO.Out, opts.Format, opts.Explain)
+	return r
 }
 
 // bytesCell prints a byte count in KiB or MiB.

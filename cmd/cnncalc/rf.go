@@ -41,6 +41,11 @@ func rfRun(opts *RFOptions) error {
 	if opts.Format == "json" {
 		return writeJSON(opts.IO.Out, a)
 	}
+	return rfReport(a, opts.Format == "csv").write(opts.IO.Out, opts.Format, opts.Explain)
+}
+
+// rfReport builds the table of the analysis; csv leaves out the footer.
+func rfReport(a *analysis, csv bool) *report {
 	r := &report{
 		title:  title(a),
 		header: []string{"#", "name", "type", "output", "size", "jump", "start", "padding"},
@@ -55,5 +60,5 @@ func rfRun(opts *RFOptions) error {
 		r.add(row, l.Formulas)
 	}
 	r.summary = []string{"size, jump and padding in input pixels; start is the input coordinate of the centre of output unit 0's field (- where undefined)"}
-	return r.write(opts.IO.Out, opts.Format, opts.Explain)
+	return r
 }

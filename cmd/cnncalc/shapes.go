@@ -44,6 +44,11 @@ func shapesRun(opts *ShapesOptions) error {
 	if opts.Format == "json" {
 		return writeJSON(opts.IO.Out, a)
 	}
+	return shapesReport(a, opts.Format == "csv").write(opts.IO.Out, opts.Format, opts.Explain)
+}
+
+// shapesReport builds the table of the analysis; csv leaves out the footer.
+func shapesReport(a *analysis, csv bool) *report {
 	r := &report{
 		title:  title(a),
 		header: []string{"#", "name", "type", "input", "output", "k/s/p", "rf size/jump/start"},
@@ -58,7 +63,7 @@ func shapesRun(opts *ShapesOptions) error {
 		r.add([]string{fmt.Sprint(i + 1), n.Name, n.Type, strings.Join(ins, " + "), dims(l.Output), window(&n.Layer), rfCell(l.RF)}, l.Formulas)
 	}
 	r.summary = []string{fmt.Sprintf("output %s; shapes are C x H x W (C x L, C x D x H x W), batch %d excluded", dims(a.res.Total.Output), a.net.Input[0])}
-	return r.write(opts.IO.Out, opts.Format, opts.Explain)
+	return r
 }
 
 func title(a *analysis) string {
