@@ -52,15 +52,15 @@ func paramsReport(a *analysis, csv bool) *report {
 	t := a.res.Total
 	r := &report{
 		title:  title(a),
-		header: []string{"#", "name", "type", "output", "params", "buffers", "MACs", "memory"},
-		right:  []bool{true, false, false, false, true, true, true, true},
+		header: []string{"#", "layer", "output", "params", "buffers", "MACs", "memory"},
+		right:  []bool{true, false, false, true, true, true, true},
 	}
 	for i, n := range a.net.Nodes {
 		l := a.res.Layers[i]
-		r.add([]string{fmt.Sprint(i + 1), n.Name, n.Type, dims(l.Output), calc.Group(l.Params), calc.Group(l.Buffers), calc.Group(l.MACs), bytesCell(l.Bytes)}, l.Formulas)
+		r.add([]string{fmt.Sprint(i + 1), layerCell(&n), dims(l.Output), calc.Group(l.Params), calc.Group(l.Buffers), calc.Group(l.MACs), bytesCell(l.Bytes)}, l.Formulas)
 	}
 	if !csv {
-		r.footer = []string{"", "total", "", dims(t.Output), calc.Group(t.Params), calc.Group(t.Buffers), calc.Group(t.MACs), bytesCell(t.ActivationBytes)}
+		r.footer = []string{"", "total", dims(t.Output), calc.Group(t.Params), calc.Group(t.Buffers), calc.Group(t.MACs), bytesCell(t.ActivationBytes)}
 	}
 	paramBytes := 4 * float64(t.Params)
 	r.summary = []string{
@@ -68,8 +68,9 @@ func paramsReport(a *analysis, csv bool) *report {
 		fmt.Sprintf("buffers:     %s (%s), non-trainable running statistics", calc.Group(t.Buffers), calc.Human(t.Buffers)),
 		fmt.Sprintf("MACs:        %s (%s) for batch %d", calc.Group(t.MACs), calc.Human(t.MACs), a.net.Input[0]),
 		fmt.Sprintf("FLOPs:       %s (%s) = 2 x MACs", calc.Group(t.FLOPs), calc.Human(t.FLOPs)),
-		fmt.Sprintf("memory:      input %.2f MiB, activations %.2f MiB (every layer output, float32), params %.2f MiB, buffers %.2f MiB",
-			float64(t.InputBytes)/mib, float64(t.ActivationBytes)/mib, paramBytes/mib, 4*float64(t.Buffers)/mib),
+		fmt.Sprintf("memory:      input %.2f MiB, params %.2f MiB, buffers %.2f MiB (float32)",
+			float64(t.InputBytes)/mib, paramBytes/mib, 4*float64(t.Buffers)/mib),
+		fmt.Sprintf("activations: %.2f MiB, every layer's output summed (float32)", float64(t.ActivationBytes)/mib),
 	}
 	return r
 }

@@ -48,17 +48,20 @@ func rfRun(opts *RFOptions) error {
 func rfReport(a *analysis, csv bool) *report {
 	r := &report{
 		title:  title(a),
-		header: []string{"#", "name", "type", "output", "size", "jump", "start", "padding"},
-		right:  []bool{true, false, false, false, true, true, true, true},
+		header: []string{"#", "layer", "output", "size", "jump", "start", "padding"},
+		right:  []bool{true, false, false, true, true, true, true},
 	}
 	for i, n := range a.net.Nodes {
 		l := a.res.Layers[i]
-		row := []string{fmt.Sprint(i + 1), n.Name, n.Type, dims(l.Output), "-", "-", "-", "-"}
+		row := []string{fmt.Sprint(i + 1), layerCell(&n), dims(l.Output), "-", "-", "-", "-"}
 		if rf := l.RF; rf != nil {
-			row[4], row[5], row[6], row[7] = perAxis(rf.Size), perAxis(rf.Jump), perAxisF(rf.Start), perAxisF(rf.Padding)
+			row[3], row[4], row[5], row[6] = perAxis(rf.Size), perAxis(rf.Jump), perAxisF(rf.Start), perAxisF(rf.Padding)
 		}
 		r.add(row, l.Formulas)
 	}
-	r.summary = []string{"size, jump and padding in input pixels; start is the input coordinate of the centre of output unit 0's field (- where undefined)"}
+	r.summary = []string{
+		"size, jump and padding in input pixels; - where undefined;",
+		"start is the input coordinate of the centre of output unit 0's field",
+	}
 	return r
 }

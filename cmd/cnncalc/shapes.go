@@ -51,16 +51,12 @@ func shapesRun(opts *ShapesOptions) error {
 func shapesReport(a *analysis, csv bool) *report {
 	r := &report{
 		title:  title(a),
-		header: []string{"#", "name", "type", "input", "output", "k/s/p", "rf size/jump/start"},
+		header: []string{"#", "layer", "input", "output", "k/s/p", "rf size/jump/start"},
 		right:  []bool{true},
 	}
 	for i, n := range a.net.Nodes {
 		l := a.res.Layers[i]
-		var ins []string
-		for _, s := range l.Inputs {
-			ins = append(ins, dims(s))
-		}
-		r.add([]string{fmt.Sprint(i + 1), n.Name, n.Type, strings.Join(ins, " + "), dims(l.Output), window(&n.Layer), rfCell(l.RF)}, l.Formulas)
+		r.add([]string{fmt.Sprint(i + 1), layerCell(&n), inputsCell(l.Inputs), dims(l.Output), window(&n.Layer), rfCell(l.RF)}, l.Formulas)
 	}
 	r.summary = []string{fmt.Sprintf("output %s; shapes are C x H x W (C x L, C x D x H x W), batch %d excluded", dims(a.res.Total.Output), a.net.Input[0])}
 	return r
@@ -105,4 +101,57 @@ func rfCell(rf *calc.RF) string {
 		return "-"
 	}
 	return perAxis(rf.Size) + "/" + perAxis(rf.Jump) + "/" + perAxisF(rf.Start)
+}
+
+// layerCell names a row: the layer's name, with its type when the name does
+// not already say it (stem (conv2d); conv2d_3).
+func layerCell(n *calc.Node) string {
+	if strings.HasPrefix(n.Name, n.Type) {
+		return n.Name
+	}
+	return n.Name + " (" + n.Type + ")"
+}
+
+// inputsCell prints a merge's inputs: 8x32x32 + 16x32x32, or 64x56x56 x2
+// when they are all equal.
+func inputsCell(ins []calc.Shape) string {
+	parts := make([]string, len(ins))
+	same := true
+	for i, s := range ins {
+		parts[i] = dims(s)
+		same = same && parts[i] == parts[0]
+	}
+	if same && len(parts) > 1 {
+		return fmt.Sprintf("%s x%d", parts[0], len(parts))
+	}
+	if d := onlyDiffering(ins); d > 0 {
+		// A concat: (64+128+32+32)x28x28.
+		sizes := make([]string, len(ins))
+		for i, s := range ins {
+			sizes[i] = fmt.Sprint(s[d])
+		}
+		cells := strings.Split(dims(ins[0]), "x")
+		cells[d-1] = "(" + strings.Join(sizes, "+") + ")"
+		return strings.Join(cells, "x")
+	}
+	return strings.Join(parts, " + ")
+}
+
+// onlyDiffering returns the one axis on which the shapes differ, or -1.
+func onlyDiffering(ins []calc.Shape) int {
+	axis := -1
+	for _, s := range ins[1:] {
+		if len(s) != len(ins[0]) {
+			return -1
+		}
+		for a := range s {
+			if s[a] != ins[0][a] {
+				if axis != -1 && axis != a {
+					return -1
+				}
+				axis = a
+			}
+		}
+	}
+	return axis
 }
