@@ -79,7 +79,9 @@ func (p *parser) items(seq *yaml.Node, c *ctx, in int, path string) int {
 		if p.stopped {
 			return in
 		}
-		in = p.item(it, c, in, fmt.Sprintf("%s[%d]", path, j))
+		out := p.item(it, c, in, fmt.Sprintf("%s[%d]", path, j))
+		p.recordItem(it, seq, out, path == "layers")
+		in = out
 	}
 	return in
 }
@@ -186,6 +188,13 @@ func (p *parser) mapItem(n *yaml.Node, c *ctx, in int, path string) int {
 		out = p.typed(kv[0], kv[1], n, c, in, path, item)
 	}
 	if out == failed {
+		// Keep the name, as failed: a later from: then skips quietly
+		// instead of calling it unknown.
+		if name != nil {
+			if _, seen := c.scope.names[name.Value]; !seen {
+				c.scope.names[name.Value] = failed
+			}
+		}
 		return failed
 	}
 	if name != nil {
@@ -318,10 +327,24 @@ func (p *parser) repeat(countNode *yaml.Node, layers [2]*yaml.Node, c *ctx, in i
 		return failed
 	}
 	for i := int64(0); i < count && !p.stopped; i++ {
+		before := len(p.nodes)
 		inner := &ctx{env: c.env, block: c.block, use: c.use, depth: c.depth + 1, scope: &scope{names: map[string]int{}, parent: c.scope}}
 		in = p.items(layers[1], inner, in, path+".layers")
 		p.closeScope(inner.scope, "the repeat at "+path)
 		if in == failed {
+			return failed
+		}
+		// Every iteration expands alike: one that made no layer leaves the
+		// rest nothing to do, and one of k layers tells the total at once,
+		// so that nested repeats hit the cap without building up to it.
+		k := int64(len(p.nodes) - before)
+		if k == 0 {
+			break
+		}
+		if rest := count - i - 1; rest > 0 && rest > (MaxLayers-int64(len(p.nodes)))/k {
+			p.errorf(countNode, path+c.use, item, "the spec expands to more than %s layers (the cap): repeat %s of %s layers each",
+				calc.Group(MaxLayers), calc.Group(count), calc.Group(k))
+			p.stopped = true
 			return failed
 		}
 	}
@@ -419,6 +442,13 @@ func (p *parser) addNode(l calc.Layer, from []int, pos Pos, path, item string, a
 	}
 	if item == "" {
 		item = l.Type
+	}
+	if len(p.nodes) == cap(p.nodes) {
+		// Double, where append grows a large slice by a quarter: a node is
+		// big, and an expansion towards MaxLayers copies it less this way.
+		nodes := make([]calc.Node, len(p.nodes), min(2*cap(p.nodes)+64, MaxLayers))
+		copy(nodes, p.nodes)
+		p.nodes = nodes
 	}
 	p.nodes = append(p.nodes, calc.Node{Layer: l, From: from})
 	p.info = append(p.info, NodeInfo{Pos: pos, Path: path, Item: item, Args: args})

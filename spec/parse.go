@@ -67,6 +67,10 @@ type Spec struct {
 	Totals  Totals
 	// InputPos is where input: stands (for errors about the input).
 	InputPos Pos
+
+	root  *yaml.Node // the top-level mapping, for Snapshot
+	items []*itemRef // every item of the file in order, for Snapshot
+	refs  map[*yaml.Node]*itemRef
 }
 
 var yamlLine = regexp.MustCompile(`^line (\d+): (.*)$`)
@@ -243,6 +247,7 @@ var topKeys = []string{"name", "input", "batch", "layers", "blocks", "expect"}
 
 func (p *parser) top(doc *yaml.Node) {
 	root := p.resolve(doc)
+	p.spec.root = root
 	if root == nil || root.Kind != yaml.MappingNode {
 		p.errorf(root, "", "", "a spec is a mapping with at least input: and layers:")
 		return

@@ -1,0 +1,446 @@
+package main
+
+import (
+	"encoding/json"
+	"encoding/xml"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"github.com/cnncalc/cnncalc/calc"
+	"github.com/cnncalc/cnncalc/spec"
+	"github.com/mattn/go-isatty"
+	"github.com/spf13/cobra"
+)
+
+// CheckOptions are the check command's streams and flags.
+type CheckOptions struct {
+	IO      *IOStreams
+	Specs   []string
+	Format  string
+	Batch   int64
+	Write   bool
+	Verbose bool
+	// Color is set when the output is a terminal and NO_COLOR is unset.
+	Color bool
+}
+
+func newCheckCmd(ios *IOStreams, runF func(*CheckOptions) error) *cobra.Command {
+	opts := &CheckOptions{IO: ios}
+	cmd := &cobra.Command{
+		Use:   "check SPEC...",
+		Short: "Check every expect: of the specs; exit 1 when one fails",
+		Long: `check evaluates every expectation in the specs (expect: on items, and the
+top-level expect: output, params, buffers, macs) and prints each failure with
+file:line:col, the item's path, expected and actual, then "N passed, M failed".
+
+SPEC may be a file, a glob or a directory (every .yaml and .yml under it).
+Exit codes: 0 all hold, 1 an expectation fails, 2 a spec cannot be read.
+
+--write fills in or updates the expectations in place instead (a snapshot, like
+go test -update): failing item expectations are rewritten, each top-level item
+without one gets one, and the top-level totals are filled in; comments, key order
+and layout are kept, and a spec with an error is left untouched.`,
+		Example: `  cnncalc check testdata/zoo
+  cnncalc check 'models/*.yaml' --format github
+  cnncalc check --write net.yaml`,
+		Args: cobra.MinimumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			opts.Specs = args
+			if f, ok := ios.Out.(*os.File); ok && os.Getenv("NO_COLOR") == "" {
+				opts.Color = isatty.IsTerminal(f.Fd())
+			}
+			if runF != nil {
+				return runF(opts)
+			}
+			return checkRun(opts)
+		},
+	}
+	cmd.Flags().StringVar(&opts.Format, "format", "human", "output format: human, github (Actions annotations), junit (XML) or json")
+	cmd.Flags().Int64Var(&opts.Batch, "batch", 0, "batch size (overrides each spec's batch:); expect.macs is checked for it")
+	cmd.Flags().BoolVar(&opts.Write, "write", false, "fill in or update the expectations in place instead of checking them")
+	cmd.Flags().BoolVarP(&opts.Verbose, "verbose", "v", false, "list passing expectations too")
+	return cmd
+}
+
+// fileResult is what check found in one spec.
+type fileResult struct {
+	File     string         `json:"file"`
+	Errors   []string       `json:"errors,omitempty"` // the spec could not be read or analysed
+	Outcomes []spec.Outcome `json:"outcomes"`
+	Wrote    bool           `json:"wrote,omitempty"`
+	errs     []*spec.Error
+	src      []byte
+}
+
+func checkRun(opts *CheckOptions) error {
+	switch opts.Format {
+	case "human", "github", "junit", "json":
+	default:
+		return usageErr("unknown --format %q: use human, github, junit or json", opts.Format)
+	}
+	if opts.Batch < 0 || opts.Batch > calc.MaxArg {
+		return usageErr("--batch must be between 1 and %s", calc.Group(calc.MaxArg))
+	}
+	files, err := expandSpecs(opts.Specs)
+	if err != nil {
+		return &codeError{code: exitError, err: err}
+	}
+	var results []*fileResult
+	for _, f := range files {
+		results = append(results, checkFile(opts, f))
+	}
+	passed, failed, broken := 0, 0, 0
+	for _, r := range results {
+		if len(r.Errors) > 0 {
+			broken++
+		}
+		for _, o := range r.Outcomes {
+			if o.Pass {
+				passed++
+			} else {
+				failed++
+			}
+		}
+	}
+	w := opts.IO.Out
+	switch opts.Format {
+	case "human":
+		writeHuman(w, opts, results, passed, failed, broken)
+	case "github":
+		writeGitHub(w, results, passed, failed, broken)
+	case "junit":
+		if err := writeJUnit(w, results); err != nil {
+			return err
+		}
+	case "json":
+		enc := json.NewEncoder(w)
+		enc.SetIndent("", "  ")
+		if err := enc.Encode(struct {
+			Files  []*fileResult `json:"files"`
+			Passed int           `json:"passed"`
+			Failed int           `json:"failed"`
+			Broken int           `json:"unreadable"`
+		}{results, passed, failed, broken}); err != nil {
+			return err
+		}
+	}
+	switch {
+	case broken > 0:
+		return &codeError{code: exitError, silent: true, err: fmt.Errorf("%d specs cannot be read", broken)}
+	case failed > 0:
+		return &codeError{code: exitFail, silent: true, err: fmt.Errorf("%d expectations failed", failed)}
+	}
+	return nil
+}
+
+// expandSpecs turns files, globs and directories into a sorted file list.
+func expandSpecs(args []string) ([]string, error) {
+	var files []string
+	seen := map[string]bool{}
+	addFile := func(f string) {
+		if !seen[f] {
+			seen[f] = true
+			files = append(files, f)
+		}
+	}
+	for _, a := range args {
+		if a == "-" {
+			addFile(a)
+			continue
+		}
+		matches, err := filepath.Glob(a)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %v", a, err)
+		}
+		if len(matches) == 0 {
+			if _, _, err := readSpec(a, strings.NewReader("")); err == nil {
+				addFile(a) // an embedded example
+				continue
+			}
+			return nil, fmt.Errorf("%s: no such file, directory or embedded example", a)
+		}
+		for _, m := range matches {
+			st, err := os.Stat(m)
+			if err != nil {
+				return nil, err
+			}
+			if !st.IsDir() {
+				addFile(m)
+				continue
+			}
+			var found []string
+			err = filepath.WalkDir(m, func(p string, d fs.DirEntry, err error) error {
+				if err != nil {
+					return err
+				}
+				if !d.IsDir() && (strings.HasSuffix(p, ".yaml") || strings.HasSuffix(p, ".yml")) {
+					found = append(found, p)
+				}
+				return nil
+			})
+			if err != nil {
+				return nil, err
+			}
+			sort.Strings(found)
+			for _, f := range found {
+				addFile(f)
+			}
+		}
+	}
+	return files, nil
+}
+
+func checkFile(opts *CheckOptions, arg string) *fileResult {
+	name, data, err := readSpec(arg, opts.IO.In)
+	r := &fileResult{File: name, Outcomes: []spec.Outcome{}, src: data}
+	if err != nil {
+		r.Errors = []string{err.Error()}
+		return r
+	}
+	fail := func(err error) *fileResult {
+		var list spec.ErrorList
+		if errors.As(err, &list) {
+			r.errs = list
+			for _, e := range list {
+				r.Errors = append(r.Errors, e.Error())
+			}
+		} else {
+			r.Errors = append(r.Errors, err.Error())
+		}
+		return r
+	}
+	s, err := spec.Parse(name, data)
+	if err != nil {
+		return fail(err)
+	}
+	res, _, err := s.Analyze(opts.Batch, nil)
+	if err != nil {
+		return fail(err)
+	}
+	batch := opts.Batch
+	if batch == 0 {
+		batch = s.Batch
+	}
+	input := append(calc.Shape{batch}, s.Net.Input[1:]...)
+	if opts.Write {
+		if arg == "-" || name != arg {
+			return fail(fmt.Errorf("%s: --write needs a file", arg))
+		}
+		out, err := s.Snapshot(res, input)
+		if err != nil {
+			return fail(err)
+		}
+		if string(out) != string(data) {
+			if err := writeAtomic(arg, out); err != nil {
+				return fail(err)
+			}
+			r.Wrote = true
+		}
+		if s, err = spec.Parse(name, out); err != nil {
+			return fail(err)
+		}
+		if res, _, err = s.Analyze(opts.Batch, nil); err != nil {
+			return fail(err)
+		}
+	}
+	r.Outcomes = s.Check(res, input)
+	return r
+}
+
+// writeAtomic replaces a file through a temporary file and a rename, so an
+// interrupted run leaves the old file or the new one, never half of one.
+func writeAtomic(path string, data []byte) error {
+	st, err := os.Stat(path)
+	if err != nil {
+		return err
+	}
+	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*.tmp")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(tmp.Name())
+	if _, err := tmp.Write(data); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Chmod(st.Mode().Perm()); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		return err
+	}
+	return os.Rename(tmp.Name(), path)
+}
+
+const (
+	red   = "\x1b[31m"
+	green = "\x1b[32m"
+	bold  = "\x1b[1m"
+	reset = "\x1b[0m"
+)
+
+func writeHuman(w io.Writer, opts *CheckOptions, results []*fileResult, passed, failed, broken int) {
+	paint := func(code, s string) string {
+		if opts.Color {
+			return code + s + reset
+		}
+		return s
+	}
+	for _, r := range results {
+		if r.Wrote {
+			fmt.Fprintf(w, "wrote %s\n", r.File)
+		}
+		if len(r.Errors) > 0 {
+			if r.errs != nil {
+				printErrors(w, r.src, spec.ErrorList(r.errs))
+			} else {
+				for _, e := range r.Errors {
+					fmt.Fprintln(w, e)
+				}
+			}
+			continue
+		}
+		for _, o := range r.Outcomes {
+			switch {
+			case !o.Pass:
+				fmt.Fprintln(w, paint(red, "FAIL")+" "+o.String())
+			case opts.Verbose:
+				fmt.Fprintln(w, paint(green, "ok")+"   "+o.String())
+			}
+		}
+	}
+	summary := fmt.Sprintf("%d passed, %d failed", passed, failed)
+	if broken > 0 {
+		summary += fmt.Sprintf(", %d specs unreadable", broken)
+	}
+	switch {
+	case failed > 0 || broken > 0:
+		summary = paint(bold+red, summary)
+	default:
+		summary = paint(green, summary)
+	}
+	fmt.Fprintln(w, summary)
+}
+
+// ghEscape escapes a GitHub Actions workflow command's message; ghProp
+// escapes a property value.
+func ghEscape(s string) string {
+	return strings.NewReplacer("%", "%25", "\r", "%0D", "\n", "%0A").Replace(s)
+}
+
+func ghProp(s string) string {
+	return strings.NewReplacer("%", "%25", "\r", "%0D", "\n", "%0A", ":", "%3A", ",", "%2C").Replace(s)
+}
+
+func writeGitHub(w io.Writer, results []*fileResult, passed, failed, broken int) {
+	annotate := func(file string, line, col int, title, msg string) {
+		loc := "file=" + ghProp(file)
+		if line > 0 {
+			loc += fmt.Sprintf(",line=%d,col=%d", line, col)
+		}
+		fmt.Fprintf(w, "::error %s,title=%s::%s\n", loc, ghProp(title), ghEscape(msg))
+	}
+	for _, r := range results {
+		if r.errs != nil {
+			for _, e := range r.errs {
+				annotate(e.File, e.Line, e.Col, "cnncalc: spec error", strings.TrimPrefix(e.Error(), fmt.Sprintf("%s:%d:%d: ", e.File, e.Line, e.Col)))
+			}
+		} else {
+			for _, e := range r.Errors {
+				annotate(r.File, 0, 0, "cnncalc: spec error", e)
+			}
+		}
+		for _, o := range r.Outcomes {
+			if !o.Pass {
+				where := o.Path
+				if o.Item != "" {
+					where += " (" + o.Item + ")"
+				}
+				annotate(o.File, o.Line, o.Col, "cnncalc: expectation failed", fmt.Sprintf("%s: %s: expected %s, got %s", where, o.What, o.Expected, o.Actual))
+			}
+		}
+	}
+	fmt.Fprintf(w, "%d passed, %d failed", passed, failed)
+	if broken > 0 {
+		fmt.Fprintf(w, ", %d specs unreadable", broken)
+	}
+	fmt.Fprintln(w)
+}
+
+type junitSuites struct {
+	XMLName  xml.Name     `xml:"testsuites"`
+	Name     string       `xml:"name,attr"`
+	Tests    int          `xml:"tests,attr"`
+	Failures int          `xml:"failures,attr"`
+	Errors   int          `xml:"errors,attr"`
+	Suites   []junitSuite `xml:"testsuite"`
+}
+
+type junitSuite struct {
+	Name     string      `xml:"name,attr"`
+	Tests    int         `xml:"tests,attr"`
+	Failures int         `xml:"failures,attr"`
+	Errors   int         `xml:"errors,attr"`
+	Cases    []junitCase `xml:"testcase"`
+}
+
+type junitCase struct {
+	Name      string        `xml:"name,attr"`
+	Classname string        `xml:"classname,attr"`
+	File      string        `xml:"file,attr,omitempty"`
+	Line      int           `xml:"line,attr,omitempty"`
+	Failure   *junitProblem `xml:"failure,omitempty"`
+	Error     *junitProblem `xml:"error,omitempty"`
+}
+
+type junitProblem struct {
+	Message string `xml:"message,attr"`
+	Type    string `xml:"type,attr"`
+	Text    string `xml:",chardata"`
+}
+
+func writeJUnit(w io.Writer, results []*fileResult) error {
+	all := junitSuites{Name: "cnncalc check"}
+	for _, r := range results {
+		s := junitSuite{Name: r.File}
+		if len(r.Errors) > 0 {
+			msg := strings.Join(r.Errors, "\n")
+			s.Cases = append(s.Cases, junitCase{Name: "read spec", Classname: r.File, File: r.File,
+				Error: &junitProblem{Message: r.Errors[0], Type: "SpecError", Text: msg}})
+			s.Errors++
+		}
+		for _, o := range r.Outcomes {
+			name := o.Path
+			if o.Item != "" {
+				name += " (" + o.Item + ")"
+			}
+			c := junitCase{Name: name + ": " + o.What, Classname: r.File, File: o.File, Line: o.Line}
+			if !o.Pass {
+				msg := fmt.Sprintf("expected %s, got %s", o.Expected, o.Actual)
+				c.Failure = &junitProblem{Message: msg, Type: "ExpectationFailed", Text: o.String()}
+				s.Failures++
+			}
+			s.Cases = append(s.Cases, c)
+		}
+		s.Tests = len(s.Cases)
+		all.Tests += s.Tests
+		all.Failures += s.Failures
+		all.Errors += s.Errors
+		all.Suites = append(all.Suites, s)
+	}
+	io.WriteString(w, xml.Header)
+	enc := xml.NewEncoder(w)
+	enc.Indent("", "  ")
+	if err := enc.Encode(all); err != nil {
+		return err
+	}
+	_, err := io.WriteString(w, "\n")
+	return err
+}

@@ -1,0 +1,187 @@
+package main
+
+import (
+	"encoding/xml"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+)
+
+func TestCheckGolden(t *testing.T) {
+	for _, c := range []struct {
+		name string
+		args []string
+		code int
+	}{
+		{"check_passes_human", []string{"check", "testdata/check/passes.yaml", "-v"}, 0},
+		{"check_fails_human", []string{"check", "testdata/check/fails.yaml"}, 1},
+		{"check_dir_human", []string{"check", "testdata/check"}, 2},
+		{"check_dir_github", []string{"check", "testdata/check", "--format", "github"}, 2},
+		{"check_dir_junit", []string{"check", "testdata/check", "--format", "junit"}, 2},
+		{"check_dir_json", []string{"check", "testdata/check", "--format", "json"}, 2},
+		{"check_fails_batch", []string{"check", "testdata/check/passes.yaml", "--batch", "4"}, 1},
+		{"check_glob", []string{"check", "testdata/check/p*.yaml", "lenet5"}, 0},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			out, errOut, code := runCmd(t, "", c.args...)
+			if code != c.code {
+				t.Errorf("exit code %d, want %d\n%s%s", code, c.code, out, errOut)
+			}
+			golden(t, c.name, out+errOut)
+		})
+	}
+}
+
+// TestCheckZoo dogfoods check: every embedded example and corner-case spec
+// carries expectations from PyTorch, and they all hold.
+func TestCheckZoo(t *testing.T) {
+	out, errOut, code := runCmd(t, "", "check", "../../testdata/zoo", "../../testdata/specs")
+	if code != 0 {
+		t.Fatalf("exit %d:\n%s%s", code, out, errOut)
+	}
+	if !regexp.MustCompile(`^\d{3,} passed, 0 failed\n$`).MatchString(out) {
+		t.Errorf("unexpected summary %q", out)
+	}
+}
+
+func TestCheckJUnitParses(t *testing.T) {
+	out, _, _ := runCmd(t, "", "check", "testdata/check", "--format", "junit")
+	var doc struct {
+		XMLName  xml.Name `xml:"testsuites"`
+		Tests    int      `xml:"tests,attr"`
+		Failures int      `xml:"failures,attr"`
+		Errors   int      `xml:"errors,attr"`
+		Suites   []struct {
+			Name  string `xml:"name,attr"`
+			Cases []struct {
+				Name    string `xml:"name,attr"`
+				Failure *struct {
+					Message string `xml:"message,attr"`
+				} `xml:"failure"`
+				Error *struct {
+					Message string `xml:"message,attr"`
+				} `xml:"error"`
+			} `xml:"testcase"`
+		} `xml:"testsuite"`
+	}
+	if err := xml.Unmarshal([]byte(out), &doc); err != nil {
+		t.Fatalf("JUnit XML does not parse: %v\n%s", err, out)
+	}
+	if len(doc.Suites) != 3 || doc.Errors != 1 || doc.Failures != 1 {
+		t.Fatalf("suites %d, errors %d, failures %d; want 3, 1, 1", len(doc.Suites), doc.Errors, doc.Failures)
+	}
+	cases, failures := 0, 0
+	for _, s := range doc.Suites {
+		for _, c := range s.Cases {
+			cases++
+			if c.Failure != nil {
+				failures++
+				if c.Failure.Message != "expected [16, 99, 99], got [16, 14, 14]" {
+					t.Errorf("failure message %q", c.Failure.Message)
+				}
+			}
+		}
+	}
+	if cases != doc.Tests || failures != doc.Failures {
+		t.Errorf("counts disagree: %d cases vs tests=%d, %d failures vs failures=%d", cases, doc.Tests, failures, doc.Failures)
+	}
+}
+
+// TestCheckGitHubSyntax: every annotation is a well-formed workflow command.
+func TestCheckGitHubSyntax(t *testing.T) {
+	out, _, _ := runCmd(t, "", "check", "testdata/check", "--format", "github")
+	re := regexp.MustCompile(`^::error file=[^,:]+(,line=\d+,col=\d+)?,title=[^,:]+::[^\n%]*(%0A[^\n]*)*$`)
+	n := 0
+	for _, line := range strings.Split(strings.TrimSpace(out), "\n") {
+		if strings.HasPrefix(line, "::") {
+			n++
+			if !re.MatchString(line) {
+				t.Errorf("malformed annotation: %s", line)
+			}
+		}
+	}
+	if n != 2 {
+		t.Errorf("%d annotations, want 2 (one failure, one spec error):\n%s", n, out)
+	}
+	if !strings.Contains(out, "::error file=testdata/check/fails.yaml,line=14,col=13,title=cnncalc%3A expectation failed::layers[3] (conv2d): output shape: expected [16, 99, 99], got [16, 14, 14]") {
+		t.Errorf("the failure annotation is not as expected:\n%s", out)
+	}
+}
+
+// TestCheckWrite: --write fills in expectations keeping comments and layout,
+// a second run changes nothing, and a spec with an error is left untouched.
+func TestCheckWrite(t *testing.T) {
+	dir := t.TempDir()
+	orig, err := os.ReadFile("testdata/check/fails.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(dir, "net.yaml")
+	os.WriteFile(path, orig, 0o640)
+	out, errOut, code := runCmd(t, "", "check", "--write", path)
+	if code != 0 {
+		t.Fatalf("exit %d:\n%s%s", code, out, errOut)
+	}
+	first, _ := os.ReadFile(path)
+	golden(t, "check_write_result", string(first))
+	for _, keep := range []string{"# A small net, no expectations yet.", "name: small   # trailing comment", "# keep me", "  # a comment between items", "      out: 16\n      kernel: 3\n"} {
+		if !strings.Contains(string(first), keep) {
+			t.Errorf("--write lost %q", keep)
+		}
+	}
+	if st, _ := os.Stat(path); st.Mode().Perm() != 0o640 {
+		t.Errorf("--write changed the mode to %v", st.Mode().Perm())
+	}
+	// Twice in a row changes nothing.
+	if _, _, code := runCmd(t, "", "check", "--write", path); code != 0 {
+		t.Fatalf("second --write: exit %d", code)
+	}
+	second, _ := os.ReadFile(path)
+	if string(second) != string(first) {
+		t.Errorf("a second --write changed the file:\n%s", diff(string(first), string(second)))
+	}
+	// The written file passes check.
+	if out, _, code := runCmd(t, "", "check", path); code != 0 {
+		t.Errorf("check after --write: exit %d\n%s", code, out)
+	}
+	// No temporary files are left behind.
+	if entries, _ := os.ReadDir(dir); len(entries) != 1 {
+		t.Errorf("files left in the directory: %v", entries)
+	}
+
+	// A spec with an error is left untouched.
+	bad, _ := os.ReadFile("testdata/check/broken.yaml")
+	badPath := filepath.Join(dir, "bad.yaml")
+	os.WriteFile(badPath, bad, 0o644)
+	if _, _, code := runCmd(t, "", "check", "--write", badPath); code != 2 {
+		t.Errorf("--write on a broken spec: exit %d, want 2", code)
+	}
+	if after, _ := os.ReadFile(badPath); string(after) != string(bad) {
+		t.Errorf("--write changed a spec with an error")
+	}
+}
+
+// TestCheckWriteZoo: --write on specs whose expectations already hold
+// changes nothing, however they are laid out (blocks, repeats, flow lists).
+func TestCheckWriteZoo(t *testing.T) {
+	dir := t.TempDir()
+	specs, _ := filepath.Glob("../../testdata/zoo/*.yaml")
+	for _, s := range specs {
+		data, _ := os.ReadFile(s)
+		path := filepath.Join(dir, filepath.Base(s))
+		os.WriteFile(path, data, 0o644)
+		if out, errOut, code := runCmd(t, "", "check", "--write", path); code != 0 {
+			t.Fatalf("%s: exit %d\n%s%s", s, code, out, errOut)
+		}
+		after, _ := os.ReadFile(path)
+		// Only added expectations may differ: every original line survives.
+		for _, line := range strings.Split(string(data), "\n") {
+			if !strings.Contains(string(after), line) {
+				t.Errorf("%s: --write lost the line %q", s, line)
+				break
+			}
+		}
+	}
+}

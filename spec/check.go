@@ -1,0 +1,133 @@
+package spec
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/cnncalc/cnncalc/calc"
+	"gopkg.in/yaml.v3"
+)
+
+// itemRef ties an item of the file to the nodes its instances produced (one
+// per block use or repeat iteration).
+type itemRef struct {
+	node *yaml.Node // the item as written
+	seq  *yaml.Node // the list holding it
+	top  bool       // an item of the top-level layers:
+	outs []int      // the output node of each instance (calc.Input for the input)
+}
+
+func (p *parser) recordItem(it, seq *yaml.Node, out int, top bool) {
+	if it.Kind == yaml.AliasNode || out == failed {
+		return
+	}
+	if p.spec.refs == nil {
+		p.spec.refs = map[*yaml.Node]*itemRef{}
+	}
+	r := p.spec.refs[it]
+	if r == nil {
+		r = &itemRef{node: it, seq: seq, top: top}
+		p.spec.refs[it] = r
+		p.spec.items = append(p.spec.items, r)
+	}
+	r.outs = append(r.outs, out)
+}
+
+// Outcome is the verdict on one expectation.
+type Outcome struct {
+	File string
+	Pos
+	Path string
+	Item string
+	// What names the expectation: "output shape", "params", ...
+	What     string
+	Expected string
+	Actual   string
+	Pass     bool
+}
+
+func (o *Outcome) String() string {
+	where := o.Path
+	if o.Item != "" {
+		where += " (" + o.Item + ")"
+	}
+	if o.Pass {
+		return fmt.Sprintf("%s:%d:%d: %s: %s %s", o.File, o.Line, o.Col, where, o.What, o.Actual)
+	}
+	return fmt.Sprintf("%s:%d:%d: %s: %s: expected %s, got %s", o.File, o.Line, o.Col, where, o.What, o.Expected, o.Actual)
+}
+
+// Check evaluates every expectation of the spec against an analysis of it
+// (Analyze's result, for the batch in effect): each item's expect: and the
+// top-level output, params, buffers and macs.
+func (s *Spec) Check(res *calc.Result, input calc.Shape) []Outcome {
+	var out []Outcome
+	shapeOf := func(node int) calc.Shape {
+		if node == calc.Input {
+			return input
+		}
+		return res.Layers[node].Output
+	}
+	for _, e := range s.Expects {
+		got := shapeOf(e.Node)
+		item := e.Item
+		if item == "" && e.Node >= 0 {
+			item = s.Net.Nodes[e.Node].Type
+		}
+		o := Outcome{File: s.File, Pos: e.Pos, Path: e.Path, Item: item, What: "output shape",
+			Expected: FormatExpect(e.Shape), Actual: FormatExpect(got[1:])}
+		o.Pass = matches(e.Shape, got[1:])
+		out = append(out, o)
+	}
+	t := s.Totals
+	total := res.Total
+	if t.Output != nil {
+		o := Outcome{File: s.File, Pos: t.Pos["output"], Path: "expect.output", What: "network output shape",
+			Expected: FormatExpect(*t.Output), Actual: FormatExpect(total.Output[1:])}
+		o.Pass = matches(*t.Output, total.Output[1:])
+		out = append(out, o)
+	}
+	for _, c := range []struct {
+		key  string
+		want *int64
+		got  int64
+	}{{"params", t.Params, total.Params}, {"buffers", t.Buffers, total.Buffers}, {"macs", t.MACs, total.MACs}} {
+		if c.want == nil {
+			continue
+		}
+		what := c.key
+		if c.key == "macs" {
+			what = fmt.Sprintf("macs (batch %d)", input[0])
+		}
+		out = append(out, Outcome{File: s.File, Pos: t.Pos[c.key], Path: "expect." + c.key, What: what,
+			Expected: calc.Group(*c.want), Actual: calc.Group(c.got), Pass: *c.want == c.got})
+	}
+	return out
+}
+
+// matches compares a shape with an expectation, -1 (~) matching any size.
+func matches(want []int64, got calc.Shape) bool {
+	if len(want) != len(got) {
+		return false
+	}
+	for i, w := range want {
+		if w != -1 && w != got[i] {
+			return false
+		}
+	}
+	return true
+}
+
+// FormatExpect prints an expected or actual shape as YAML writes it:
+// [6, 28, 28], with ~ for a wildcard.
+func FormatExpect(v []int64) string {
+	parts := make([]string, len(v))
+	for i, x := range v {
+		if x == -1 {
+			parts[i] = "~"
+		} else {
+			parts[i] = fmt.Sprint(x)
+		}
+	}
+	return "[" + strings.Join(parts, ", ") + "]"
+}
