@@ -19,9 +19,11 @@ const (
 	// MaxFileSize is the largest spec file read, in bytes.
 	MaxFileSize = 4 << 20
 	// MaxLayers is the most plain layers and merges a spec may expand to.
-	MaxLayers = 200_000
+	MaxLayers = 100_000
 	// MaxDepth is the deepest nesting of composite items and block uses.
 	MaxDepth = 64
+	// maxErrors bounds the errors collected before the walk stops.
+	maxErrors = 1000
 	// maxVisits bounds the YAML nodes walked, aliases followed included.
 	maxVisits = 4_000_000
 )
@@ -192,6 +194,9 @@ func (p *parser) errorf(n *yaml.Node, path, item, format string, a ...any) *Erro
 		e.Pos = Pos{n.Line, n.Column}
 	}
 	p.errs = append(p.errs, e)
+	if len(p.errs) >= maxErrors {
+		p.stopped = true // enough to report; a hostile file could make millions
+	}
 	return e
 }
 
