@@ -1,0 +1,110 @@
+package exec
+
+import "sync"
+
+// Conv computes a 1-, 2- or 3-D convolution as im2col + GEMM, per image and
+// group: out_g (Cout/G, P) = w_g (Cout/G, Cin/G*KD*KH*KW) x col (Cin/G*KD*KH*KW, P).
+// x is (N, Cin, spatial...), w is (Cout, Cin/G, kernel...), b is (Cout) or
+// nil, out is (N, Cout, out spatial...) with P = prod(out spatial).
+func Conv(out, x, w, b *Tensor, g *ConvGeom, st *Stats) {
+	n, cin, id, ih, iw := dims5(x.Shape)
+	_, cout, _, _, _ := dims5(out.Shape)
+	p := g.OutShape[0] * g.OutShape[1] * g.OutShape[2]
+	cig, cog := cin/g.Groups, cout/g.Groups
+	k := cig * g.K[0] * g.K[1] * g.K[2]
+	inSize := cin * id * ih * iw
+	direct := k == cig && g.S == [3]int{1, 1, 1} && g.PL == [3]int{} && g.PR == [3]int{}
+	var col []float32
+	if !direct {
+		col = getBuf(k * p)
+		defer putBuf(col)
+	}
+	for i := 0; i < n; i++ {
+		xi := x.Data[i*inSize : (i+1)*inSize]
+		oi := out.Data[i*cout*p : (i+1)*cout*p]
+		for gr := 0; gr < g.Groups; gr++ {
+			var bm []float32
+			if direct {
+				// A 1x1 conv, stride 1, no padding: the input is its own col.
+				bm = xi[gr*cig*p : (gr+1)*cig*p]
+			} else {
+				im2col(col, xi, gr*cig, cig, id, ih, iw, g)
+				bm = col
+			}
+			gemm(st, false, false, cog, p, k, w.Data[gr*cog*k:], k, bm, p, 0, oi[gr*cog*p:], p)
+		}
+		if b != nil {
+			addBias(oi, b.Data, p)
+		}
+	}
+}
+
+// addBias adds bias[c] to every element of channel c of one image (C, P).
+func addBias(x, bias []float32, p int) {
+	for c, v := range bias {
+		row := x[c*p : (c+1)*p]
+		for j := range row {
+			row[j] += v
+		}
+	}
+}
+
+// ConvTranspose computes a transposed convolution as GEMM + col2im, per
+// image and group: col (Cout/G*K, Pin) = w_g^T (Cout/G*K, Cin/G) x x_g (Cin/G, Pin),
+// then col2im adds each column into the output. x is (N, Cin, spatial...),
+// w is (Cin, Cout/G, kernel...), b is (Cout) or nil, out is
+// (N, Cout, out spatial...). g.PL holds the padding.
+func ConvTranspose(out, x, w, b *Tensor, g *ConvGeom, st *Stats) {
+	n, cin, id, ih, iw := dims5(x.Shape)
+	_, cout, _, _, _ := dims5(out.Shape)
+	pin := id * ih * iw
+	pout := g.OutShape[0] * g.OutShape[1] * g.OutShape[2]
+	cig, cog := cin/g.Groups, cout/g.Groups
+	kk := g.K[0] * g.K[1] * g.K[2]
+	col := getBuf(cog * kk * pin)
+	defer putBuf(col)
+	for i := range out.Data {
+		out.Data[i] = 0
+	}
+	for i := 0; i < n; i++ {
+		xi := x.Data[i*cin*pin : (i+1)*cin*pin]
+		oi := out.Data[i*cout*pout : (i+1)*cout*pout]
+		for gr := 0; gr < g.Groups; gr++ {
+			// w_g is (Cin/G, Cout/G*K) row-major: transpose it in the GEMM.
+			gemm(st, true, false, cog*kk, pin, cig, w.Data[gr*cig*cog*kk:], cog*kk, xi[gr*cig*pin:], pin, 0, col, pin)
+			col2im(oi, col, gr*cog, cog, id, ih, iw, g)
+		}
+		if b != nil {
+			addBias(oi, b.Data, pout)
+		}
+	}
+}
+
+// Linear computes out = x w^T + b on the last axis: x is (..., in), w is
+// (out, in), b is (out) or nil, out is (..., out).
+func Linear(out, x, w, b *Tensor, st *Stats) {
+	in := x.Shape[len(x.Shape)-1]
+	o := w.Shape[0]
+	m := len(x.Data) / in
+	gemm(st, false, true, m, o, in, x.Data, in, w.Data, in, 0, out.Data, o)
+	if b != nil {
+		for r := 0; r < m; r++ {
+			row := out.Data[r*o : (r+1)*o]
+			for j, v := range b.Data {
+				row[j] += v
+			}
+		}
+	}
+}
+
+// bufPool recycles the large col buffers of im2col between layers.
+var bufPool sync.Pool
+
+func getBuf(n int) []float32 {
+	if v, ok := bufPool.Get().(*[]float32); ok && cap(*v) >= n {
+		return (*v)[:n]
+	}
+	return make([]float32, n)
+}
+
+func putBuf(b []float32) { bufPool.Put(&b) }

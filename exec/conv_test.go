@@ -1,0 +1,148 @@
+package exec
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"testing"
+)
+
+func randTensor(r *rand.Rand, shape ...int) *Tensor {
+	t := New(shape...)
+	for i := range t.Data {
+		t.Data[i] = float32(r.NormFloat64())
+	}
+	return t
+}
+
+// checkTensor compares got with want within tol (absolute + relative) and
+// reports the max difference and the first mismatching index, as llm.c's
+// check_tensor does.
+func checkTensor(t *testing.T, name string, got, want []float32, tol float64) {
+	t.Helper()
+	if len(got) != len(want) {
+		t.Fatalf("%s: %d elements, want %d", name, len(got), len(want))
+	}
+	maxDiff, first := 0.0, -1
+	for i := range got {
+		d := math.Abs(float64(got[i]) - float64(want[i]))
+		if d > maxDiff {
+			maxDiff = d
+		}
+		if d > tol*(1+math.Abs(float64(want[i]))) && first < 0 {
+			first = i
+		}
+	}
+	if first >= 0 {
+		t.Errorf("%s: max difference %.3g; first mismatch at %d: got %v, want %v", name, maxDiff, first, got[first], want[first])
+	}
+}
+
+func TestConvMatchesReference(t *testing.T) {
+	r := rand.New(rand.NewPCG(1, 2))
+	modes := []string{"zeros", "reflect", "replicate", "circular"}
+	for trial := 0; trial < 120; trial++ {
+		rank := 1 + trial%3
+		groups := 1 + r.IntN(3)
+		cin, cout := groups*(1+r.IntN(3)), groups*(1+r.IntN(3))
+		g := &ConvGeom{Groups: groups, PadMode: modes[r.IntN(4)]}
+		in := []int{1, 1, 1}
+		var k []int
+		for a := 3 - rank; a < 3; a++ {
+			in[a] = 4 + r.IntN(6)
+			g.K[a] = 1 + r.IntN(3)
+			g.S[a] = 1 + r.IntN(2)
+			g.D[a] = 1 + r.IntN(2)
+			g.PL[a] = r.IntN(2)
+			g.PR[a] = g.PL[a] + r.IntN(2)
+			k = append(k, g.K[a])
+		}
+		for a := 0; a < 3-rank; a++ {
+			g.K[a], g.S[a], g.D[a] = 1, 1, 1
+		}
+		xs := append([]int{2, cin}, in[3-rank:]...)
+		os := []int{2, cout}
+		for a := 3 - rank; a < 3; a++ {
+			o := (in[a]+g.PL[a]+g.PR[a]-g.D[a]*(g.K[a]-1)-1)/g.S[a] + 1
+			if o < 1 {
+				o = 1
+				g.PL[a], g.PR[a], g.K[a] = 1, 1, 1
+			}
+			g.OutShape[a] = o
+			os = append(os, o)
+		}
+		for a := 0; a < 3-rank; a++ {
+			g.OutShape[a] = 1
+		}
+		k = nil
+		for a := 3 - rank; a < 3; a++ {
+			k = append(k, g.K[a])
+		}
+		x := randTensor(r, xs...)
+		w := randTensor(r, append([]int{cout, cin / groups}, k...)...)
+		b := randTensor(r, cout)
+		fast, slow := New(os...), New(os...)
+		var st Stats
+		Conv(fast, x, w, b, g, &st)
+		refConv(slow, x, w, b, g)
+		checkTensor(t, fmt.Sprintf("conv%dd trial %d %+v", rank, trial, *g), fast.Data, slow.Data, 1e-5)
+		macs := int64(2 * cout * (cin / groups))
+		for a := 0; a < 3; a++ {
+			macs *= int64(g.OutShape[a] * g.K[a])
+		}
+		if st.MACs != macs {
+			t.Errorf("trial %d: counted %d MACs, the formula says %d", trial, st.MACs, macs)
+		}
+	}
+}
+
+func TestConvTransposeMatchesReference(t *testing.T) {
+	r := rand.New(rand.NewPCG(3, 4))
+	for trial := 0; trial < 90; trial++ {
+		rank := 1 + trial%3
+		groups := 1 + r.IntN(2)
+		cin, cout := groups*(1+r.IntN(3)), groups*(1+r.IntN(3))
+		g := &ConvGeom{Groups: groups, PadMode: "zeros"}
+		xs := []int{2, cin}
+		os := []int{2, cout}
+		var k []int
+		for a := 0; a < 3; a++ {
+			g.K[a], g.S[a], g.D[a], g.OutShape[a] = 1, 1, 1, 1
+		}
+		for a := 3 - rank; a < 3; a++ {
+			in := 2 + r.IntN(5)
+			g.K[a], g.S[a], g.D[a] = 1+r.IntN(3), 1+r.IntN(3), 1+r.IntN(2)
+			g.PL[a] = r.IntN(g.K[a])
+			op := r.IntN(max(g.S[a], g.D[a]))
+			o := (in-1)*g.S[a] - 2*g.PL[a] + g.D[a]*(g.K[a]-1) + op + 1
+			if o < 1 {
+				g.PL[a], o = 0, (in-1)*g.S[a]+g.D[a]*(g.K[a]-1)+op+1
+			}
+			g.OutShape[a] = o
+			xs = append(xs, in)
+			os = append(os, o)
+			k = append(k, g.K[a])
+		}
+		x := randTensor(r, xs...)
+		w := randTensor(r, append([]int{cin, cout / groups}, k...)...)
+		b := randTensor(r, cout)
+		fast, slow := New(os...), New(os...)
+		ConvTranspose(fast, x, w, b, g, nil)
+		refConvTranspose(slow, x, w, b, g)
+		checkTensor(t, fmt.Sprintf("convtranspose%dd trial %d", rank, trial), fast.Data, slow.Data, 1e-5)
+	}
+}
+
+func TestLinearMatchesReference(t *testing.T) {
+	r := rand.New(rand.NewPCG(5, 6))
+	for _, shape := range [][]int{{3, 7}, {2, 5, 7}, {2, 3, 4, 7}} {
+		x := randTensor(r, shape...)
+		w := randTensor(r, 9, 7)
+		b := randTensor(r, 9)
+		os := append(append([]int(nil), shape[:len(shape)-1]...), 9)
+		fast, slow := New(os...), New(os...)
+		Linear(fast, x, w, b, nil)
+		refLinear(slow, x, w, b)
+		checkTensor(t, fmt.Sprint("linear ", shape), fast.Data, slow.Data, 1e-5)
+	}
+}

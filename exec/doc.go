@@ -1,0 +1,21 @@
+// Package exec runs real float32 forward passes over a calc.Network, so that
+// every shape, MAC count and receptive field calc claims is checked by
+// execution.
+//
+// Tensors are dense and row-major (C order), batch first:
+//
+//	rank 3 (N, C, L):       x[n][c][l]       at ((n*C + c)*L + l)
+//	rank 4 (N, C, H, W):    x[n][c][h][w]    at ((n*C + c)*H + h)*W + w
+//	rank 5 (N, C, D, H, W): x[n][c][d][h][w] at (((n*C + c)*D + d)*H + h)*W + w
+//
+// Kernels follow llm.c: one operation per file, output first, then inputs,
+// then sizes; the output is allocated by the caller with the right shape.
+// Window kernels (conv, pool) treat every input as 3-D spatial: a 1-D or 2-D
+// input is viewed as (N, C, 1, 1, L) or (N, C, 1, H, W) with a kernel of 1 on
+// the missing axes, so one loop nest serves all ranks. Padding is a bounds
+// check that reads zeros (or the padding mode's value), never a padded copy.
+//
+// Every fast kernel has a slow, obviously right reference beside it
+// (reference.go) and a test comparing the two; counters in Stats are
+// incremented inside the kernels by the work they actually do.
+package exec
