@@ -22,6 +22,8 @@ type specFlags struct {
 	Batch   int64
 	Input   string
 	Explain bool
+	// inputDims, when set, overrides the input (a .npy file's shape).
+	inputDims []int64
 }
 
 func (f *specFlags) register(cmd *cobra.Command) {
@@ -102,8 +104,8 @@ func load(ios *IOStreams, arg string, f *specFlags) (*analysis, error) {
 	if err := f.check(); err != nil {
 		return nil, err
 	}
-	var input []int64
-	if f.Input != "" {
+	input := f.inputDims
+	if f.Input != "" && input == nil {
 		var err error
 		if input, err = parseInputShape(f.Input); err != nil {
 			return nil, &codeError{code: exitError, err: err}
@@ -170,3 +172,6 @@ func printErrors(w io.Writer, src []byte, err error) {
 		}
 	}
 }
+
+// parseQuiet parses a spec without printing its errors.
+func parseQuiet(name string, data []byte) (*spec.Spec, error) { return spec.Parse(name, data) }

@@ -1,0 +1,305 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/cnncalc/cnncalc/calc"
+	"github.com/cnncalc/cnncalc/exec"
+	"github.com/mattn/go-isatty"
+	"github.com/spf13/cobra"
+)
+
+// ExecOptions are the exec command's streams and flags.
+type ExecOptions struct {
+	IO         *IOStreams
+	Spec       string
+	Weights    string
+	Seed       uint64
+	SaveOutput string
+	MaxMemory  string
+	specFlags
+}
+
+func newExecCmd(ios *IOStreams, runF func(*ExecOptions) error) *cobra.Command {
+	opts := &ExecOptions{IO: ios}
+	cmd := &cobra.Command{
+		Use:   "exec [SPEC]",
+		Short: "Run a real forward pass and cross-check every shape, MAC count and receptive field",
+		Long: `exec runs the network with float32 kernels (im2col + GEMM convolutions) and
+checks, layer by layer, that the output shape the kernels produce, the MACs they
+perform and the receptive field measured by a probe run equal what calc computes.
+It exits 1 on any disagreement, showing both numbers.
+
+Weights are PyTorch's default initialisation drawn from --seed, or a PyTorch
+state_dict saved as safetensors (--weights), matched to the layers in order and
+checked shape by shape. --input takes a shape (3x224x224) or a .npy file (shape
+and values); --save-output keeps the output as .npy.`,
+		Example: `  cnncalc exec resnet18
+  cnncalc exec net.yaml --weights net.safetensors --input x.npy --save-output y.npy
+  cnncalc exec net.yaml --format json`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			opts.Spec = args[0]
+			if runF != nil {
+				return runF(opts)
+			}
+			return execRun(opts)
+		},
+	}
+	opts.register(cmd)
+	cmd.Flags().StringVar(&opts.Weights, "weights", "", "a PyTorch state_dict saved as .safetensors")
+	cmd.Flags().Uint64Var(&opts.Seed, "seed", 0, "seed of the random weights and input")
+	cmd.Flags().StringVar(&opts.SaveOutput, "save-output", "", "write the network output to this .npy file")
+	cmd.Flags().StringVar(&opts.MaxMemory, "max-memory", "4GiB", "refuse to run when the estimated peak memory is larger")
+	return cmd
+}
+
+// parseBytes reads 4GiB, 512MiB, 2G, 1000000.
+func parseBytes(s string) (int64, error) {
+	units := []struct {
+		suffix string
+		mult   int64
+	}{{"GiB", 1 << 30}, {"MiB", 1 << 20}, {"KiB", 1 << 10}, {"GB", 1e9}, {"MB", 1e6}, {"KB", 1e3}, {"G", 1 << 30}, {"M", 1 << 20}, {"K", 1 << 10}, {"B", 1}}
+	mult := int64(1)
+	num := strings.TrimSpace(s)
+	for _, u := range units {
+		if strings.HasSuffix(num, u.suffix) {
+			num, mult = strings.TrimSpace(strings.TrimSuffix(num, u.suffix)), u.mult
+			break
+		}
+	}
+	v, err := strconv.ParseFloat(num, 64)
+	if err != nil || v <= 0 || v*float64(mult) > 1<<62 {
+		return 0, fmt.Errorf("--max-memory %q: want a size such as 4GiB or 512MiB", s)
+	}
+	return int64(v * float64(mult)), nil
+}
+
+// execSetup is a network ready to cross-check.
+type execSetup struct {
+	a      *analysis
+	plan   *exec.Plan
+	params []exec.Params
+	x      *exec.Tensor
+}
+
+// prepareExec loads the spec, the input and the weights, refusing a run
+// whose estimated memory is above the limit.
+func prepareExec(opts *ExecOptions) (*execSetup, error) {
+	var x *exec.Tensor
+	if strings.HasSuffix(opts.Input, ".npy") {
+		t, err := exec.ReadNpy(opts.Input)
+		if err != nil {
+			return nil, &codeError{code: exitError, err: err}
+		}
+		x = t
+		opts.inputDims = nil
+		for _, d := range t.Shape {
+			opts.inputDims = append(opts.inputDims, int64(d))
+		}
+		opts.Input = ""
+	}
+	limit, err := parseBytes(opts.MaxMemory)
+	if err != nil {
+		return nil, &codeError{code: exitError, err: err}
+	}
+	if x != nil {
+		// A .npy input holds the batch axis when its rank is the spec's
+		// input rank plus one.
+		name, data, err := readSpec(opts.Spec, opts.IO.In)
+		if err == nil {
+			if s, perr := parseQuiet(name, data); perr == nil && len(x.Shape) == len(s.Net.Input) {
+				opts.Batch = int64(x.Shape[0])
+				opts.inputDims = opts.inputDims[1:]
+			}
+		}
+	}
+	a, err := load(opts.IO, opts.Spec, &opts.specFlags)
+	if err != nil {
+		return nil, err
+	}
+	plan, err := exec.NewPlan(&a.net)
+	if err != nil {
+		return nil, &codeError{code: exitError, err: err}
+	}
+	if m := plan.Memory(); m > limit {
+		return nil, &codeError{code: exitError, err: fmt.Errorf("the run needs about %s (weights %s, peak activations and workspace %s), above --max-memory %s",
+			mibText(m), mibText(plan.WeightBytes), mibText(plan.PeakBytes), mibText(limit))}
+	}
+	setup := &execSetup{a: a, plan: plan}
+	if opts.Weights != "" {
+		setup.params, err = plan.LoadSafetensors(opts.Weights, func(i int) string {
+			return fmt.Sprintf("%s %s (%s)", a.spec.Info[i].Path, a.net.Nodes[i].Name, a.net.Nodes[i].Type)
+		})
+		if err != nil {
+			return nil, &codeError{code: exitError, err: err}
+		}
+	} else {
+		setup.params = plan.Init(opts.Seed)
+	}
+	if x == nil {
+		shape := make([]int, len(a.net.Input))
+		for i, v := range a.net.Input {
+			shape[i] = int(v)
+		}
+		x = exec.New(shape...)
+		r := rand.New(rand.NewPCG(opts.Seed, 1))
+		for i := range x.Data {
+			x.Data[i] = float32(r.NormFloat64())
+		}
+	} else if len(x.Shape) < len(a.net.Input) {
+		x = x.Reshape(append([]int{1}, x.Shape...)...)
+	}
+	setup.x = x
+	return setup, nil
+}
+
+func mibText(b int64) string { return fmt.Sprintf("%.1f MiB", float64(b)/(1<<20)) }
+
+// progress prints a per-layer line on stderr when it is a terminal and the
+// run has taken more than a second.
+func progress(ios *IOStreams) func(done, total int, name string) {
+	f, ok := ios.ErrOut.(*os.File)
+	if !ok || !isatty.IsTerminal(f.Fd()) {
+		return nil
+	}
+	start := time.Now()
+	shown := false
+	return func(done, total int, name string) {
+		if time.Since(start) < time.Second {
+			return
+		}
+		shown = true
+		fmt.Fprintf(f, "\r\x1b[Klayer %d/%d %s", done, total, name)
+		if done == total && shown {
+			fmt.Fprint(f, "\r\x1b[K")
+		}
+	}
+}
+
+func execRun(opts *ExecOptions) error {
+	switch opts.Format {
+	case "table", "json":
+	default:
+		return usageErr("exec --format is table or json, got %q", opts.Format)
+	}
+	setup, err := prepareExec(opts)
+	if err != nil {
+		return err
+	}
+	a := setup.a
+	run, checks, err := exec.CrossCheck(setup.plan, a.res, setup.params, setup.x, exec.Options{Progress: progress(opts.IO)})
+	if err != nil {
+		return &codeError{code: exitError, err: err}
+	}
+	if opts.SaveOutput != "" {
+		f, err := os.Create(opts.SaveOutput)
+		if err == nil {
+			err = exec.WriteNpy(f, run.Output)
+			if cerr := f.Close(); err == nil {
+				err = cerr
+			}
+		}
+		if err != nil {
+			return &codeError{code: exitError, err: err}
+		}
+	}
+	failed := 0
+	for _, c := range checks {
+		if len(c.Problems) > 0 {
+			failed++
+		}
+	}
+	if opts.Format == "json" {
+		err = writeExecJSON(opts.IO.Out, a, run, checks)
+	} else {
+		err = writeExecTable(opts.IO.Out, a, run, checks)
+	}
+	if err != nil {
+		return err
+	}
+	if failed > 0 {
+		return &codeError{code: exitFail, silent: true, err: fmt.Errorf("%d layers disagree", failed)}
+	}
+	return nil
+}
+
+func writeExecTable(w io.Writer, a *analysis, run *exec.Result, checks []exec.LayerCheck) error {
+	r := &report{
+		title:  title(a),
+		header: []string{"#", "layer", "output", "shape", "MACs", "rf", "ms"},
+		right:  []bool{true, false, false, false, false, false, true},
+	}
+	var problems []string
+	for i, n := range a.net.Nodes {
+		c := checks[i]
+		r.add([]string{fmt.Sprint(i + 1), layerCell(&n), dims(a.res.Layers[i].Output), c.Shape.String(), c.MACs.String(), c.RF.String(),
+			fmt.Sprintf("%.2f", run.Layers[i].Seconds*1000)}, nil)
+		for _, p := range c.Problems {
+			problems = append(problems, fmt.Sprintf("layer %d (%s, %s): %s", i+1, n.Name, a.spec.Info[i].Path, p))
+		}
+	}
+	var macs int64
+	for _, l := range run.Layers {
+		macs += l.MACs
+	}
+	out := run.Output
+	mean, lo, hi := summary(out.Data)
+	r.summary = append(problems,
+		fmt.Sprintf("forward pass: %.3f s, %s MACs performed (%.2f GMAC/s)", run.Seconds, calc.Group(macs), float64(macs)/run.Seconds/1e9),
+		fmt.Sprintf("output %v: mean %.6g, min %.6g, max %.6g", out.Shape, mean, lo, hi),
+		"checks: shape and MACs per layer; rf measured by a probe run (- where undefined or wider than the input)",
+	)
+	if len(problems) == 0 {
+		r.summary = append(r.summary, "every check agrees with calc")
+	}
+	return r.write(w, "table", false)
+}
+
+func summary(v []float32) (mean, lo, hi float64) {
+	if len(v) == 0 {
+		return 0, 0, 0
+	}
+	lo, hi = float64(v[0]), float64(v[0])
+	for _, x := range v {
+		mean += float64(x)
+		lo, hi = min(lo, float64(x)), max(hi, float64(x))
+	}
+	return mean / float64(len(v)), lo, hi
+}
+
+func writeExecJSON(w io.Writer, a *analysis, run *exec.Result, checks []exec.LayerCheck) error {
+	type layer struct {
+		Name     string   `json:"name"`
+		Type     string   `json:"type"`
+		Output   []int    `json:"output"`
+		Shape    string   `json:"shape"`
+		MACs     string   `json:"macs"`
+		RF       string   `json:"rf"`
+		Problems []string `json:"problems,omitempty"`
+		Seconds  float64  `json:"seconds"`
+	}
+	out := struct {
+		Name    string  `json:"name"`
+		Input   []int64 `json:"input"`
+		Layers  []layer `json:"layers"`
+		Output  []int   `json:"output"`
+		Seconds float64 `json:"seconds"`
+		Agree   bool    `json:"agree"`
+	}{Name: a.net.Name, Input: a.net.Input, Output: run.Output.Shape, Seconds: run.Seconds, Agree: true}
+	for i, n := range a.net.Nodes {
+		c := checks[i]
+		out.Layers = append(out.Layers, layer{n.Name, n.Type, run.Layers[i].Shape, c.Shape.String(), c.MACs.String(), c.RF.String(), c.Problems, run.Layers[i].Seconds})
+		out.Agree = out.Agree && len(c.Problems) == 0
+	}
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(out)
+}

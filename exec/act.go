@@ -1,0 +1,163 @@
+package exec
+
+import "math"
+
+// Activation kernels with PyTorch's forward semantics. x and out have the
+// same shape, any rank; every kernel is elementwise except Softmax, and
+// every one may run in place (out == x). Transcendental functions are
+// evaluated in float64 and rounded once to float32.
+
+// ReLU: out = max(x, 0); NaN stays NaN, as in PyTorch.
+func ReLU(out, x *Tensor) {
+	o := out.Data[:len(x.Data)]
+	for i, a := range x.Data {
+		o[i] = max(a, 0)
+	}
+}
+
+// ReLU6: out = min(max(x, 0), 6).
+func ReLU6(out, x *Tensor) {
+	o := out.Data[:len(x.Data)]
+	for i, a := range x.Data {
+		o[i] = min(max(a, 0), 6)
+	}
+}
+
+// LeakyReLU: out = x if x > 0, else slope*x (slope is negative_slope,
+// PyTorch's default 0.01).
+func LeakyReLU(out, x *Tensor, slope float32) {
+	o := out.Data[:len(x.Data)]
+	for i, a := range x.Data {
+		if a > 0 {
+			o[i] = a
+		} else {
+			o[i] = a * slope
+		}
+	}
+}
+
+// ELU: out = x if x > 0, else alpha*(exp(x) - 1).
+func ELU(out, x *Tensor, alpha float32) {
+	o := out.Data[:len(x.Data)]
+	al := float64(alpha)
+	for i, a := range x.Data {
+		if a > 0 {
+			o[i] = a
+		} else {
+			o[i] = float32(al * math.Expm1(float64(a)))
+		}
+	}
+}
+
+// sqrt2Pi is sqrt(2/pi), the constant of GELU's tanh approximation.
+var sqrt2Pi = math.Sqrt(2 / math.Pi)
+
+// GELU: out = x*Phi(x) = 0.5*x*(1 + erf(x/sqrt(2))), or with tanhApprox
+// (approximate='tanh') 0.5*x*(1 + tanh(sqrt(2/pi)*(x + 0.044715*x^3))).
+func GELU(out, x *Tensor, tanhApprox bool) {
+	o := out.Data[:len(x.Data)]
+	if tanhApprox {
+		for i, a := range x.Data {
+			v := float64(a)
+			o[i] = float32(0.5 * v * (1 + math.Tanh(sqrt2Pi*(v+0.044715*v*v*v))))
+		}
+		return
+	}
+	for i, a := range x.Data {
+		v := float64(a)
+		o[i] = float32(0.5 * v * (1 + math.Erf(v/math.Sqrt2)))
+	}
+}
+
+// Sigmoid: out = 1/(1 + exp(-x)).
+func Sigmoid(out, x *Tensor) {
+	o := out.Data[:len(x.Data)]
+	for i, a := range x.Data {
+		o[i] = float32(1 / (1 + math.Exp(-float64(a))))
+	}
+}
+
+// Tanh: out = tanh(x).
+func Tanh(out, x *Tensor) {
+	o := out.Data[:len(x.Data)]
+	for i, a := range x.Data {
+		o[i] = float32(math.Tanh(float64(a)))
+	}
+}
+
+// SiLU (swish): out = x*sigmoid(x) = x/(1 + exp(-x)).
+func SiLU(out, x *Tensor) {
+	o := out.Data[:len(x.Data)]
+	for i, a := range x.Data {
+		v := float64(a)
+		o[i] = float32(v / (1 + math.Exp(-v)))
+	}
+}
+
+// Hardswish: out = x*min(max(x + 3, 0), 6)/6 (MobileNetV3's h-swish).
+func Hardswish(out, x *Tensor) {
+	o := out.Data[:len(x.Data)]
+	for i, a := range x.Data {
+		o[i] = a * min(max(a+3, 0), 6) / 6
+	}
+}
+
+// Hardsigmoid: out = min(max(x + 3, 0), 6)/6.
+func Hardsigmoid(out, x *Tensor) {
+	o := out.Data[:len(x.Data)]
+	for i, a := range x.Data {
+		o[i] = min(max(a+3, 0), 6) / 6
+	}
+}
+
+// Softmax normalises along axis dim (0 <= dim < rank):
+// out[..., k, ...] = exp(x[..., k, ...] - m) / sum_k' exp(x[..., k', ...] - m)
+// with m the maximum along dim (which makes it overflow-free). x and out are
+// viewed as (outer, K, inner) with K = x.Shape[dim]; the loops run over
+// inner innermost, keeping the row maxima and sums in two (inner) buffers
+// allocated once per call.
+func Softmax(out, x *Tensor, dim int) {
+	outer, k, inner := 1, x.Shape[dim], 1
+	for _, d := range x.Shape[:dim] {
+		outer *= d
+	}
+	for _, d := range x.Shape[dim+1:] {
+		inner *= d
+	}
+	if k == 0 || inner == 0 {
+		return
+	}
+	mx := make([]float32, inner)
+	sum := make([]float64, inner)
+	for o := 0; o < outer; o++ {
+		base := o * k * inner
+		copy(mx, x.Data[base:base+inner])
+		for j := 1; j < k; j++ {
+			row := x.Data[base+j*inner : base+(j+1)*inner]
+			for i, a := range row {
+				mx[i] = max(mx[i], a)
+			}
+		}
+		clear(sum)
+		for j := 0; j < k; j++ {
+			off := base + j*inner
+			row := x.Data[off : off+inner]
+			dst := out.Data[off : off+inner]
+			for i, a := range row {
+				e := math.Exp(float64(a - mx[i]))
+				dst[i] = float32(e)
+				sum[i] += e
+			}
+		}
+		for i := range sum {
+			sum[i] = 1 / sum[i]
+		}
+		for j := 0; j < k; j++ {
+			off := base + j*inner
+			dst := out.Data[off : off+inner]
+			for i := range dst {
+				dst[i] = float32(float64(dst[i]) * sum[i])
+			}
+		}
+	}
+}

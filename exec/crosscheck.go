@@ -1,0 +1,87 @@
+package exec
+
+import (
+	"fmt"
+
+	"github.com/cnncalc/cnncalc/calc"
+)
+
+// Verdict is the outcome of one check of one layer.
+type Verdict int
+
+const (
+	Skipped Verdict = iota // not applicable, or not measurable on this input
+	Agree
+	Disagree
+)
+
+func (v Verdict) String() string {
+	return [...]string{"-", "ok", "FAIL"}[v]
+}
+
+// LayerCheck compares, for one node, what calc claims with what execution did.
+type LayerCheck struct {
+	Shape, MACs, RF Verdict
+	// Problems states each disagreement with both numbers.
+	Problems []string
+}
+
+// CrossCheck runs the network once and compares every node's output shape,
+// the MACs its kernels performed and its receptive field measured by a
+// probe run (MeasureRF) with calc's result. x is the input; params the
+// network's tensors.
+func CrossCheck(plan *Plan, res *calc.Result, params []Params, x *Tensor, opt Options) (*Result, []LayerCheck, error) {
+	run, err := plan.Forward(params, x, opt)
+	if err != nil {
+		return nil, nil, err
+	}
+	rfs := make([]*calc.RF, len(res.Layers))
+	for i := range res.Layers {
+		rfs[i] = res.Layers[i].RF
+	}
+	meas, err := MeasureRF(plan.Net, rfs)
+	if err != nil {
+		return run, nil, fmt.Errorf("receptive-field probe: %w", err)
+	}
+	checks := make([]LayerCheck, len(res.Layers))
+	for i, l := range res.Layers {
+		c := &checks[i]
+		got := run.Layers[i]
+		c.Shape = Agree
+		if fmt.Sprint(got.Shape) != fmt.Sprint(l.Output) {
+			c.Shape = Disagree
+			c.Problems = append(c.Problems, fmt.Sprintf("shape: executed %v, calc %v", got.Shape, []int64(l.Output)))
+		}
+		c.MACs = Agree
+		if got.MACs != l.MACs {
+			c.MACs = Disagree
+			c.Problems = append(c.Problems, fmt.Sprintf("MACs: kernels performed %s, calc %s", calc.Group(got.MACs), calc.Group(l.MACs)))
+		}
+		m := meas[i]
+		if l.RF == nil || m == nil {
+			continue
+		}
+		names := calc.AxisNames(len(l.RF.Size))
+		for a := range l.RF.Size {
+			if !m.OK[a] {
+				continue
+			}
+			if c.RF == Skipped {
+				c.RF = Agree
+			}
+			if m.Size[a] != l.RF.Size[a] {
+				c.RF = Disagree
+				c.Problems = append(c.Problems, fmt.Sprintf("receptive field size on %s: measured %d, calc %d", names[a], m.Size[a], l.RF.Size[a]))
+			}
+			if m.Start[a] != l.RF.Start[a] {
+				c.RF = Disagree
+				c.Problems = append(c.Problems, fmt.Sprintf("receptive field start on %s: measured %v, calc %v", names[a], m.Start[a], l.RF.Start[a]))
+			}
+			if m.JumpOK[a] && m.Jump[a] != l.RF.Jump[a] {
+				c.RF = Disagree
+				c.Problems = append(c.Problems, fmt.Sprintf("receptive field jump on %s: measured %d, calc %d", names[a], m.Jump[a], l.RF.Jump[a]))
+			}
+		}
+	}
+	return run, checks, nil
+}

@@ -1,0 +1,56 @@
+package exec
+
+// Merge kernels: the elementwise sum of a residual connection and
+// concatenation along an axis (torch.cat).
+
+// Add writes the elementwise sum of xs, all of out's shape, summed in
+// order in float32 (as PyTorch's chain x0 + x1 + ... does). out may be one
+// of xs.
+func Add(out *Tensor, xs ...*Tensor) {
+	o := out.Data
+	switch len(xs) {
+	case 0:
+		clear(o)
+	case 1:
+		copy(o, xs[0].Data)
+	case 2:
+		a, b := xs[0].Data[:len(o)], xs[1].Data[:len(o)]
+		for i := range o {
+			o[i] = a[i] + b[i]
+		}
+	default:
+		// Element by element, so that out may alias any input.
+		for i := range o {
+			s := xs[0].Data[i]
+			for _, x := range xs[1:] {
+				s += x.Data[i]
+			}
+			o[i] = s
+		}
+	}
+}
+
+// Concat writes xs one after another along axis dim (0 <= dim < rank), as
+// torch.cat does: every x has out's shape except on dim, where
+// out.Shape[dim] is the sum of theirs. Viewing each x as (outer, K_x*inner),
+// with outer the product of the axes before dim and inner of those after,
+// every outer row of out is the rows of the xs laid end to end. out may not
+// alias any input.
+func Concat(out *Tensor, dim int, xs ...*Tensor) {
+	outer, inner := 1, 1
+	for _, d := range out.Shape[:dim] {
+		outer *= d
+	}
+	for _, d := range out.Shape[dim+1:] {
+		inner *= d
+	}
+	rowOut := out.Shape[dim] * inner
+	at := 0 // offset of the current x inside an output row
+	for _, x := range xs {
+		row := x.Shape[dim] * inner
+		for o := 0; o < outer; o++ {
+			copy(out.Data[o*rowOut+at:o*rowOut+at+row], x.Data[o*row:(o+1)*row])
+		}
+		at += row
+	}
+}

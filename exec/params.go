@@ -1,0 +1,126 @@
+package exec
+
+import (
+	"math"
+	"math/rand/v2"
+	"strings"
+
+	"github.com/cnncalc/cnncalc/calc"
+)
+
+// Params holds one node's tensors, PyTorch's state_dict entries of its
+// module: weight, bias, running_mean, running_var (nil where absent).
+type Params struct {
+	Weight, Bias, Mean, Var *Tensor
+}
+
+// paramNames are the state_dict suffixes, in Params order.
+var paramNames = [4]string{"weight", "bias", "running_mean", "running_var"}
+
+func (p *Params) slot(i int) **Tensor {
+	switch i {
+	case 0:
+		return &p.Weight
+	case 1:
+		return &p.Bias
+	case 2:
+		return &p.Mean
+	}
+	return &p.Var
+}
+
+// paramShapes returns the shapes of a layer's tensors in Params order (nil
+// for the ones it does not have): PyTorch's weight layouts, conv
+// (Cout, Cin/G, k...), transposed conv (Cin, Cout/G, k...), linear (out, in).
+func paramShapes(l *calc.Layer, ins [][]int) ([4][]int, bool) {
+	var s [4][]int
+	x := ins[0]
+	t := l.Type
+	nsp := len(x) - 2
+	switch {
+	case strings.HasPrefix(t, "convtranspose"):
+		g := max(int(l.Groups), 1)
+		s[0] = append([]int{x[1], int(l.Out) / g}, perAxis(l.Kernel, nsp, 1)...)
+		if l.Bias {
+			s[1] = []int{int(l.Out)}
+		}
+	case strings.HasPrefix(t, "conv"):
+		g := max(int(l.Groups), 1)
+		s[0] = append([]int{int(l.Out), x[1] / g}, perAxis(l.Kernel, nsp, 1)...)
+		if l.Bias {
+			s[1] = []int{int(l.Out)}
+		}
+	case t == "linear":
+		s[0] = []int{int(l.Out), x[len(x)-1]}
+		if l.Bias {
+			s[1] = []int{int(l.Out)}
+		}
+	case strings.HasPrefix(t, "batchnorm"), strings.HasPrefix(t, "instancenorm"):
+		c := []int{x[1]}
+		if l.Affine {
+			s[0], s[1] = c, c
+		}
+		if l.TrackRunningStats {
+			s[2], s[3] = c, c
+		}
+	case t == "groupnorm":
+		if l.Affine {
+			s[0], s[1] = []int{x[1]}, []int{x[1]}
+		}
+	case t == "layernorm":
+		shape := x[1:]
+		if l.NormShape != nil {
+			shape = toInts(l.NormShape)
+		}
+		if l.Affine {
+			s[0] = shape
+			if l.LayerNormBias {
+				s[1] = shape
+			}
+		}
+	default:
+		return s, false
+	}
+	return s, true
+}
+
+// Init returns PyTorch's default initialisation of every node's tensors,
+// drawn deterministically from seed: conv and linear weights and biases
+// uniform in ±1/sqrt(fan_in) (kaiming_uniform with a = sqrt(5)); norm weights
+// 1, biases 0; running_mean 0, running_var 1.
+func (p *Plan) Init(seed uint64) []Params {
+	r := rand.New(rand.NewPCG(seed, 0x636e6e63616c63))
+	out := make([]Params, len(p.Net.Nodes))
+	for i := range p.Net.Nodes {
+		l := &p.Net.Nodes[i].Layer
+		shapes, ok := paramShapes(l, p.inputShapes(i))
+		if !ok {
+			continue
+		}
+		conv := strings.HasPrefix(l.Type, "conv") || l.Type == "linear"
+		var fanIn int64
+		if conv {
+			// torch's fan_in is weight.size(1) * prod(kernel).
+			fanIn = numel(shapes[0][1:])
+		}
+		for k, s := range shapes {
+			if s == nil {
+				continue
+			}
+			t := New(s...)
+			switch {
+			case conv:
+				bound := float32(1 / math.Sqrt(float64(fanIn)))
+				for j := range t.Data {
+					t.Data[j] = (2*r.Float32() - 1) * bound
+				}
+			case k == 0 || k == 3: // norm weight, running_var
+				for j := range t.Data {
+					t.Data[j] = 1
+				}
+			}
+			*out[i].slot(k) = t
+		}
+	}
+	return out
+}

@@ -1,0 +1,307 @@
+package exec
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/cnncalc/cnncalc/calc"
+)
+
+// Plan is a network ready to run: every node's input and output shapes as
+// exec derives them by placing windows (not by calc's formulas), its conv
+// geometry, and the memory a run needs.
+type Plan struct {
+	Net    *calc.Network
+	Shapes [][]int // output shape per node
+	geom   []*ConvGeom
+	// lastUse[i] is the last node reading node i's output (len(Nodes) for
+	// the network output).
+	lastUse []int
+	// WeightBytes, PeakBytes: float32 bytes of the parameters and the peak
+	// of live activations plus the largest im2col workspace.
+	WeightBytes, PeakBytes int64
+}
+
+// Memory is the estimated peak memory of a run: weights plus live activations.
+func (p *Plan) Memory() int64 { return p.WeightBytes + p.PeakBytes }
+
+// NewPlan derives every node's output shape by execution rules: a conv or
+// pool output counts the window placements that fit, a transposed conv's
+// output reaches the last position a kernel tap writes.
+func NewPlan(net *calc.Network) (*Plan, error) {
+	p := &Plan{Net: net, Shapes: make([][]int, len(net.Nodes)), geom: make([]*ConvGeom, len(net.Nodes)), lastUse: make([]int, len(net.Nodes))}
+	in := toInts(net.Input)
+	for i := range net.Nodes {
+		n := &net.Nodes[i]
+		var ins [][]int
+		for _, f := range n.From {
+			if f == calc.Input {
+				ins = append(ins, in)
+			} else {
+				ins = append(ins, p.Shapes[f])
+				p.lastUse[f] = i
+			}
+		}
+		s, g, err := outShape(&n.Layer, ins)
+		if err != nil {
+			return nil, fmt.Errorf("node %d (%s): %w", i+1, n.Name, err)
+		}
+		p.Shapes[i], p.geom[i] = s, g
+	}
+	if len(net.Nodes) > 0 {
+		p.lastUse[len(net.Nodes)-1] = len(net.Nodes)
+	}
+	p.estimate()
+	return p, nil
+}
+
+func toInts(s calc.Shape) []int {
+	out := make([]int, len(s))
+	for i, v := range s {
+		out[i] = int(v)
+	}
+	return out
+}
+
+func numel(s []int) int64 {
+	n := int64(1)
+	for _, v := range s {
+		n *= int64(v)
+	}
+	return n
+}
+
+// estimate fills WeightBytes and PeakBytes: each output is live from its
+// node to its last use.
+func (p *Plan) estimate() {
+	var live, peak, work int64
+	in := toInts(p.Net.Input)
+	live = 4 * numel(in)
+	freeAt := make(map[int][]int)
+	for i, last := range p.lastUse {
+		freeAt[last] = append(freeAt[last], i)
+	}
+	for i := range p.Net.Nodes {
+		ws, _ := paramShapes(&p.Net.Nodes[i].Layer, p.inputShapes(i))
+		for _, s := range ws {
+			p.WeightBytes += 4 * numel(s)
+		}
+		if g := p.geom[i]; g != nil {
+			work = max(work, 4*colSize(&p.Net.Nodes[i].Layer, p.inputShapes(i)[0], p.Shapes[i], g))
+		}
+		live += 4 * numel(p.Shapes[i])
+		peak = max(peak, live)
+		for _, j := range freeAt[i] {
+			live -= 4 * numel(p.Shapes[j])
+		}
+	}
+	p.PeakBytes = peak + work
+}
+
+// colSize is the im2col (or col2im) workspace of a conv node, in elements.
+func colSize(l *calc.Layer, in, out []int, g *ConvGeom) int64 {
+	kk := int64(g.K[0] * g.K[1] * g.K[2])
+	if strings.HasPrefix(l.Type, "convtranspose") {
+		return int64(out[1]/g.Groups) * kk * numel(in[2:])
+	}
+	return int64(in[1]/g.Groups) * kk * numel(out[2:])
+}
+
+// inputShapes returns node i's input shapes.
+func (p *Plan) inputShapes(i int) [][]int {
+	var ins [][]int
+	for _, f := range p.Net.Nodes[i].From {
+		if f == calc.Input {
+			ins = append(ins, toInts(p.Net.Input))
+		} else {
+			ins = append(ins, p.Shapes[f])
+		}
+	}
+	return ins
+}
+
+// perAxis returns v's value for each of n axes (one value applies to all).
+func perAxis(v []int64, n int, def int) []int {
+	out := make([]int, n)
+	for i := range out {
+		switch {
+		case len(v) == 0:
+			out[i] = def
+		case len(v) == 1:
+			out[i] = int(v[0])
+		default:
+			out[i] = int(v[i])
+		}
+	}
+	return out
+}
+
+// windows counts the placements of a window of span ek with stride s whose
+// first tap starts at o*s - pl and whose last tap stays inside the padded
+// input [−pl, in+pr).
+func windows(in, ek, s, pl, pr int) int {
+	n := 0
+	for start := -pl; start+ek <= in+pr; start += s {
+		n++
+	}
+	return n
+}
+
+// poolWindows counts pooling windows starting at o*s - p: every window that
+// fits in the padded input, and with ceil_mode one more partial window when
+// it starts inside the input (or the left padding), as PyTorch keeps it.
+func poolWindows(in, ek, s, p int, ceil bool) int {
+	n := 0
+	for start := -p; ; start += s {
+		full := start+ek <= in+p
+		partial := ceil && start < in+p-ek+s && start < in
+		if !full && !partial {
+			return n
+		}
+		n++
+	}
+}
+
+// outShape derives a node's output shape and, for conv layers, geometry.
+func outShape(l *calc.Layer, ins [][]int) ([]int, *ConvGeom, error) {
+	x := ins[0]
+	t := l.Type
+	nsp := len(x) - 2
+	switch {
+	case strings.HasPrefix(t, "convtranspose"):
+		g := &ConvGeom{Groups: max(int(l.Groups), 1), PadMode: "zeros"}
+		k, s, d, pad, op := perAxis(l.Kernel, nsp, 1), perAxis(l.Stride, nsp, 1), perAxis(l.Dilation, nsp, 1), perAxis(l.Padding, nsp, 0), perAxis(l.OutputPadding, nsp, 0)
+		out := []int{x[0], int(l.Out)}
+		g.K, g.S, g.D, g.PL = axes3(k, 1), axes3(s, 1), axes3(d, 1), axes3(pad, 0)
+		var o [3]int
+		for a := 0; a < nsp; a++ {
+			// Taps write from -pad to (in-1)*s + (k-1)*d - pad; padding
+			// crops as much on the right, output_padding adds back.
+			last := (x[2+a]-1)*s[a] + (k[a]-1)*d[a] - pad[a]
+			o[a] = last + 1 - pad[a] + op[a]
+			if o[a] < 1 {
+				return nil, nil, fmt.Errorf("output size %d on axis %d", o[a], a)
+			}
+			out = append(out, o[a])
+		}
+		g.OutShape = axes3(o[:nsp], 1)
+		return out, g, nil
+	case strings.HasPrefix(t, "conv"):
+		g := &ConvGeom{Groups: max(int(l.Groups), 1), PadMode: l.PaddingMode}
+		if g.PadMode == "" {
+			g.PadMode = "zeros"
+		}
+		k, s, d := perAxis(l.Kernel, nsp, 1), perAxis(l.Stride, nsp, 1), perAxis(l.Dilation, nsp, 1)
+		pl, pr := make([]int, nsp), make([]int, nsp)
+		out := []int{x[0], int(l.Out)}
+		o := make([]int, nsp)
+		for a := 0; a < nsp; a++ {
+			switch l.PadMode {
+			case calc.PadSame:
+				lft, rgt := calc.SamePadding(int64(x[2+a]), int64(k[a]), int64(s[a]), int64(d[a]))
+				pl[a], pr[a] = int(lft), int(rgt)
+			case calc.PadValid:
+			default:
+				pl[a] = perAxis(l.Padding, nsp, 0)[a]
+				pr[a] = pl[a]
+			}
+			o[a] = windows(x[2+a], d[a]*(k[a]-1)+1, s[a], pl[a], pr[a])
+			if o[a] < 1 {
+				return nil, nil, fmt.Errorf("no window fits on axis %d", a)
+			}
+			out = append(out, o[a])
+		}
+		g.K, g.S, g.D, g.PL, g.PR, g.OutShape = axes3(k, 1), axes3(s, 1), axes3(d, 1), axes3(pl, 0), axes3(pr, 0), axes3(o, 1)
+		return out, g, nil
+	case strings.HasPrefix(t, "maxpool"), strings.HasPrefix(t, "avgpool"):
+		k := perAxis(l.Kernel, nsp, 1)
+		s := perAxis(l.Stride, nsp, 0)
+		d := perAxis(l.Dilation, nsp, 1)
+		pad := perAxis(l.Padding, nsp, 0)
+		out := []int{x[0], x[1]}
+		for a := 0; a < nsp; a++ {
+			if s[a] == 0 {
+				s[a] = k[a]
+			}
+			if strings.HasPrefix(t, "avgpool") {
+				d[a] = 1
+			}
+			o := poolWindows(x[2+a], d[a]*(k[a]-1)+1, s[a], pad[a], l.CeilMode)
+			if o < 1 {
+				return nil, nil, fmt.Errorf("no window fits on axis %d", a)
+			}
+			out = append(out, o)
+		}
+		return out, nil, nil
+	case strings.HasPrefix(t, "adaptive"):
+		out := []int{x[0], x[1]}
+		for a, v := range perAxis(l.OutputSize, nsp, -1) {
+			if v == -1 {
+				v = x[2+a]
+			}
+			out = append(out, v)
+		}
+		return out, nil, nil
+	case t == "linear":
+		out := append([]int(nil), x...)
+		out[len(out)-1] = int(l.Out)
+		return out, nil, nil
+	case t == "flatten":
+		st, en := l.StartDim, l.EndDim
+		if st < 0 {
+			st += len(x)
+		}
+		if en < 0 {
+			en += len(x)
+		}
+		out := append([]int(nil), x[:st]...)
+		out = append(out, int(numel(x[st:en+1])))
+		return append(out, x[en+1:]...), nil, nil
+	case strings.HasPrefix(t, "zeropad"):
+		out := append([]int(nil), x...)
+		pad := zeroPadList(l, nsp)
+		for a := 0; a < nsp; a++ {
+			out[2+a] += pad[2*(nsp-1-a)] + pad[2*(nsp-1-a)+1]
+		}
+		return out, nil, nil
+	case t == "upsample":
+		out := []int{x[0], x[1]}
+		for a := 0; a < nsp; a++ {
+			if len(l.Size) > 0 {
+				out = append(out, perAxis(l.Size, nsp, 1)[a])
+				continue
+			}
+			sc := l.Scale[0]
+			if len(l.Scale) > 1 {
+				sc = l.Scale[a]
+			}
+			out = append(out, int(float64(x[2+a])*sc))
+		}
+		return out, nil, nil
+	case t == "concat":
+		d := l.Dim
+		if d < 0 {
+			d += len(x)
+		}
+		out := append([]int(nil), x...)
+		for _, y := range ins[1:] {
+			out[d] += y[d]
+		}
+		return out, nil, nil
+	}
+	// Elementwise layers, norms and add keep the shape.
+	return append([]int(nil), x...), nil, nil
+}
+
+// zeroPadList expands zeropad's padding to 2 values per axis.
+func zeroPadList(l *calc.Layer, nsp int) []int {
+	pad := make([]int, 2*nsp)
+	for i := range pad {
+		if len(l.Pad) == 1 {
+			pad[i] = int(l.Pad[0])
+		} else {
+			pad[i] = int(l.Pad[i])
+		}
+	}
+	return pad
+}

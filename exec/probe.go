@@ -1,0 +1,242 @@
+package exec
+
+import (
+	"strings"
+
+	"github.com/cnncalc/cnncalc/calc"
+)
+
+// MeasuredRF is a receptive field measured by execution, per spatial axis.
+// OK[a] is false where the field could not be measured on this input: no
+// output unit (or pair of units, for the jump) has a field strictly inside
+// the input.
+type MeasuredRF struct {
+	Size, Jump []int64
+	Start      []float64
+	OK         []bool // size and start measured
+	JumpOK     []bool
+}
+
+// MeasureRF measures the receptive field of every node calc gives one
+// (rfs[i] != nil), by execution. It runs a probe copy of the network: every
+// conv has one output channel, weights of 1 and no bias, so that influence
+// can only add up; max pooling becomes average pooling (max pooling is kept
+// where it is dilated: on non-negative values it hides no influence either);
+// norms, activations and dropout are the identity; a clamp at 1 after each
+// conv keeps values finite. The probe's batch holds one image per position
+// along each spatial axis, each a single 1 at that position (and the centre
+// of the other axes); an output unit's field along an axis is the span of
+// positions whose image reaches it. The field of an interior unit k (whose
+// field lies strictly inside the input) gives size and start, the next
+// unit's gives the jump.
+func MeasureRF(net *calc.Network, rfs []*calc.RF) ([]*MeasuredRF, error) {
+	in := toInts(net.Input)
+	nsp := len(in) - 2
+	if nsp < 1 {
+		return make([]*MeasuredRF, len(net.Nodes)), nil
+	}
+	// The probe network: the nodes with a receptive field, in order.
+	probe := &calc.Network{Name: net.Name + " (probe)"}
+	index := make([]int, len(net.Nodes)) // node -> probe node, -2 when absent
+	var origin []int
+	for i := range net.Nodes {
+		index[i] = -2
+		if rfs[i] == nil {
+			continue
+		}
+		n := net.Nodes[i]
+		ok := true
+		from := make([]int, len(n.From))
+		for k, f := range n.From {
+			if f == calc.Input {
+				from[k] = calc.Input
+			} else if index[f] >= 0 {
+				from[k] = index[f]
+			} else {
+				ok = false
+			}
+		}
+		if !ok {
+			continue
+		}
+		l, keep := probeLayer(n.Layer)
+		if !keep {
+			continue
+		}
+		index[i] = len(probe.Nodes)
+		origin = append(origin, i)
+		probe.Nodes = append(probe.Nodes, calc.Node{Layer: l, Name: n.Name, From: from})
+	}
+	// One impulse image per position of a window along each axis: the
+	// whole axis, or its central maxProbeWindow positions.
+	win := make([][2]int, nsp)
+	batch := 0
+	for a := 0; a < nsp; a++ {
+		ws := max(0, (in[2+a]-maxProbeWindow)/2)
+		win[a] = [2]int{ws, min(in[2+a], ws+maxProbeWindow)}
+		batch += win[a][1] - win[a][0]
+	}
+	probe.Input = append(calc.Shape{int64(batch)}, net.Input[1:]...)
+	x := New(append([]int{batch}, in[1:]...)...)
+	img := int(numel(in[1:]))
+	plane := int(numel(in[2:]))
+	b := 0
+	for a := 0; a < nsp; a++ {
+		for pos := win[a][0]; pos < win[a][1]; pos++ {
+			idx := 0
+			for ax := 0; ax < nsp; ax++ {
+				coord := in[2+ax] / 2
+				if ax == a {
+					coord = pos
+				}
+				idx = idx*in[2+ax] + coord
+			}
+			for c := 0; c < in[1]; c++ {
+				x.Data[b*img+c*plane+idx] = 1
+			}
+			b++
+		}
+	}
+	plan, err := NewPlan(probe)
+	if err != nil {
+		return nil, err
+	}
+	params := make([]Params, len(probe.Nodes))
+	for i := range probe.Nodes {
+		if l := &probe.Nodes[i].Layer; strings.HasPrefix(l.Type, "conv") {
+			shapes, _ := paramShapes(l, plan.inputShapes(i))
+			w := New(shapes[0]...)
+			for j := range w.Data {
+				w.Data[j] = 1
+			}
+			params[i].Weight = w
+		}
+	}
+	out := make([]*MeasuredRF, len(net.Nodes))
+	err = plan.forwardProbe(params, x, func(pi int, y *Tensor) {
+		out[origin[pi]] = measure(y, win)
+	})
+	return out, err
+}
+
+// maxProbeWindow bounds the impulse positions per axis, so that a long
+// input (16,000 audio samples) costs a window, not the square of its length.
+const maxProbeWindow = 1024
+
+// probeLayer turns a layer into its probe counterpart; keep is false for
+// layers the probe cannot carry (none have a receptive field anyway).
+func probeLayer(l calc.Layer) (calc.Layer, bool) {
+	t := l.Type
+	switch {
+	case strings.HasPrefix(t, "convtranspose"):
+		return l, false
+	case strings.HasPrefix(t, "conv"):
+		l.Out, l.Groups, l.Bias, l.In = 1, 1, false, 0
+	case strings.HasPrefix(t, "maxpool"):
+		if perAxisAll(l.Dilation, 1) {
+			l.Type = "avgpool" + t[len("maxpool"):]
+			l.CountIncludePad = true
+		}
+	case strings.HasPrefix(t, "avgpool"), strings.HasPrefix(t, "zeropad"), t == "add", t == "concat":
+	default:
+		l = calc.Layer{Type: "identity"}
+	}
+	return l, true
+}
+
+func perAxisAll(v []int64, want int64) bool {
+	for _, x := range v {
+		if x != want {
+			return false
+		}
+	}
+	return true
+}
+
+// forwardProbe runs the probe, clamping conv outputs at 1, hands every
+// output to seen and frees it after its last use.
+func (p *Plan) forwardProbe(params []Params, x *Tensor, seen func(int, *Tensor)) error {
+	outs := make([]*Tensor, len(p.Net.Nodes))
+	for i := range p.Net.Nodes {
+		n := &p.Net.Nodes[i]
+		ins := make([]*Tensor, len(n.From))
+		for k, f := range n.From {
+			if f == calc.Input {
+				ins[k] = x
+			} else {
+				ins[k] = outs[f]
+			}
+		}
+		out, err := p.layer(i, &params[i], ins, nil)
+		if err != nil {
+			return err
+		}
+		if strings.HasPrefix(n.Type, "conv") {
+			for j, v := range out.Data {
+				out.Data[j] = min(v, 1)
+			}
+		}
+		seen(i, out)
+		outs[i] = out
+		for _, f := range n.From {
+			if f != calc.Input && p.lastUse[f] == i {
+				outs[f] = nil
+			}
+		}
+	}
+	return nil
+}
+
+// measure reads the fields off a probe output (B, C, spatial...), whose
+// batch holds the impulse images of each axis's window in turn.
+func measure(y *Tensor, win [][2]int) *MeasuredRF {
+	nsp := len(win)
+	m := &MeasuredRF{Size: make([]int64, nsp), Jump: make([]int64, nsp), Start: make([]float64, nsp), OK: make([]bool, nsp), JumpOK: make([]bool, nsp)}
+	osp := y.Shape[2:]
+	c := y.Shape[1]
+	per := int(numel(osp))
+	b0 := 0
+	for a := 0; a < nsp; a++ {
+		units := osp[a]
+		lo, hi := make([]int, units), make([]int, units)
+		for u := range lo {
+			lo[u], hi[u] = -1, -1
+		}
+		inner := int(numel(osp[a+1:]))
+		ws, we := win[a][0], win[a][1]
+		for pos := ws; pos < we; pos++ {
+			img := y.Data[(b0+pos-ws)*c*per : (b0+pos-ws+1)*c*per]
+			for j, v := range img {
+				if v == 0 {
+					continue
+				}
+				u := (j % per) / inner % units
+				if lo[u] < 0 {
+					lo[u] = pos
+				}
+				hi[u] = pos
+			}
+		}
+		b0 += we - ws
+		// A unit is interior when its field lies strictly inside the window.
+		interior := func(u int) bool { return u < units && lo[u] > ws && hi[u] < we-1 }
+		for k := 0; k < units; k++ {
+			if !interior(k) {
+				continue
+			}
+			m.Size[a] = int64(hi[k] - lo[k] + 1)
+			if units == 1 {
+				m.OK[a] = true
+				m.Start[a] = float64(lo[k]+hi[k]) / 2
+				break
+			}
+			if interior(k+1) && hi[k+1]-hi[k] == lo[k+1]-lo[k] {
+				m.OK[a], m.JumpOK[a] = true, true
+				m.Jump[a] = int64(lo[k+1] - lo[k])
+				m.Start[a] = float64(lo[k]+hi[k])/2 - float64(k)*float64(m.Jump[a])
+				break
+			}
+		}
+	}
+	return m
+}
