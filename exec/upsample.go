@@ -21,7 +21,10 @@ import (
 // in/out. Index arithmetic is done in float32 as PyTorch does for float32
 // tensors, since a float64 floor can pick a different neighbour.
 //
-//   - nearest:       src = min(floor(scale*o), in-1)
+//   - nearest:       src = min(floor(scale*o), in-1); but for a 2-D or 3-D
+//     input with C == 1, which PyTorch also sees as channels-last and sends to
+//     its channels-last kernel, an axis with out == in copies (src = o) and
+//     one with out == 2*in takes src = o/2, whatever the scale_factor
 //   - nearest-exact: src = min(floor(s + 0.5), in-1), s = max(scale*(o+0.5) - 0.5, 0)
 //   - linear modes:  s = scale*o with alignCorners, else max(scale*(o+0.5) - 0.5, 0);
 //     taps floor(s) and floor(s)+1 (clamped to in-1), weights 1-t and t, t = s - floor(s);
@@ -54,9 +57,13 @@ func Upsample(out, x *Tensor, mode string, alignCorners bool, scale []float64) {
 	if scale != nil {
 		copy(sc[3-rank:], scale)
 	}
-	td := upsampleTaps(mode, id, od, alignCorners, sc[0])
-	th := upsampleTaps(mode, ih, oh, alignCorners, sc[1])
-	tw := upsampleTaps(mode, iw, ow, alignCorners, sc[2])
+	// PyTorch runs a C == 1 tensor of rank 4 or 5, which is channels-last
+	// contiguous as well, through its channels-last kernel, whose nearest
+	// index (nearest_idx) special-cases out == in and out == 2*in.
+	shortcuts := mode == "nearest" && rank >= 2 && c == 1
+	td := upsampleTaps(mode, id, od, alignCorners, sc[0], shortcuts)
+	th := upsampleTaps(mode, ih, oh, alignCorners, sc[1], shortcuts)
+	tw := upsampleTaps(mode, iw, ow, alignCorners, sc[2], shortcuts)
 	inPlane, outPlane := id*ih*iw, od*oh*ow
 	for nc := 0; nc < n*c; nc++ {
 		xp := x.Data[nc*inPlane : (nc+1)*inPlane]
@@ -104,8 +111,9 @@ func (t *axisTaps) at(o int) ([]int, []float32) {
 const cubicA float32 = -0.75
 
 // upsampleTaps computes the taps of one axis of in inputs and out outputs.
-// scale is the user's scale_factor, 0 if none.
-func upsampleTaps(mode string, in, out int, alignCorners bool, scale float64) axisTaps {
+// scale is the user's scale_factor, 0 if none. nearestShortcuts selects
+// PyTorch's nearest_idx rule for mode "nearest" (see Upsample).
+func upsampleTaps(mode string, in, out int, alignCorners bool, scale float64, nearestShortcuts bool) axisTaps {
 	taps := 1
 	switch mode {
 	case "linear", "bilinear", "trilinear":
@@ -122,7 +130,14 @@ func upsampleTaps(mode string, in, out int, alignCorners bool, scale float64) ax
 		idx, wt := t.idx[o*taps:(o+1)*taps], t.wt[o*taps:(o+1)*taps]
 		switch mode {
 		case "nearest":
-			idx[0] = min(int(floor32(r*float32(o))), in-1)
+			switch {
+			case nearestShortcuts && out == in:
+				idx[0] = o
+			case nearestShortcuts && out == 2*in:
+				idx[0] = o / 2
+			default:
+				idx[0] = min(int(floor32(r*float32(o))), in-1)
+			}
 			wt[0] = 1
 		case "nearest-exact":
 			s := sourceIndex(r, o, false, false)

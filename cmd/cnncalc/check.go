@@ -7,12 +7,14 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"sort"
 	"strings"
 
 	"github.com/cnncalc/cnncalc/calc"
+	"github.com/cnncalc/cnncalc/exec"
 	"github.com/cnncalc/cnncalc/spec"
 	"github.com/mattn/go-isatty"
 	"github.com/spf13/cobra"
@@ -26,6 +28,9 @@ type CheckOptions struct {
 	Batch   int64
 	Write   bool
 	Verbose bool
+	// Exec also runs each network and cross-checks every layer.
+	Exec      bool
+	MaxMemory string
 	// Color is set when the output is a terminal and NO_COLOR is unset.
 	Color bool
 }
@@ -65,6 +70,8 @@ and layout are kept, and a spec with an error is left untouched.`,
 	cmd.Flags().Int64Var(&opts.Batch, "batch", 0, "batch size (overrides each spec's batch:); expect.macs is checked for it")
 	cmd.Flags().BoolVar(&opts.Write, "write", false, "fill in or update the expectations in place instead of checking them")
 	cmd.Flags().BoolVarP(&opts.Verbose, "verbose", "v", false, "list passing expectations too")
+	cmd.Flags().BoolVar(&opts.Exec, "exec", false, "also run each network and cross-check every layer's shape, MACs and receptive field")
+	cmd.Flags().StringVar(&opts.MaxMemory, "max-memory", "4GiB", "with --exec, skip a network whose estimated peak memory is larger")
 	return cmd
 }
 
@@ -250,7 +257,65 @@ func checkFile(opts *CheckOptions, arg string) *fileResult {
 		}
 	}
 	r.Outcomes = s.Check(res, input)
+	if opts.Exec {
+		outs, err := execOutcomes(s, res, input, opts.MaxMemory)
+		if err != nil {
+			return fail(err)
+		}
+		r.Outcomes = append(r.Outcomes, outs...)
+	}
 	return r
+}
+
+// execOutcomes runs the network (default weights, seed 0, a random input)
+// and turns the cross-check of every layer into outcomes.
+func execOutcomes(s *spec.Spec, res *calc.Result, input calc.Shape, maxMemory string) ([]spec.Outcome, error) {
+	limit, err := parseBytes(maxMemory)
+	if err != nil {
+		return nil, err
+	}
+	net := s.Net
+	net.Input = input
+	plan, err := exec.NewPlan(&net)
+	if err != nil {
+		return nil, err
+	}
+	if m := plan.Memory(); m > limit {
+		return nil, fmt.Errorf("%s: running it needs about %s, above --max-memory %s", s.File, mibText(m), mibText(limit))
+	}
+	shape := make([]int, len(input))
+	for i, v := range input {
+		shape[i] = int(v)
+	}
+	x := exec.New(shape...)
+	r := rand.New(rand.NewPCG(0, 1))
+	for i := range x.Data {
+		x.Data[i] = float32(r.NormFloat64())
+	}
+	run, checks, err := exec.CrossCheck(plan, res, plan.Init(0), x, exec.Options{})
+	if err != nil {
+		return nil, err
+	}
+	var outs []spec.Outcome
+	for i, c := range checks {
+		inf := s.Info[i]
+		o := spec.Outcome{File: s.File, Pos: inf.Pos, Path: inf.Path, Item: inf.Item}
+		l := res.Layers[i]
+		add := func(what string, v exec.Verdict, want, got string) {
+			if v == exec.Skipped {
+				return
+			}
+			o.What, o.Expected, o.Actual, o.Pass = what, want, got, v == exec.Agree
+			if !o.Pass {
+				o.Actual = got + " (" + strings.Join(c.Problems, "; ") + ")"
+			}
+			outs = append(outs, o)
+		}
+		add("executed shape", c.Shape, spec.FormatExpect(l.Output), fmt.Sprint(run.Layers[i].Shape))
+		add("MACs performed", c.MACs, calc.Group(l.MACs), calc.Group(run.Layers[i].MACs))
+		add("measured receptive field", c.RF, "calc's", "measured")
+	}
+	return outs, nil
 }
 
 // writeAtomic replaces a file through a temporary file and a rename, so an
