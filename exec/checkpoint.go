@@ -72,7 +72,7 @@ func (p *Plan) LoadSafetensors(path string, describe func(node int) string) ([]P
 	params := make([]Params, len(p.Net.Nodes))
 	for i := range p.Net.Nodes {
 		need, ok := paramShapes(&p.Net.Nodes[i].Layer, p.inputShapes(i))
-		if !ok {
+		if !ok || (need[0] == nil && need[1] == nil && need[2] == nil && need[3] == nil) {
 			continue
 		}
 		match, near := -1, -1

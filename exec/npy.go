@@ -27,7 +27,7 @@ func ReadNpy(path string) (*Tensor, error) {
 	}
 	shape := append([]int(nil), r.Header.Descr.Shape...)
 	var data []float32
-	switch r.Header.Descr.Type {
+	switch strings.Trim(r.Header.Descr.Type, "'\"") {
 	case "<f4", "float32":
 		err = r.Read(&data)
 	case "<f8", "float64":

@@ -1,0 +1,91 @@
+package exec_test
+
+import (
+	"fmt"
+	"math"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/cnncalc/cnncalc/exec"
+)
+
+// TestAgainstPyTorch runs the networks of testdata/torch/exec with the
+// weights PyTorch saved (in state_dict order and in sorted key order) on
+// PyTorch's input, and requires PyTorch's output within 1e-4 relative.
+func TestAgainstPyTorch(t *testing.T) {
+	outs, _ := filepath.Glob("../testdata/torch/exec/*.output.npy")
+	if len(outs) < 10 {
+		t.Fatalf("only %d reference outputs; run testdata/torch/exec/gen_exec.py", len(outs))
+	}
+	for _, outPath := range outs {
+		name := strings.TrimSuffix(filepath.Base(outPath), ".output.npy")
+		base := filepath.Join("../testdata/torch/exec", name)
+		for _, weights := range []string{base + ".safetensors", base + ".sorted.safetensors"} {
+			t.Run(filepath.Base(weights), func(t *testing.T) {
+				x, err := exec.ReadNpy(base + ".input.npy")
+				if err != nil {
+					t.Fatal(err)
+				}
+				in := make([]int64, len(x.Shape)-1)
+				for i, d := range x.Shape[1:] {
+					in[i] = int64(d)
+				}
+				s, _ := load(t, base+".yaml", in)
+				s.Net.Input[0] = int64(x.Shape[0])
+				plan, err := exec.NewPlan(&s.Net)
+				if err != nil {
+					t.Fatal(err)
+				}
+				params, err := plan.LoadSafetensors(weights, func(i int) string { return s.Info[i].Path })
+				if err != nil {
+					t.Fatal(err)
+				}
+				run, err := plan.Forward(params, x, exec.Options{})
+				if err != nil {
+					t.Fatal(err)
+				}
+				want, err := exec.ReadNpy(outPath)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if fmt.Sprint(run.Output.Shape) != fmt.Sprint(want.Shape) {
+					t.Fatalf("output %v, PyTorch %v", run.Output.Shape, want.Shape)
+				}
+				maxErr, worst := 0.0, 0
+				for i, w := range want.Data {
+					e := math.Abs(float64(run.Output.Data[i])-float64(w)) / (1 + math.Abs(float64(w)))
+					if e > maxErr {
+						maxErr, worst = e, i
+					}
+				}
+				if maxErr > 1e-4 {
+					t.Errorf("max relative error %.3g at %d: got %v, PyTorch %v", maxErr, worst, run.Output.Data[worst], want.Data[worst])
+				}
+			})
+		}
+	}
+}
+
+// TestCheckpointMismatch: a checkpoint whose conv has another kernel size is
+// refused with both shapes.
+func TestCheckpointMismatch(t *testing.T) {
+	base := "../testdata/torch/exec/bad_checkpoint"
+	if _, err := os.Stat(base + ".safetensors"); err != nil {
+		t.Skip("no bad_checkpoint data")
+	}
+	s, _ := load(t, base+".yaml", nil)
+	plan, err := exec.NewPlan(&s.Net)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = plan.LoadSafetensors(base+".safetensors", func(i int) string { return s.Info[i].Path })
+	if err == nil {
+		t.Fatal("a mismatched checkpoint was accepted")
+	}
+	if !strings.Contains(err.Error(), "checkpoint [") || !strings.Contains(err.Error(), "spec needs [") {
+		t.Errorf("the error does not show both shapes: %v", err)
+	}
+	t.Log(err)
+}
