@@ -19,7 +19,7 @@ fuzz:
 	$(GO) test ./spec -run '^$$' -fuzz FuzzParse -fuzztime 60s
 
 bench:
-	$(GO) test ./cmd/cnncalc -run '^$$' -bench . -benchmem
+	$(GO) test ./cmd/cnncalc ./exec -run '^$$' -bench . -benchmem
 
 vet:
 	$(GO) vet ./...
