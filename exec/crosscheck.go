@@ -85,3 +85,14 @@ func CrossCheck(plan *Plan, res *calc.Result, params []Params, x *Tensor, opt Op
 	}
 	return run, checks, nil
 }
+
+// CrossCheckMemory estimates the peak memory of CrossCheck's two runs, in
+// bytes: the forward pass (weights and live activations) and the probe.
+func CrossCheckMemory(plan *Plan, res *calc.Result) (forward, probe int64, err error) {
+	rfs := make([]*calc.RF, len(res.Layers))
+	for i := range res.Layers {
+		rfs[i] = res.Layers[i].RF
+	}
+	probe, err = ProbeMemory(plan.Net, rfs)
+	return plan.Memory(), probe, err
+}

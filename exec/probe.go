@@ -30,10 +30,41 @@ type MeasuredRF struct {
 // field lies strictly inside the input) gives size and start, the next
 // unit's gives the jump.
 func MeasureRF(net *calc.Network, rfs []*calc.RF) ([]*MeasuredRF, error) {
+	pr, err := newProbe(net, rfs)
+	if err != nil || pr == nil {
+		return make([]*MeasuredRF, len(net.Nodes)), err
+	}
+	out := make([]*MeasuredRF, len(net.Nodes))
+	err = pr.plan.forwardProbe(pr.params, pr.x, func(pi int, y *Tensor) {
+		out[pr.origin[pi]] = measure(y, pr.win)
+	})
+	return out, err
+}
+
+// ProbeMemory estimates the peak memory of MeasureRF's probe run, in bytes.
+func ProbeMemory(net *calc.Network, rfs []*calc.RF) (int64, error) {
+	pr, err := newProbe(net, rfs)
+	if err != nil || pr == nil {
+		return 0, err
+	}
+	return pr.plan.Memory() + 4*int64(len(pr.x.Data)), nil
+}
+
+// probeRun is the probe network, its impulse input and where each probe node
+// came from.
+type probeRun struct {
+	plan   *Plan
+	params []Params
+	x      *Tensor
+	win    [][2]int
+	origin []int
+}
+
+func newProbe(net *calc.Network, rfs []*calc.RF) (*probeRun, error) {
 	in := toInts(net.Input)
 	nsp := len(in) - 2
 	if nsp < 1 {
-		return make([]*MeasuredRF, len(net.Nodes)), nil
+		return nil, nil
 	}
 	// The probe network: the nodes with a receptive field, in order.
 	probe := &calc.Network{Name: net.Name + " (probe)"}
@@ -112,11 +143,7 @@ func MeasureRF(net *calc.Network, rfs []*calc.RF) ([]*MeasuredRF, error) {
 			params[i].Weight = w
 		}
 	}
-	out := make([]*MeasuredRF, len(net.Nodes))
-	err = plan.forwardProbe(params, x, func(pi int, y *Tensor) {
-		out[origin[pi]] = measure(y, win)
-	})
-	return out, err
+	return &probeRun{plan: plan, params: params, x: x, win: win, origin: origin}, nil
 }
 
 // maxProbeWindow bounds the impulse positions per axis, so that a long

@@ -280,7 +280,11 @@ func execOutcomes(s *spec.Spec, res *calc.Result, input calc.Shape, maxMemory st
 	if err != nil {
 		return nil, err
 	}
-	if m := plan.Memory(); m > limit {
+	fwd, probe, err := exec.CrossCheckMemory(plan, res)
+	if err != nil {
+		return nil, err
+	}
+	if m := max(fwd, probe); m > limit {
 		return nil, fmt.Errorf("%s: running it needs about %s, above --max-memory %s", s.File, mibText(m), mibText(limit))
 	}
 	shape := make([]int, len(input))

@@ -6,6 +6,7 @@ import (
 	"io"
 	"math/rand/v2"
 	"os"
+	"runtime/debug"
 	"strconv"
 	"strings"
 	"time"
@@ -129,10 +130,16 @@ func prepareExec(opts *ExecOptions) (*execSetup, error) {
 	if err != nil {
 		return nil, &codeError{code: exitError, err: err}
 	}
-	if m := plan.Memory(); m > limit {
-		return nil, &codeError{code: exitError, err: fmt.Errorf("the run needs about %s (weights %s, peak activations and workspace %s), above --max-memory %s",
-			mibText(m), mibText(plan.WeightBytes), mibText(plan.PeakBytes), mibText(limit))}
+	fwd, probe, err := exec.CrossCheckMemory(plan, a.res)
+	if err != nil {
+		return nil, &codeError{code: exitError, err: err}
 	}
+	if m := max(fwd, probe); m > limit {
+		return nil, &codeError{code: exitError, err: fmt.Errorf("the run needs about %s, above --max-memory %s (forward pass %s: weights %s, activations and workspace %s; receptive-field probe %s)",
+			mibText(m), mibText(limit), mibText(fwd), mibText(plan.WeightBytes), mibText(plan.PeakBytes), mibText(probe))}
+	}
+	// Let the garbage collector work harder rather than pass the limit.
+	debug.SetMemoryLimit(limit)
 	setup := &execSetup{a: a, plan: plan}
 	if opts.Weights != "" {
 		setup.params, err = plan.LoadSafetensors(opts.Weights, func(i int) string {

@@ -1,0 +1,95 @@
+package main
+
+import (
+	"encoding/json"
+	"math"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/cnncalc/cnncalc/exec"
+)
+
+func TestExecAgrees(t *testing.T) {
+	out, errOut, code := runCmd(t, "", "exec", "lenet5", "--format", "json")
+	if code != 0 {
+		t.Fatalf("exit %d\n%s%s", code, out, errOut)
+	}
+	var r struct {
+		Agree  bool `json:"agree"`
+		Layers []struct {
+			Name, Shape, MACs, RF string
+			Output                []int
+		} `json:"layers"`
+		Output []int `json:"output"`
+	}
+	if err := json.Unmarshal([]byte(out), &r); err != nil {
+		t.Fatal(err)
+	}
+	if !r.Agree || len(r.Layers) != 12 || len(r.Output) != 2 || r.Output[1] != 10 {
+		t.Fatalf("unexpected report: %+v", r)
+	}
+	rfChecked := 0
+	for _, l := range r.Layers {
+		if l.Shape != "ok" || l.MACs != "ok" || l.RF == "FAIL" {
+			t.Errorf("layer %s: shape %s, MACs %s, rf %s", l.Name, l.Shape, l.MACs, l.RF)
+		}
+		if l.RF == "ok" {
+			rfChecked++
+		}
+	}
+	if rfChecked != 6 {
+		t.Errorf("%d receptive fields measured, want the 6 conv/pool/tanh layers", rfChecked)
+	}
+}
+
+// TestExecCheckpoint runs a PyTorch checkpoint on PyTorch's input through
+// the command line and compares the saved output with PyTorch's.
+func TestExecCheckpoint(t *testing.T) {
+	base := "../../testdata/torch/exec/inception2d"
+	saved := filepath.Join(t.TempDir(), "y.npy")
+	out, errOut, code := runCmd(t, "", "exec", base+".yaml", "--weights", base+".safetensors", "--input", base+".input.npy", "--save-output", saved)
+	if code != 0 {
+		t.Fatalf("exit %d\n%s%s", code, out, errOut)
+	}
+	got, err := exec.ReadNpy(saved)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, err := exec.ReadNpy(base + ".output.npy")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got.Data) != len(want.Data) || len(got.Shape) != len(want.Shape) {
+		t.Fatalf("saved %v, PyTorch %v", got.Shape, want.Shape)
+	}
+	worst := 0.0
+	for i := range want.Data {
+		worst = math.Max(worst, math.Abs(float64(got.Data[i]-want.Data[i]))/(1+math.Abs(float64(want.Data[i]))))
+	}
+	if worst > 1e-4 {
+		t.Errorf("max relative error %.3g against PyTorch", worst)
+	}
+}
+
+func TestExecRefusals(t *testing.T) {
+	base := "../../testdata/torch/exec/bad_checkpoint"
+	_, errOut, code := runCmd(t, "", "exec", base+".yaml", "--weights", base+".safetensors")
+	if code != 2 || !strings.Contains(errOut, "mods.2.weight: checkpoint [4 4 5 5], spec needs [4 4 3 3]") {
+		t.Errorf("bad checkpoint: exit %d, %q", code, errOut)
+	}
+	out, errOut, code := runCmd(t, "", "exec", "resnet50", "--max-memory", "64MiB")
+	if code != 2 || out != "" || !strings.Contains(errOut, "above --max-memory 64.0 MiB") || !strings.Contains(errOut, "needs about") {
+		t.Errorf("memory cap: exit %d, stdout %q, stderr %q", code, out, errOut)
+	}
+}
+
+func TestCheckExec(t *testing.T) {
+	out, errOut, code := runCmd(t, "", "check", "--exec", "../../testdata/specs", "lenet5")
+	if code != 0 {
+		t.Fatalf("exit %d\n%s%s", code, out, errOut)
+	}
+	if !strings.HasSuffix(out, " passed, 0 failed\n") {
+		t.Errorf("summary: %q", out)
+	}
+}
