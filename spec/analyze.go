@@ -44,8 +44,10 @@ func (s *Spec) at(i int, arg, msg, detail string) *Error {
 	}
 	inf := s.Info[i]
 	pos := inf.Pos
-	if p, ok := inf.Args[arg]; ok {
-		pos = p
+	for _, a := range inf.Args {
+		if a.Name == arg {
+			pos = a.Pos
+		}
 	}
 	return &Error{File: s.File, Pos: pos, Path: inf.Path, Item: inf.Item, Msg: msg, Detail: detail}
 }

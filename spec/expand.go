@@ -2,6 +2,7 @@ package spec
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
 
 	"github.com/cnncalc/cnncalc/calc"
@@ -79,7 +80,7 @@ func (p *parser) items(seq *yaml.Node, c *ctx, in int, path string) int {
 		if p.stopped {
 			return in
 		}
-		out := p.item(it, c, in, fmt.Sprintf("%s[%d]", path, j))
+		out := p.item(it, c, in, path+"["+strconv.Itoa(j)+"]")
 		p.recordItem(it, seq, out, path == "layers")
 		in = out
 	}
@@ -386,7 +387,7 @@ func (p *parser) concatBranches(key, branches *yaml.Node, c *ctx, in int, path, 
 // merge is add or concat of named outputs: from: [a, b, ...].
 func (p *parser) merge(key, v *yaml.Node, froms []int, c *ctx, path, item string) int {
 	l := calc.Layer{Type: key.Value, Dim: 1}
-	args := map[string]Pos{}
+	var args []ArgPos
 	v, ok := p.subst(v, c, path)
 	if !ok {
 		return failed
@@ -412,7 +413,7 @@ func (p *parser) merge(key, v *yaml.Node, froms []int, c *ctx, path, item string
 				return failed
 			}
 			l.Dim = int(d)
-			args["dim"] = Pos{dv.Line, dv.Column}
+			args = append(args, ArgPos{"dim", Pos{dv.Line, dv.Column}})
 		}
 	case v.Kind == yaml.MappingNode && len(v.Content) == 0:
 	default:
@@ -427,7 +428,7 @@ func (p *parser) merge(key, v *yaml.Node, froms []int, c *ctx, path, item string
 }
 
 // addNode appends a node and returns its index.
-func (p *parser) addNode(l calc.Layer, from []int, pos Pos, path, item string, args map[string]Pos) int {
+func (p *parser) addNode(l calc.Layer, from []int, pos Pos, path, item string, args []ArgPos) int {
 	if len(p.nodes) >= MaxLayers {
 		if !p.stopped {
 			p.errs = append(p.errs, &Error{File: p.file, Pos: pos, Path: path, Item: item, Msg: fmt.Sprintf("the spec expands to more than %s layers (the cap)", calc.Group(MaxLayers))})

@@ -85,7 +85,7 @@ type vals struct {
 	p    *parser
 	t    *typeDef
 	key  *yaml.Node
-	m    map[string]*yaml.Node
+	m    []argVal // the arguments as written, by canonical name
 	path string
 	item string
 	ok   bool
@@ -93,9 +93,9 @@ type vals struct {
 
 // layerArgs reads a layer's arguments into a calc.Layer with PyTorch's
 // defaults, recording each argument's position.
-func (p *parser) layerArgs(t *typeDef, key, v *yaml.Node, c *ctx, path, item string) (calc.Layer, map[string]Pos, bool) {
-	a := &vals{p: p, t: t, key: key, m: map[string]*yaml.Node{}, path: path + c.use, item: item, ok: true}
-	pos := map[string]Pos{}
+func (p *parser) layerArgs(t *typeDef, key, v *yaml.Node, c *ctx, path, item string) (calc.Layer, []ArgPos, bool) {
+	a := &vals{p: p, t: t, key: key, path: path + c.use, item: item, ok: true}
+	var pos []ArgPos
 	if v != nil {
 		v, ok := p.subst(v, c, path)
 		if !ok {
@@ -111,7 +111,7 @@ func (p *parser) layerArgs(t *typeDef, key, v *yaml.Node, c *ctx, path, item str
 					a.ok = false
 					continue
 				}
-				if _, dup := a.m[d.name]; dup {
+				if a.get(d.name) != nil {
 					p.errorf(kv[0], a.path, item, "argument %s is given twice (as %s and an alias)", d.name, kv[0].Value)
 					a.ok = false
 					continue
@@ -121,8 +121,8 @@ func (p *parser) layerArgs(t *typeDef, key, v *yaml.Node, c *ctx, path, item str
 					a.ok = false
 					continue
 				}
-				a.m[d.name] = val
-				pos[d.name] = Pos{val.Line, val.Column}
+				a.m = append(a.m, argVal{d.name, val})
+				pos = append(pos, ArgPos{d.name, Pos{val.Line, val.Column}})
 			}
 		default:
 			if t.primary == "" {
@@ -136,13 +136,13 @@ func (p *parser) layerArgs(t *typeDef, key, v *yaml.Node, c *ctx, path, item str
 					}
 				}
 			}
-			a.m[t.primary] = v
-			pos[t.primary] = Pos{v.Line, v.Column}
+			a.m = append(a.m, argVal{t.primary, v})
+			pos = append(pos, ArgPos{t.primary, Pos{v.Line, v.Column}})
 		}
 	}
 	for _, d := range t.args {
 		// An unknown argument is likely the misspelt required one: say only that.
-		if d.required && a.m[d.name] == nil && a.ok {
+		if d.required && a.get(d.name) == nil && a.ok {
 			p.errorf(key, a.path, item, "%s needs %s", t.name, d.name)
 			a.ok = false
 		}
@@ -154,10 +154,26 @@ func (p *parser) layerArgs(t *typeDef, key, v *yaml.Node, c *ctx, path, item str
 	return l, pos, a.ok
 }
 
-func (a *vals) node(name string) *yaml.Node { return a.m[name] }
+// argVal is an argument's canonical name and value.
+type argVal struct {
+	name string
+	node *yaml.Node
+}
+
+// get returns an argument's value node, or nil when it was not given.
+func (a *vals) get(name string) *yaml.Node {
+	for _, v := range a.m {
+		if v.name == name {
+			return v.node
+		}
+	}
+	return nil
+}
+
+func (a *vals) node(name string) *yaml.Node { return a.get(name) }
 
 func (a *vals) int(name string, def int64) int64 {
-	n := a.m[name]
+	n := a.get(name)
 	if n == nil {
 		return def
 	}
@@ -167,7 +183,7 @@ func (a *vals) int(name string, def int64) int64 {
 }
 
 func (a *vals) ints(name string, def []int64) []int64 {
-	n := a.m[name]
+	n := a.get(name)
 	if n == nil {
 		return def
 	}
@@ -181,7 +197,7 @@ func (a *vals) ints(name string, def []int64) []int64 {
 }
 
 func (a *vals) bool(name string, def bool) bool {
-	n := a.m[name]
+	n := a.get(name)
 	if n == nil {
 		return def
 	}
@@ -191,7 +207,7 @@ func (a *vals) bool(name string, def bool) bool {
 }
 
 func (a *vals) float(name string, def float64) float64 {
-	n := a.m[name]
+	n := a.get(name)
 	if n == nil {
 		return def
 	}
@@ -201,7 +217,7 @@ func (a *vals) float(name string, def float64) float64 {
 }
 
 func (a *vals) enum(name, def string) string {
-	n := a.m[name]
+	n := a.get(name)
 	if n == nil {
 		return def
 	}
@@ -254,7 +270,7 @@ func (a *vals) build(t string) calc.Layer {
 		l.Dilation = a.ints("dilation", []int64{1})
 		l.CeilMode = a.bool("ceil_mode", false)
 		l.CountIncludePad = a.bool("count_include_pad", true)
-		if a.m["return_indices"] != nil {
+		if a.get("return_indices") != nil {
 			a.enum("return_indices", "false")
 		}
 	case strings.HasPrefix(t, "adaptive"):
@@ -296,24 +312,24 @@ func (a *vals) build(t string) calc.Layer {
 	case strings.HasPrefix(t, "dropout"):
 		l.P = a.float("p", 0.5)
 		if l.P < 0 || l.P > 1 {
-			a.p.errorf(a.m["p"], a.path, a.item, "dropout probability has to be between 0 and 1, but got %v", l.P)
+			a.p.errorf(a.get("p"), a.path, a.item, "dropout probability has to be between 0 and 1, but got %v", l.P)
 			a.ok = false
 		}
 	case strings.HasPrefix(t, "zeropad"):
 		l.Pad = a.ints("padding", nil)
 	case t == "upsample":
-		if a.m["scale"] != nil {
-			v, ok := a.p.floats(a.m["scale"], a.path, a.item, "scale")
+		if a.get("scale") != nil {
+			v, ok := a.p.floats(a.get("scale"), a.path, a.item, "scale")
 			a.ok = a.ok && ok
 			l.Scale = v
 		}
 		l.Size = a.ints("size", nil)
 		l.Mode = a.enum("mode", "nearest")
-		if a.m["align_corners"] != nil {
+		if a.get("align_corners") != nil {
 			b := a.bool("align_corners", false)
 			l.AlignCorners = &b
 		}
-		if (a.m["scale"] == nil) == (a.m["size"] == nil) {
+		if (a.get("scale") == nil) == (a.get("size") == nil) {
 			a.p.errorf(a.key, a.path, a.item, "upsample needs exactly one of scale and size")
 			a.ok = false
 		}

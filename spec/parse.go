@@ -35,7 +35,13 @@ type NodeInfo struct {
 	// Item is the item's name: if given, else its type.
 	Item string
 	// Args holds the position of each argument as written (canonical names).
-	Args map[string]Pos
+	Args []ArgPos
+}
+
+// ArgPos is where an argument's value stands.
+type ArgPos struct {
+	Name string
+	Pos
 }
 
 // Expect is an expected output shape on an item; -1 is the ~ wildcard.

@@ -64,7 +64,7 @@ func (r *report) aligns() []tw.Align {
 // tablewriterRows is the largest table rendered by tablewriter; longer
 // ones (generated networks of thousands of layers) take plainTable, which
 // prints the same bytes in a fraction of the time (TestPlainTableMatches).
-const tablewriterRows = 1000
+const tablewriterRows = 500
 
 func (r *report) table(w io.Writer, explain bool) error {
 	if len(r.rows) > tablewriterRows {
