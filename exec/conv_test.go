@@ -5,6 +5,8 @@ import (
 	"math"
 	"math/rand/v2"
 	"testing"
+
+	"github.com/cnncalc/cnncalc/calc"
 )
 
 func randTensor(r *rand.Rand, shape ...int) *Tensor {
@@ -144,5 +146,30 @@ func TestLinearMatchesReference(t *testing.T) {
 		Linear(fast, x, w, b, nil)
 		refLinear(slow, x, w, b)
 		checkTensor(t, fmt.Sprint("linear ", shape), fast.Data, slow.Data, 1e-5)
+	}
+}
+
+// TestWeightBytes: the memory estimate counts exactly the tensors Init
+// allocates (a missing bias counts nothing).
+func TestWeightBytes(t *testing.T) {
+	net := &calc.Network{Input: calc.Shape{1, 3, 8, 8}, Nodes: []calc.Node{
+		{Layer: calc.Layer{Type: "conv2d", Out: 4, Kernel: []int64{3}, Bias: false}, From: []int{calc.Input}},
+		{Layer: calc.Layer{Type: "flatten", StartDim: 1, EndDim: -1}, From: []int{0}},
+		{Layer: calc.Layer{Type: "linear", Out: 10, Bias: true}, From: []int{1}},
+	}}
+	p, err := NewPlan(net)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var n int64
+	for _, w := range p.Init(0) {
+		for _, x := range []*Tensor{w.Weight, w.Bias, w.Mean, w.Var} {
+			if x != nil {
+				n += int64(len(x.Data))
+			}
+		}
+	}
+	if want := int64(4*3*9 + 144*10 + 10); n != want || p.WeightBytes != 4*want {
+		t.Errorf("Init allocates %d values, WeightBytes %d; want %d values, %d bytes", n, p.WeightBytes, want, 4*want)
 	}
 }

@@ -84,7 +84,9 @@ func (p *Plan) estimate() {
 	for i := range p.Net.Nodes {
 		ws, _ := paramShapes(&p.Net.Nodes[i].Layer, p.inputShapes(i))
 		for _, s := range ws {
-			p.WeightBytes += 4 * numel(s)
+			if s != nil {
+				p.WeightBytes += 4 * numel(s)
+			}
 		}
 		if g := p.geom[i]; g != nil {
 			work = max(work, 4*colSize(&p.Net.Nodes[i].Layer, p.inputShapes(i)[0], p.Shapes[i], g))

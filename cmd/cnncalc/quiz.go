@@ -181,7 +181,10 @@ func (it *quizItem) write(w io.Writer) {
 func quizWrap(w io.Writer, prefix, text string) {
 	ind := strings.Repeat(" ", len(prefix))
 	line := prefix
+	// Keep "H x W x C" on one line.
+	text = strings.ReplaceAll(text, " x ", "\x00x\x00")
 	for _, word := range strings.Fields(text) {
+		word = strings.ReplaceAll(word, "\x00", " ")
 		if len(line) > len(ind) && len(line)+1+len(word) > quizWidth {
 			fmt.Fprintln(w, line)
 			line = ind
@@ -310,10 +313,10 @@ func quizExecEvidence(net *calc.Network) (string, []int, error) {
 	if err != nil {
 		return "", nil, fmt.Errorf("exec: %w", err)
 	}
-	e := fmt.Sprintf("exec: a forward pass of a zero %s tensor (N x C x H x W) gives %s",
+	e := fmt.Sprintf("exec: zero input %s (N x C x H x W) -> %s",
 		joinX(net.Input), quizDims(shape))
 	if macs > 0 {
-		e += fmt.Sprintf(", %s MACs done", calc.Group(macs))
+		e += fmt.Sprintf(", %s MACs run", calc.Group(macs))
 	}
 	return e, shape, nil
 }
@@ -445,7 +448,7 @@ func quizEdges() (*quizItem, error) {
 	// The horizontal image's element at the edge (rows straddling it).
 	edgeRow := xh.Shape[2]/2 - 1
 	ev := []string{
-		"exec.Conv of the filter over two 6x6 grayscale images (10 bright, 0 dark), valid, stride 1:",
+		"exec.Conv of the filter, valid, stride 1, over two 6x6 images (10 bright, 0 dark):",
 	}
 	ev = append(ev, quizSideBySide("vertical edge", "response", quizGrid(xv), quizGrid(yv))...)
 	ev = append(ev, quizSideBySide("horizontal edge", "response", quizGrid(xh), quizGrid(yh))...)
@@ -466,14 +469,28 @@ func quizEdges() (*quizItem, error) {
 	}, nil
 }
 
-// quizParamEvidence is exec's count of the tensors it would allocate.
-func quizParamEvidence(net *calc.Network) (string, error) {
+// quizParamEvidence counts the tensors exec allocates for net's layers,
+// in PyTorch's layouts (PyTorch's default initialisation, drawn by exec.Init).
+func quizParamEvidence(net *calc.Network) (string, int64, error) {
 	plan, err := exec.NewPlan(net)
 	if err != nil {
-		return "", fmt.Errorf("exec: %w", err)
+		return "", 0, fmt.Errorf("exec: %w", err)
 	}
-	return fmt.Sprintf("exec: the plan's float32 weights and biases (PyTorch's layouts) take %s bytes = %s values",
-		calc.Group(plan.WeightBytes), calc.Group(plan.WeightBytes/4)), nil
+	var parts []string
+	var total int64
+	for i, p := range plan.Init(1) {
+		for _, t := range []struct {
+			name string
+			t    *exec.Tensor
+		}{{"weight", p.Weight}, {"bias", p.Bias}} {
+			if t.t == nil {
+				continue
+			}
+			parts = append(parts, fmt.Sprintf("%s.%s %s", net.Nodes[i].Name, t.name, quizDims(t.t.Shape)))
+			total += int64(t.t.Len())
+		}
+	}
+	return fmt.Sprintf("exec.Init allocates %s: %s values", strings.Join(parts, " + "), calc.Group(total)), total, nil
 }
 
 func quizFCParams() (*quizItem, error) {
@@ -485,9 +502,12 @@ func quizFCParams() (*quizItem, error) {
 		return nil, err
 	}
 	p := res.Total.Params
-	pe, err := quizParamEvidence(net)
+	pe, count, err := quizParamEvidence(net)
 	if err != nil {
 		return nil, err
+	}
+	if count != p {
+		return nil, fmt.Errorf("exec allocates %d values, calc counts %d", count, p)
 	}
 	return &quizItem{
 		Question: fmt.Sprintf("%dx%d RGB input, not convolutional; the first hidden layer has %d neurons, each fully connected to the input. How many parameters, biases included?", in.H, in.W, neurons),
@@ -511,9 +531,12 @@ func quizConvParams() (*quizItem, error) {
 		return nil, err
 	}
 	p := res.Total.Params
-	pe, err := quizParamEvidence(net)
+	pe, count, err := quizParamEvidence(net)
 	if err != nil {
 		return nil, err
+	}
+	if count != p {
+		return nil, fmt.Errorf("exec allocates %d values, calc counts %d", count, p)
 	}
 	return &quizItem{
 		Question: fmt.Sprintf("%dx%d RGB input, a conv layer of %d filters, each %dx%d. How many parameters, biases included?", in.H, in.W, filters, k, k),
@@ -522,7 +545,7 @@ func quizConvParams() (*quizItem, error) {
 		Input:    in.notations(),
 		Formula:  []string{quizFormula(res.Layers[0].Formulas, "params")},
 		Evidence: []string{
-			fmt.Sprintf("calc.Analyze: conv2d(%d filters, %dx%d) on %s: %s parameters, whatever the image size", filters, k, k, dims(in.shape()), calc.Group(p)),
+			fmt.Sprintf("calc.Analyze: conv2d(%d filters, %dx%d) on %s: %s parameters, any image size", filters, k, k, dims(in.shape()), calc.Group(p)),
 			pe,
 		},
 	}, nil
@@ -556,7 +579,7 @@ func quizVolumeItem(question string, in quizVolume, l calc.Layer, extra ...strin
 		Input:    in.notations(),
 		Formula:  formula,
 		Evidence: []string{
-			fmt.Sprintf("calc.Analyze: %s on %s gives %s (C x H x W)", l.Type, dims(in.shape()), dims(lr.Output)),
+			fmt.Sprintf("calc.Analyze: %s on %s -> %s (C x H x W)", l.Type, dims(in.shape()), dims(lr.Output)),
 			ee,
 		},
 	}, lr, nil
@@ -620,9 +643,10 @@ func quizSamePadding() (*quizItem, error) {
 		Input:    in.notations(),
 		Formula:  formula,
 		Evidence: []string{
-			fmt.Sprintf("calc.SamePadding(%d, %d, %d, 1) = %d left, %d right; calc.Analyze: %s -> %s (C x H x W)", in.H, k, s, left, right, dims(in.shape()), dims(res.Layers[0].Output)),
+			fmt.Sprintf("calc.SamePadding(%d, %d, %d, 1) = %d left, %d right", in.H, k, s, left, right),
+			fmt.Sprintf("calc.Analyze: conv2d, padding same, on %s -> %s (C x H x W)", dims(in.shape()), dims(res.Layers[0].Output)),
 			ee,
-			"exec plan (window placements): " + strings.Join(others, ", ") + fmt.Sprintf(", only %d keeps %dx%d", left, in.H, in.W),
+			"exec.NewPlan: " + strings.Join(others, ", ") + fmt.Sprintf("; only %d keeps %dx%d", left, in.H, in.W),
 		},
 	}, nil
 }
@@ -822,7 +846,8 @@ func quizPractice(opts *QuizOptions) error {
 	for i, k := range kinds {
 		names[i] = k.name
 	}
-	fmt.Fprintf(w, "Practice: %d questions (%s), seed %d.\n", len(problems), strings.Join(names, ", "), seed)
+	fmt.Fprintf(w, "Practice: %d questions, seed %d (--seed %d asks them again).\n", len(problems), seed, seed)
+	fmt.Fprintf(w, "Kinds: %s.\n", strings.Join(names, ", "))
 	fmt.Fprintln(w, "Answer on one line: 29x29x32 or 29 29 32 in the order asked; 7600, 7,600 or 7.6K; skip.")
 	sc := bufio.NewScanner(opts.IO.In)
 	right, asked := 0, 0
@@ -869,7 +894,7 @@ session:
 			break
 		}
 	}
-	fmt.Fprintf(w, "Score: %d/%d\n", right, asked)
+	fmt.Fprintf(w, "\nScore: %d/%d\n", right, asked)
 	return sc.Err()
 }
 
@@ -1118,7 +1143,11 @@ func quizNumberProblem(net *calc.Network, value func(*calc.Result) int64, formul
 func quizGenConvParams(r *rand.Rand) (*quizProblem, error) {
 	in := quizInput(r, 16, 300, 1, 3, 16, 32, 64)
 	f, k := quizPick(r, 8, 16, 32, 64, 100, 128), quizPick(r, 1, 3, 5, 7)
-	n := quizNotationOf(r)
+	return quizConvParamsProblem(in, quizNotationOf(r), f, k)
+}
+
+// quizConvParamsProblem asks for the parameters of f filters of k x k on in.
+func quizConvParamsProblem(in quizVolume, n quizNotation, f, k int64) (*quizProblem, error) {
 	q, _, err := quizNumberProblem(quizNet(in, calc.Layer{Type: "conv2d", Out: f, Kernel: []int64{k}, Bias: true}),
 		func(res *calc.Result) int64 { return res.Total.Params },
 		func(res *calc.Result) []string { return []string{quizFormula(res.Layers[0].Formulas, "params")} })
@@ -1139,7 +1168,7 @@ func quizGenConvParams(r *rand.Rand) (*quizProblem, error) {
 func quizGenFCParams(r *rand.Rand) (*quizProblem, error) {
 	in := quizInput(r, 4, 64, 1, 3)
 	if r.IntN(3) == 0 {
-		in.H, in.W = quizPick(r, 100, 224, 300), 0
+		in.H = quizPick(r, 100, 224, 300)
 		in.W = in.H
 	}
 	units := quizPick(r, 10, 64, 100, 128, 256, 1000)
@@ -1222,7 +1251,7 @@ func quizGenRF(r *rand.Rand) (*quizProblem, error) {
 			return nil, fmt.Errorf("no receptive field after layer %d", i+1)
 		}
 		k, s := layers[i].Kernel[0], lr.RF.Jump[0]/jPrev
-		formula = append(formula, fmt.Sprintf("%-20s r = %d + (%d-1)*%d = %d, jump %d*%d = %d", desc[i]+":", rPrev, k, jPrev, lr.RF.Size[0], jPrev, s, lr.RF.Jump[0]))
+		formula = append(formula, fmt.Sprintf("%-22s r = %d + (%d-1)*%d = %d, jump %d*%d = %d", desc[i]+":", rPrev, k, jPrev, lr.RF.Size[0], jPrev, s, lr.RF.Jump[0]))
 		rPrev, jPrev = lr.RF.Size[0], lr.RF.Jump[0]
 		sumK += k
 		sumK1 += k - 1
@@ -1332,7 +1361,7 @@ func (q *quizProblem) grade(line string) quizGrade {
 	}
 	for _, sl := range q.Slips {
 		if sl.Num == got && sl.Num != q.Num {
-			return quizGrade{note: fmt.Sprintf("likely slip: %s gives %s; %s.", "that", calc.Group(got), sl.Why)}
+			return quizGrade{note: "likely slip: " + sl.Why + "."}
 		}
 	}
 	return quizGrade{note: fmt.Sprintf("you answered %s.", calc.Group(got))}
@@ -1369,9 +1398,6 @@ func (q *quizProblem) gradeVolume(got [3]int64) quizGrade {
 		if sl.Vol.in(other) == got && sl.Vol.C != sl.Vol.H {
 			return quizGrade{note: fmt.Sprintf("likely slip: %s; and the question asks for %s.", sl.Why, q.Notation)}
 		}
-	}
-	if got[0]*got[1]*got[2] != 0 && slices.Contains(got[:], q.Vol.C) && !slices.Contains(want[:1], q.Vol.C) && q.Notation == quizHWC {
-		return quizGrade{note: fmt.Sprintf("the question asks for %s, channels last.", q.Notation)}
 	}
 	return quizGrade{note: fmt.Sprintf("you answered %dx%dx%d, read as %s.", got[0], got[1], got[2], q.Notation)}
 }
