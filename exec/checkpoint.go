@@ -67,7 +67,13 @@ func (p *Plan) LoadSafetensors(path string, describe func(node int) string) ([]P
 		g.keys[suffix] = name
 		g.order = min(g.order, offsetOf(buf, name))
 	}
-	order := orderGroups(groups)
+	order, byName := orderGroups(groups)
+	var tree map[int]*ckptGroup
+	if byName {
+		// A file sorted by name has lost the module order: recover it from
+		// the module tree and the shapes the layers need.
+		tree = p.matchTree(order)
+	}
 	used := make([]bool, len(order))
 	params := make([]Params, len(p.Net.Nodes))
 	for i := range p.Net.Nodes {
@@ -81,7 +87,7 @@ func (p *Plan) LoadSafetensors(path string, describe func(node int) string) ([]P
 				continue
 			}
 			fits, sameKinds := groupFits(g, need)
-			if fits {
+			if fits && (tree == nil || tree[i] == g) {
 				match = gi
 				break
 			}
@@ -152,37 +158,194 @@ func needText(need [4][]int) string {
 }
 
 // orderGroups puts modules in the order of their data in the file, which is
-// state_dict order when the writer kept it; a file written in sorted key
-// order (the HF safetensors library sorts) is put in natural order instead,
-// so that "10" follows "9".
-func orderGroups(groups map[string]*ckptGroup) []*ckptGroup {
-	var out []*ckptGroup
+// state_dict order when the writer kept it. A file written in sorted key
+// order (the HF safetensors library sorts) has lost that order: its modules
+// are put in natural order (so that "10" follows "9") and byName is set.
+func orderGroups(groups map[string]*ckptGroup) (out []*ckptGroup, byName bool) {
 	for _, g := range groups {
 		out = append(out, g)
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].order < out[j].order })
-	sorted := sort.SliceIsSorted(out, func(i, j int) bool { return out[i].prefix < out[j].prefix })
-	if sorted {
+	byName = sort.SliceIsSorted(out, func(i, j int) bool { return out[i].prefix < out[j].prefix })
+	if byName {
 		sort.SliceStable(out, func(i, j int) bool { return naturalLess(out[i].prefix, out[j].prefix) })
+	}
+	return out, byName
+}
+
+// modTree is a module path tree: a node per path segment, the module's
+// own tensors at its node.
+type modTree struct {
+	group    *ckptGroup
+	children []*modTree // in natural order of their names
+	names    []string
+}
+
+func buildTree(groups []*ckptGroup) *modTree {
+	root := &modTree{}
+	for _, g := range groups {
+		n := root
+		if g.prefix != "" {
+			for _, seg := range strings.Split(g.prefix, ".") {
+				var next *modTree
+				for k, name := range n.names {
+					if name == seg {
+						next = n.children[k]
+					}
+				}
+				if next == nil {
+					next = &modTree{}
+					n.names = append(n.names, seg)
+					n.children = append(n.children, next)
+				}
+				n = next
+			}
+		}
+		n.group = g
+	}
+	var sortTree func(n *modTree)
+	sortTree = func(n *modTree) {
+		idx := make([]int, len(n.names))
+		for i := range idx {
+			idx[i] = i
+		}
+		sort.SliceStable(idx, func(a, b int) bool { return naturalLess(n.names[idx[a]], n.names[idx[b]]) })
+		names, children := make([]string, len(idx)), make([]*modTree, len(idx))
+		for k, i := range idx {
+			names[k], children[k] = n.names[i], n.children[i]
+		}
+		n.names, n.children = names, children
+		for _, c := range n.children {
+			sortTree(c)
+		}
+	}
+	sortTree(root)
+	return root
+}
+
+// matchTree orders a name-sorted checkpoint's modules the way PyTorch
+// registered them, using only what state_dict order guarantees: a module's
+// tensors come before its children's, and a subtree's modules are
+// contiguous. Children are tried in natural order, the first whose modules
+// fit the next layers' shapes is taken, with backtracking. It returns the
+// module of each node that has tensors, or nil when no order fits.
+func (p *Plan) matchTree(groups []*ckptGroup) map[int]*ckptGroup {
+	var layers []int
+	var needs [][4][]int
+	for i := range p.Net.Nodes {
+		need, ok := paramShapes(&p.Net.Nodes[i].Layer, p.inputShapes(i))
+		if ok && (need[0] != nil || need[1] != nil || need[2] != nil || need[3] != nil) {
+			layers = append(layers, i)
+			needs = append(needs, need)
+		}
+	}
+	budget := 1_000_000
+	type key struct {
+		n   *modTree
+		pos int
+	}
+	failed := map[key]bool{}
+	var assign []*ckptGroup
+	// subtree matches n's modules from layer pos on, appending to assign.
+	var subtree func(n *modTree, pos int) (int, bool)
+	// children matches the unused children of n (in any order) from pos.
+	var children func(n *modTree, used []bool, left, pos int) (int, bool)
+	subtree = func(n *modTree, pos int) (int, bool) {
+		if failed[key{n, pos}] || budget <= 0 {
+			return 0, false
+		}
+		budget--
+		mark := len(assign)
+		if n.group != nil {
+			if pos >= len(needs) {
+				failed[key{n, pos}] = true
+				return 0, false
+			}
+			if fits, _ := groupFits(n.group, needs[pos]); !fits {
+				failed[key{n, pos}] = true
+				return 0, false
+			}
+			assign = append(assign, n.group)
+			pos++
+		}
+		end, ok := children(n, make([]bool, len(n.children)), len(n.children), pos)
+		if !ok {
+			assign = assign[:mark]
+			failed[key{n, pos - boolInt(n.group != nil)}] = true
+			return 0, false
+		}
+		return end, true
+	}
+	children = func(n *modTree, used []bool, left, pos int) (int, bool) {
+		if left == 0 {
+			return pos, true
+		}
+		for k, c := range n.children {
+			if used[k] {
+				continue
+			}
+			mark := len(assign)
+			end, ok := subtree(c, pos)
+			if !ok {
+				continue
+			}
+			used[k] = true
+			if e, ok := children(n, used, left-1, end); ok {
+				return e, true
+			}
+			used[k] = false
+			assign = assign[:mark]
+		}
+		return 0, false
+	}
+	end, ok := subtree(buildTree(groups), 0)
+	if !ok || end != len(needs) || len(assign) != len(layers) {
+		return nil
+	}
+	out := make(map[int]*ckptGroup, len(layers))
+	for k, i := range layers {
+		out[i] = assign[k]
 	}
 	return out
 }
 
-// naturalLess compares dotted module paths with numeric parts as numbers.
+func boolInt(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// naturalLess compares module paths the way a person counts: runs of digits
+// compare as numbers, so "denselayer2" < "denselayer10" and "9" < "10".
 func naturalLess(a, b string) bool {
-	as, bs := strings.Split(a, "."), strings.Split(b, ".")
-	for i := 0; i < len(as) && i < len(bs); i++ {
-		if as[i] == bs[i] {
+	for a != "" && b != "" {
+		da, db := digitRun(a), digitRun(b)
+		if da > 0 && db > 0 {
+			x, _ := strconv.Atoi(a[:da])
+			y, _ := strconv.Atoi(b[:db])
+			if x != y {
+				return x < y
+			}
+			a, b = a[da:], b[db:]
 			continue
 		}
-		x, ex := strconv.Atoi(as[i])
-		y, ey := strconv.Atoi(bs[i])
-		if ex == nil && ey == nil {
-			return x < y
+		if a[0] != b[0] {
+			return a[0] < b[0]
 		}
-		return as[i] < bs[i]
+		a, b = a[1:], b[1:]
 	}
-	return len(as) < len(bs)
+	return len(a) < len(b)
+}
+
+// digitRun is the length of the run of digits that starts s (at most 9, so
+// that it converts without overflow).
+func digitRun(s string) int {
+	n := 0
+	for n < len(s) && n < 9 && s[n] >= '0' && s[n] <= '9' {
+		n++
+	}
+	return n
 }
 
 // offsetOf returns where a tensor's data begins in a safetensors file.
