@@ -7,7 +7,6 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/cnncalc/cnncalc/calc"
 	cexec "github.com/cnncalc/cnncalc/exec"
 )
 
@@ -93,5 +92,3 @@ func BenchmarkConvResNet50(b *testing.B) {
 	}
 	b.ReportMetric(2*float64(macs)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
 }
-
-var _ = calc.Input

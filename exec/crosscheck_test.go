@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"strings"
 	"testing"
 
 	"github.com/cnncalc/cnncalc/calc"
@@ -94,5 +93,3 @@ func toInts(s calc.Shape) []int {
 	}
 	return out
 }
-
-var _ = strings.Join

@@ -105,7 +105,7 @@ func (p *parser) item(n *yaml.Node, c *ctx, in int, path string) int {
 			p.errorf(n, path+c.use, "", "empty item; write a layer type such as relu")
 			return failed
 		}
-		return p.typed(n, nil, nil, c, in, path, "")
+		return p.typed(n, nil, c, in, path, "")
 	case yaml.MappingNode:
 		return p.mapItem(n, c, in, path)
 	}
@@ -186,7 +186,7 @@ func (p *parser) mapItem(n *yaml.Node, c *ctx, in int, path string) int {
 			p.errorf(from, path+c.use, item, "%s takes one input; from: lists %d (only add and concat merge several)", kv[0].Value, len(froms))
 			return failed
 		}
-		out = p.typed(kv[0], kv[1], n, c, in, path, item)
+		out = p.typed(kv[0], kv[1], c, in, path, item)
 	}
 	if out == failed {
 		// Keep the name, as failed: a later from: then skips quietly

@@ -9,7 +9,7 @@ import (
 
 // typed expands an item whose key is a layer type or a block name; v is its
 // value (nil for a bare item).
-func (p *parser) typed(key, v *yaml.Node, _ *yaml.Node, c *ctx, in int, path, item string) int {
+func (p *parser) typed(key, v *yaml.Node, c *ctx, in int, path, item string) int {
 	name := key.Value
 	if b, ok := p.blocks[name]; ok {
 		return p.useBlock(b, key, v, c, in, path, item)
