@@ -9,7 +9,7 @@ func inputRF(in Shape) *RF {
 	if n < 1 {
 		return nil
 	}
-	rf := &RF{Size: make([]int64, n), Jump: make([]int64, n), Start: make([]float64, n), Padding: make([]float64, n)}
+	rf := newRF(n)
 	for i := range rf.Size {
 		rf.Size[i], rf.Jump[i] = 1, 1
 	}
@@ -23,7 +23,7 @@ func rfWindows(rf *RF, axes []convAxis) *RF {
 	if rf == nil || len(rf.Size) != len(axes) {
 		return nil
 	}
-	out := &RF{Size: make([]int64, len(axes)), Jump: make([]int64, len(axes)), Start: make([]float64, len(axes)), Padding: make([]float64, len(axes))}
+	out := newRF(len(axes))
 	for i, a := range axes {
 		ek := effectiveKernel(a.k, a.d)
 		grow, err := mul(ek-1, rf.Jump[i])
@@ -53,7 +53,8 @@ func rfUnion(rfs []*RF) (*RF, string) {
 	}
 	first := rfs[0]
 	n := len(first.Size)
-	out := &RF{Size: make([]int64, n), Jump: append([]int64(nil), first.Jump...), Start: make([]float64, n), Padding: make([]float64, n)}
+	out := newRF(n)
+	copy(out.Jump, first.Jump)
 	for i := 0; i < n; i++ {
 		lo, hi := first.Start[i]-float64(first.Size[i]-1)/2, first.Start[i]+float64(first.Size[i]-1)/2
 		for k, r := range rfs[1:] {
@@ -71,4 +72,11 @@ func rfUnion(rfs []*RF) (*RF, string) {
 		out.Padding[i] = float64(out.Size[i]-1)/2 - out.Start[i]
 	}
 	return out, ""
+}
+
+// newRF allocates a field of n axes in one piece.
+func newRF(n int) *RF {
+	ints := make([]int64, 2*n)
+	floats := make([]float64, 2*n)
+	return &RF{Size: ints[:n:n], Jump: ints[n:], Start: floats[:n:n], Padding: floats[n:]}
 }

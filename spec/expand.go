@@ -348,8 +348,24 @@ func (p *parser) repeat(countNode *yaml.Node, layers [2]*yaml.Node, c *ctx, in i
 			p.stopped = true
 			return failed
 		}
+		if rest := int(count - i - 1); i == 0 && rest > 0 {
+			p.reserve(rest * int(k))
+		}
 	}
 	return in
+}
+
+// reserve grows the node lists once to hold n more nodes, so that a long
+// repeat does not copy them again and again as they grow.
+func (p *parser) reserve(n int) {
+	if need := len(p.nodes) + n; need > cap(p.nodes) {
+		nodes := make([]calc.Node, len(p.nodes), need)
+		copy(nodes, p.nodes)
+		p.nodes = nodes
+		info := make([]NodeInfo, len(p.info), need)
+		copy(info, p.info)
+		p.info = info
+	}
 }
 
 func (p *parser) residual(body *yaml.Node, shortcut [2]*yaml.Node, c *ctx, in int, path, item string) int {

@@ -383,11 +383,17 @@ func (p *parser) readTotals(v *yaml.Node) {
 func (p *parser) nameNodes() {
 	nodes := p.spec.Net.Nodes
 	count := map[string]int{}
+	explicit := false
 	for i := range nodes {
-		if nodes[i].Name == "" {
-			count[nodes[i].Type]++
-			nodes[i].Name = fmt.Sprintf("%s_%d", nodes[i].Type, count[nodes[i].Type])
+		if nodes[i].Name != "" {
+			explicit = true
+			continue
 		}
+		count[nodes[i].Type]++
+		nodes[i].Name = nodes[i].Type + "_" + strconv.Itoa(count[nodes[i].Type])
+	}
+	if !explicit {
+		return // type_k names are unique among themselves
 	}
 	used := map[string]int{}
 	for i := range nodes {
@@ -399,7 +405,7 @@ func (p *parser) nameNodes() {
 		if used[n] > 1 {
 			seen[n]++
 			if seen[n] > 1 {
-				nodes[i].Name = fmt.Sprintf("%s.%d", n, seen[n])
+				nodes[i].Name = n + "." + strconv.Itoa(seen[n])
 			}
 		}
 	}

@@ -34,6 +34,12 @@ func (r *report) add(row []string, formulas []string) {
 	r.formulas = append(r.formulas, formulas)
 }
 
+// grow makes room for n rows.
+func (r *report) grow(n int) {
+	r.rows = make([][]string, 0, n)
+	r.formulas = make([][]string, 0, n)
+}
+
 func (r *report) write(w io.Writer, format string, explain bool) error {
 	switch format {
 	case "csv":

@@ -55,6 +55,7 @@ func paramsReport(a *analysis, csv bool) *report {
 		header: []string{"#", "layer", "output", "params", "buffers", "MACs", "memory"},
 		right:  []bool{true, false, false, true, true, true, true},
 	}
+	r.grow(len(a.net.Nodes))
 	for i, n := range a.net.Nodes {
 		l := a.res.Layers[i]
 		r.add([]string{fmt.Sprint(i + 1), layerCell(&n), dims(l.Output), calc.Group(l.Params), calc.Group(l.Buffers), calc.Group(l.MACs), bytesCell(l.Bytes)}, l.Formulas)

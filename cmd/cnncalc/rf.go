@@ -51,6 +51,7 @@ func rfReport(a *analysis, csv bool) *report {
 		header: []string{"#", "layer", "output", "size", "jump", "start", "padding"},
 		right:  []bool{true, false, false, true, true, true, true},
 	}
+	r.grow(len(a.net.Nodes))
 	for i, n := range a.net.Nodes {
 		l := a.res.Layers[i]
 		row := []string{fmt.Sprint(i + 1), layerCell(&n), dims(l.Output), "-", "-", "-", "-"}

@@ -54,6 +54,7 @@ func shapesReport(a *analysis, csv bool) *report {
 		header: []string{"#", "layer", "input", "output", "k/s/p", "rf size/jump/start"},
 		right:  []bool{true},
 	}
+	r.grow(len(a.net.Nodes))
 	for i, n := range a.net.Nodes {
 		l := a.res.Layers[i]
 		r.add([]string{fmt.Sprint(i + 1), layerCell(&n), inputsCell(l.Inputs), dims(l.Output), window(&n.Layer), rfCell(l.RF)}, l.Formulas)
