@@ -8,29 +8,44 @@ import (
 	"gopkg.in/yaml.v3"
 )
 
-// itemRef ties an item of the file to the nodes its instances produced (one
-// per block use or repeat iteration).
-type itemRef struct {
-	node *yaml.Node // the item as written
-	seq  *yaml.Node // the list holding it
-	top  bool       // an item of the top-level layers:
-	outs []int      // the output node of each instance (calc.Input for the input)
+// itemInstance is one expansion of an item of the file: the item as
+// written, the list holding it and the node of its output.
+type itemInstance struct {
+	node *yaml.Node
+	seq  *yaml.Node
+	top  bool // an item of the top-level layers:
+	out  int  // calc.Input for the network input
 }
 
 func (p *parser) recordItem(it, seq *yaml.Node, out int, top bool) {
 	if it.Kind == yaml.AliasNode || out == failed {
 		return
 	}
-	if p.spec.refs == nil {
-		p.spec.refs = map[*yaml.Node]*itemRef{}
+	p.spec.instances = append(p.spec.instances, itemInstance{it, seq, top, out})
+}
+
+// itemRef ties an item of the file to the outputs of all its instances.
+type itemRef struct {
+	node *yaml.Node
+	seq  *yaml.Node
+	top  bool
+	outs []int
+}
+
+// items groups the instances by item, in the order items first appear.
+func (s *Spec) items() []*itemRef {
+	refs := map[*yaml.Node]*itemRef{}
+	var out []*itemRef
+	for _, in := range s.instances {
+		r := refs[in.node]
+		if r == nil {
+			r = &itemRef{node: in.node, seq: in.seq, top: in.top}
+			refs[in.node] = r
+			out = append(out, r)
+		}
+		r.outs = append(r.outs, in.out)
 	}
-	r := p.spec.refs[it]
-	if r == nil {
-		r = &itemRef{node: it, seq: seq, top: top}
-		p.spec.refs[it] = r
-		p.spec.items = append(p.spec.items, r)
-	}
-	r.outs = append(r.outs, out)
+	return out
 }
 
 // Outcome is the verdict on one expectation.

@@ -76,9 +76,10 @@ type Spec struct {
 	// InputPos is where input: stands (for errors about the input).
 	InputPos Pos
 
-	root  *yaml.Node // the top-level mapping, for Snapshot
-	items []*itemRef // every item of the file in order, for Snapshot
-	refs  map[*yaml.Node]*itemRef
+	root *yaml.Node // the top-level mapping, for Snapshot
+	// instances records every item instance (an item of a block or a
+	// repeat has one per use or iteration) in order, for Snapshot.
+	instances []itemInstance
 }
 
 var yamlLine = regexp.MustCompile(`^line (\d+): (.*)$`)

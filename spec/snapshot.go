@@ -37,7 +37,7 @@ func (s *Spec) Snapshot(res *calc.Result, input calc.Shape) ([]byte, error) {
 		}
 		return res.Layers[node].Output[1:]
 	}
-	for _, r := range s.items {
+	for _, r := range s.items() {
 		want := mergeShapes(r.outs, shapeOf)
 		if want == nil {
 			continue

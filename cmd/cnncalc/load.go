@@ -79,7 +79,7 @@ func readSpec(arg string, stdin io.Reader) (name string, data []byte, err error)
 		if st, serr := f.Stat(); serr == nil && st.IsDir() {
 			return arg, nil, fmt.Errorf("%s is a directory, not a spec file", arg)
 		}
-		data, err = io.ReadAll(io.LimitReader(f, limit))
+		data, err = readAllSized(f, limit)
 		return arg, data, err
 	}
 	if errors.Is(err, fs.ErrNotExist) && !strings.ContainsAny(arg, "/\\.") {
@@ -175,3 +175,18 @@ func printErrors(w io.Writer, src []byte, err error) {
 
 // parseQuiet parses a spec without printing its errors.
 func parseQuiet(name string, data []byte) (*spec.Spec, error) { return spec.Parse(name, data) }
+
+// readAllSized reads a file of at most limit bytes in one allocation of its
+// size (io.ReadAll grows and copies).
+func readAllSized(f *os.File, limit int64) ([]byte, error) {
+	st, err := f.Stat()
+	if err != nil || st.Size() <= 0 || st.Size() >= limit {
+		return io.ReadAll(io.LimitReader(f, limit))
+	}
+	data := make([]byte, st.Size())
+	n, err := io.ReadFull(f, data)
+	if err == io.ErrUnexpectedEOF {
+		err = nil // the file shrank
+	}
+	return data[:n], err
+}
