@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"runtime/debug"
 
 	"github.com/spf13/cobra"
 )
@@ -78,8 +77,5 @@ func run(args []string, ios *IOStreams) int {
 }
 
 func main() {
-	// A short-lived command: collect garbage less often. exec caps the heap
-	// with debug.SetMemoryLimit(--max-memory) instead.
-	debug.SetGCPercent(400)
 	os.Exit(run(os.Args[1:], &IOStreams{In: os.Stdin, Out: os.Stdout, ErrOut: os.Stderr}))
 }
