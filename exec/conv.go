@@ -1,6 +1,9 @@
 package exec
 
-import "sync"
+import (
+	"runtime"
+	"sync"
+)
 
 // Conv computes a 1-, 2- or 3-D convolution as im2col + GEMM, per image and
 // group: out_g (Cout/G, P) = w_g (Cout/G, Cin/G*KD*KH*KW) x col (Cin/G*KD*KH*KW, P).
@@ -14,29 +17,51 @@ func Conv(out, x, w, b *Tensor, g *ConvGeom, st *Stats) {
 	k := cig * g.K[0] * g.K[1] * g.K[2]
 	inSize := cin * id * ih * iw
 	direct := k == cig && g.S == [3]int{1, 1, 1} && g.PL == [3]int{} && g.PR == [3]int{}
-	var col []float32
-	if !direct {
-		col = getBuf(k * p)
-		defer putBuf(col)
-	}
-	for i := 0; i < n; i++ {
-		xi := x.Data[i*inSize : (i+1)*inSize]
-		oi := out.Data[i*cout*p : (i+1)*cout*p]
-		for gr := 0; gr < g.Groups; gr++ {
-			var bm []float32
-			if direct {
-				// A 1x1 conv, stride 1, no padding: the input is its own col.
-				bm = xi[gr*cig*p : (gr+1)*cig*p]
-			} else {
-				im2col(col, xi, gr*cig, cig, id, ih, iw, g)
-				bm = col
+	forImages(n, func(lo, hi int) {
+		var col []float32
+		if !direct {
+			col = getBuf(k * p)
+			defer putBuf(col)
+		}
+		for i := lo; i < hi; i++ {
+			xi := x.Data[i*inSize : (i+1)*inSize]
+			oi := out.Data[i*cout*p : (i+1)*cout*p]
+			for gr := 0; gr < g.Groups; gr++ {
+				var bm []float32
+				if direct {
+					// A 1x1 conv, stride 1, no padding: the input is its own col.
+					bm = xi[gr*cig*p : (gr+1)*cig*p]
+				} else {
+					im2col(col, xi, gr*cig, cig, id, ih, iw, g)
+					bm = col
+				}
+				gemm(st, false, false, cog, p, k, w.Data[gr*cog*k:], k, bm, p, 0, oi[gr*cog*p:], p)
 			}
-			gemm(st, false, false, cog, p, k, w.Data[gr*cog*k:], k, bm, p, 0, oi[gr*cog*p:], p)
+			if b != nil {
+				addBias(oi, b.Data, p)
+			}
 		}
-		if b != nil {
-			addBias(oi, b.Data, p)
-		}
+	})
+}
+
+// forImages runs body over the images [0, n) of a batch, split between the
+// cores when there is more than one image; each call owns its own range.
+func forImages(n int, body func(lo, hi int)) {
+	workers := min(n, runtime.GOMAXPROCS(0))
+	if workers <= 1 {
+		body(0, n)
+		return
 	}
+	var wg sync.WaitGroup
+	for w := 0; w < workers; w++ {
+		lo, hi := w*n/workers, (w+1)*n/workers
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			body(lo, hi)
+		}()
+	}
+	wg.Wait()
 }
 
 // addBias adds bias[c] to every element of channel c of one image (C, P).
@@ -61,23 +86,25 @@ func ConvTranspose(out, x, w, b *Tensor, g *ConvGeom, st *Stats) {
 	pout := g.OutShape[0] * g.OutShape[1] * g.OutShape[2]
 	cig, cog := cin/g.Groups, cout/g.Groups
 	kk := g.K[0] * g.K[1] * g.K[2]
-	col := getBuf(cog * kk * pin)
-	defer putBuf(col)
 	for i := range out.Data {
 		out.Data[i] = 0
 	}
-	for i := 0; i < n; i++ {
-		xi := x.Data[i*cin*pin : (i+1)*cin*pin]
-		oi := out.Data[i*cout*pout : (i+1)*cout*pout]
-		for gr := 0; gr < g.Groups; gr++ {
-			// w_g is (Cin/G, Cout/G*K) row-major: transpose it in the GEMM.
-			gemm(st, true, false, cog*kk, pin, cig, w.Data[gr*cig*cog*kk:], cog*kk, xi[gr*cig*pin:], pin, 0, col, pin)
-			col2im(oi, col, gr*cog, cog, id, ih, iw, g)
+	forImages(n, func(lo, hi int) {
+		col := getBuf(cog * kk * pin)
+		defer putBuf(col)
+		for i := lo; i < hi; i++ {
+			xi := x.Data[i*cin*pin : (i+1)*cin*pin]
+			oi := out.Data[i*cout*pout : (i+1)*cout*pout]
+			for gr := 0; gr < g.Groups; gr++ {
+				// w_g is (Cin/G, Cout/G*K) row-major: transpose it in the GEMM.
+				gemm(st, true, false, cog*kk, pin, cig, w.Data[gr*cig*cog*kk:], cog*kk, xi[gr*cig*pin:], pin, 0, col, pin)
+				col2im(oi, col, gr*cog, cog, id, ih, iw, g)
+			}
+			if b != nil {
+				addBias(oi, b.Data, pout)
+			}
 		}
-		if b != nil {
-			addBias(oi, b.Data, pout)
-		}
-	}
+	})
 }
 
 // Linear computes out = x w^T + b on the last axis: x is (..., in), w is
