@@ -118,3 +118,70 @@ func TestTorchvisionPublished(t *testing.T) {
 		}
 	}
 }
+
+// TestRandomAgainstPyTorch checks 300 randomly generated specs (every layer
+// type and wiring of the format, 1-D to 3-D) layer by layer against the
+// networks PyTorch built from them, at the spec's batch and a second one,
+// and that the specs PyTorch rejects are rejected
+// (testdata/torch/random/gen_random.py).
+func TestRandomAgainstPyTorch(t *testing.T) {
+	refs, _ := filepath.Glob("testdata/torch/random/valid/*.json")
+	if len(refs) < 300 {
+		t.Fatalf("only %d references", len(refs))
+	}
+	for _, ref := range refs {
+		base := filepath.Base(ref)
+		name := strings.SplitN(base, ".", 2)[0]
+		var batch int64
+		if parts := strings.Split(base, "."); len(parts) == 3 {
+			fmt.Sscanf(parts[1], "b%d", &batch)
+		}
+		data, _ := os.ReadFile(ref)
+		var want torchNet
+		if err := json.Unmarshal(data, &want); err != nil {
+			t.Fatal(err)
+		}
+		src, err := os.ReadFile(filepath.Join("testdata/torch/random/valid", name+".yaml"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		s, err := spec.Parse(name+".yaml", src)
+		if err != nil {
+			t.Errorf("%s: %v", base, err)
+			continue
+		}
+		res, _, err := s.Analyze(batch, nil)
+		if err != nil {
+			t.Errorf("%s: %v", base, err)
+			continue
+		}
+		if len(res.Layers) != len(want.Layers) {
+			t.Errorf("%s: %d layers, PyTorch %d", base, len(res.Layers), len(want.Layers))
+			continue
+		}
+		for i, w := range want.Layers {
+			g := res.Layers[i]
+			got := fmt.Sprint(s.Net.Nodes[i].Type, g.Inputs, g.Output, g.Params, g.Buffers, g.MACs)
+			exp := fmt.Sprint(w.Type, w.Input, w.Output, w.Params, w.Buffers, w.MACs)
+			if got != exp {
+				t.Errorf("%s layer %d (%s):\n got %s\nwant %s (PyTorch)", base, i+1, s.Info[i].Path, got, exp)
+				break
+			}
+		}
+	}
+	bad, _ := filepath.Glob("testdata/torch/random/bad/*.yaml")
+	if len(bad) < 30 {
+		t.Fatalf("only %d rejected cases", len(bad))
+	}
+	for _, path := range bad {
+		src, _ := os.ReadFile(path)
+		why, _ := os.ReadFile(strings.TrimSuffix(path, ".yaml") + ".err")
+		s, err := spec.Parse(path, src)
+		if err == nil {
+			_, _, err = s.Analyze(0, nil)
+		}
+		if err == nil {
+			t.Errorf("%s: accepted, but %s", path, strings.TrimSpace(string(why)))
+		}
+	}
+}

@@ -193,6 +193,11 @@ func zeroPad(l *Layer, x Shape, lr *LayerResult, rf *RF) *Error {
 		}
 		o := x[2+i] + left + right
 		f := fmt.Sprintf("%s = %d + %d + %d = %d", names[i], x[2+i], left, right, o)
+		// PyTorch crops first: the negative sides alone must leave something.
+		if crop := x[2+i] + min(left, 0) + min(right, 0); crop < 0 {
+			return &Error{Arg: "padding", Msg: fmt.Sprintf("%s crops %d from an axis %s of %d", l.Type, -min(left, 0)-min(right, 0), names[i], x[2+i]),
+				Formula: fmt.Sprintf("%d + %d + %d = %d < 0", x[2+i], min(left, 0), min(right, 0), crop)}
+		}
 		if o < 1 {
 			return &Error{Arg: "padding", Msg: fmt.Sprintf("%s output size %d is too small on axis %s", l.Type, o, names[i]), Formula: f}
 		}

@@ -60,6 +60,10 @@ func pool(l *Layer, x Shape, lr *LayerResult, rf *RF) *Error {
 		case a.pl > a.k/2:
 			return &Error{Arg: "padding", Msg: fmt.Sprintf("%s padding %d should be at most half of kernel size %d on axis %s", l.Type, a.pl, a.k, names[i]),
 				Formula: fmt.Sprintf("%d > %d/2 = %d", a.pl, a.k, a.k/2)}
+		case l.Type == "avgpool3d" && a.in < a.k:
+			// PyTorch's avg_pool3d (alone among the pools) checks the
+			// unpadded input against the kernel.
+			return errorf("kernel", "avgpool3d input %s smaller than kernel size %d on axis %s (PyTorch's avg_pool3d compares before padding)", fmtShape(x), a.k, names[i])
 		}
 		a.out = PoolOutput(a.in, a.k, a.s, a.pl, a.d, l.CeilMode)
 		f := a.formula(names[i])

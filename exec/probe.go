@@ -107,10 +107,12 @@ func newProbe(net *calc.Network, rfs []*calc.RF) (*probeRun, error) {
 		win[a] = [2]int{ws, min(in[2+a], ws+maxProbeWindow)}
 		batch += win[a][1] - win[a][0]
 	}
-	probe.Input = append(calc.Shape{int64(batch)}, net.Input[1:]...)
-	x := New(append([]int{batch}, in[1:]...)...)
-	img := int(numel(in[1:]))
-	plane := int(numel(in[2:]))
+	// The probe has one channel throughout: its input, every conv and every
+	// merge (a channel concat becomes a sum: on non-negative values the
+	// support of a sum is the union of the supports).
+	probe.Input = append(calc.Shape{int64(batch), 1}, net.Input[2:]...)
+	x := New(append([]int{batch, 1}, in[2:]...)...)
+	img := int(numel(in[2:]))
 	b := 0
 	for a := 0; a < nsp; a++ {
 		for pos := win[a][0]; pos < win[a][1]; pos++ {
@@ -122,9 +124,7 @@ func newProbe(net *calc.Network, rfs []*calc.RF) (*probeRun, error) {
 				}
 				idx = idx*in[2+ax] + coord
 			}
-			for c := 0; c < in[1]; c++ {
-				x.Data[b*img+c*plane+idx] = 1
-			}
+			x.Data[b*img+idx] = 1
 			b++
 		}
 	}
@@ -164,7 +164,10 @@ func probeLayer(l calc.Layer) (calc.Layer, bool) {
 			l.Type = "avgpool" + t[len("maxpool"):]
 			l.CountIncludePad = true
 		}
-	case strings.HasPrefix(t, "avgpool"), strings.HasPrefix(t, "zeropad"), t == "add", t == "concat":
+	case t == "concat":
+		// Only channel concats carry a receptive field.
+		l = calc.Layer{Type: "add"}
+	case strings.HasPrefix(t, "avgpool"), strings.HasPrefix(t, "zeropad"), t == "add":
 	default:
 		l = calc.Layer{Type: "identity"}
 	}
@@ -246,23 +249,31 @@ func measure(y *Tensor, win [][2]int) *MeasuredRF {
 		}
 		b0 += we - ws
 		// A unit is interior when its field lies strictly inside the window.
-		interior := func(u int) bool { return u < units && lo[u] > ws && hi[u] < we-1 }
-		for k := 0; k < units; k++ {
-			if !interior(k) {
+		// With dilation a field has gaps, and a unit whose outer taps fall
+		// in the padding can look interior but smaller: clipping only ever
+		// shrinks a field, so take the widest fields, and a run of three
+		// neighbours that agree.
+		inside := func(u int) bool { return u >= 0 && u < units && lo[u] > ws && hi[u] < we-1 }
+		widest := 0
+		for u := 0; u < units; u++ {
+			if inside(u) {
+				widest = max(widest, hi[u]-lo[u]+1)
+			}
+		}
+		full := func(u int) bool { return inside(u) && hi[u]-lo[u]+1 == widest }
+		for k := 1; k+1 < units; k++ {
+			if !full(k-1) || !full(k) || !full(k+1) {
 				continue
 			}
-			m.Size[a] = int64(hi[k] - lo[k] + 1)
-			if units == 1 {
-				m.OK[a] = true
-				m.Start[a] = float64(lo[k]+hi[k]) / 2
-				break
+			jump := lo[k+1] - lo[k]
+			if lo[k]-lo[k-1] != jump || hi[k+1]-hi[k] != jump {
+				continue
 			}
-			if interior(k+1) && hi[k+1]-hi[k] == lo[k+1]-lo[k] {
-				m.OK[a], m.JumpOK[a] = true, true
-				m.Jump[a] = int64(lo[k+1] - lo[k])
-				m.Start[a] = float64(lo[k]+hi[k])/2 - float64(k)*float64(m.Jump[a])
-				break
-			}
+			m.OK[a], m.JumpOK[a] = true, true
+			m.Size[a] = int64(widest)
+			m.Jump[a] = int64(jump)
+			m.Start[a] = float64(lo[k]+hi[k])/2 - float64(k)*float64(jump)
+			break
 		}
 	}
 	return m

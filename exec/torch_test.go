@@ -16,12 +16,13 @@ import (
 // PyTorch's input, and requires PyTorch's output within 1e-4 relative.
 func TestAgainstPyTorch(t *testing.T) {
 	outs, _ := filepath.Glob("../testdata/torch/exec/*.output.npy")
-	if len(outs) < 10 {
-		t.Fatalf("only %d reference outputs; run testdata/torch/exec/gen_exec.py", len(outs))
+	random, _ := filepath.Glob("../testdata/torch/random/exec/*.output.npy")
+	if len(outs) < 10 || len(random) < 50 {
+		t.Fatalf("only %d + %d reference outputs; run testdata/torch/exec/gen_exec.py and random/gen_random.py", len(outs), len(random))
 	}
-	for _, outPath := range outs {
+	for _, outPath := range append(outs, random...) {
 		name := strings.TrimSuffix(filepath.Base(outPath), ".output.npy")
-		base := filepath.Join("../testdata/torch/exec", name)
+		base := filepath.Join(filepath.Dir(outPath), name)
 		for _, weights := range []string{base + ".safetensors", base + ".sorted.safetensors"} {
 			t.Run(filepath.Base(weights), func(t *testing.T) {
 				x, err := exec.ReadNpy(base + ".input.npy")
@@ -33,6 +34,10 @@ func TestAgainstPyTorch(t *testing.T) {
 					in[i] = int64(d)
 				}
 				s, _ := load(t, base+".yaml", in)
+				res, _, err := s.Analyze(int64(x.Shape[0]), in)
+				if err != nil {
+					t.Fatal(err)
+				}
 				s.Net.Input[0] = int64(x.Shape[0])
 				plan, err := exec.NewPlan(&s.Net)
 				if err != nil {
@@ -42,9 +47,15 @@ func TestAgainstPyTorch(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				run, err := plan.Forward(params, x, exec.Options{})
+				// The cross-check runs the forward pass and the probe.
+				run, checks, err := exec.CrossCheck(plan, res, params, x, exec.Options{})
 				if err != nil {
 					t.Fatal(err)
+				}
+				for i, c := range checks {
+					for _, p := range c.Problems {
+						t.Errorf("layer %d (%s): %s", i+1, s.Info[i].Path, p)
+					}
 				}
 				want, err := exec.ReadNpy(outPath)
 				if err != nil {
