@@ -13,7 +13,7 @@ test:
 
 # Regenerate the golden files of the commands; review the diff before committing.
 golden:
-	$(GO) test ./cmd/cnncalc -run TestGolden -update
+	$(GO) test ./cmd/cnncalc -run 'Golden|TestCheckWrite$$|TestQuizPractice' -update
 
 fuzz:
 	$(GO) test ./spec -run '^$$' -fuzz FuzzParse -fuzztime 60s
