@@ -218,9 +218,6 @@ func fmtShape(s Shape) string {
 	return "[" + strings.Join(parts, ", ") + "]"
 }
 
-// FormatShape prints a shape as [1, 3, 224, 224].
-func FormatShape(s Shape) string { return fmtShape(s) }
-
 func checkInput(in Shape) *Error {
 	if len(in) < 2 {
 		return &Error{Node: Input, Arg: "input", Msg: fmt.Sprintf("input %s needs at least the channel axis", fmtShape(in))}

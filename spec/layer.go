@@ -170,8 +170,6 @@ func (a *vals) get(name string) *yaml.Node {
 	return nil
 }
 
-func (a *vals) node(name string) *yaml.Node { return a.get(name) }
-
 func (a *vals) int(name string, def int64) int64 {
 	n := a.get(name)
 	if n == nil {
@@ -249,7 +247,7 @@ func (a *vals) build(t string) calc.Layer {
 		l.Groups = a.int("groups", 1)
 		l.Bias = a.bool("bias", true)
 		l.PaddingMode = a.enum("padding_mode", "zeros")
-		if n := a.node("padding"); n != nil && n.Kind == yaml.ScalarNode && n.Tag == "!!str" && a.t.arg("padding").kind == kPadding {
+		if n := a.get("padding"); n != nil && n.Kind == yaml.ScalarNode && n.Tag == "!!str" && a.t.arg("padding").kind == kPadding {
 			switch strings.ToLower(n.Value) {
 			case calc.PadSame:
 				l.PadMode = calc.PadSame
@@ -290,7 +288,7 @@ func (a *vals) build(t string) calc.Layer {
 		l.Affine = a.bool("affine", !inst)
 		l.TrackRunningStats = a.bool("track_running_stats", !inst)
 	case t == "layernorm":
-		if n := a.node("shape"); n != nil {
+		if n := a.get("shape"); n != nil {
 			l.NormShape = a.ints("shape", nil)
 		}
 		l.Eps = a.float("eps", 1e-5)

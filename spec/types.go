@@ -156,13 +156,3 @@ func typeNames(blocks map[string]*blockDef) []string {
 	sort.Strings(names)
 	return names
 }
-
-// TypeNames lists every canonical layer type, sorted.
-func TypeNames() []string {
-	var names []string
-	for n := range types {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	return names
-}

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
-	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"sort"
@@ -287,16 +286,7 @@ func execOutcomes(s *spec.Spec, res *calc.Result, input calc.Shape, maxMemory st
 	if m := max(fwd, probe); m > limit {
 		return nil, fmt.Errorf("%s: running it needs about %s, above --max-memory %s", s.File, mibText(m), mibText(limit))
 	}
-	shape := make([]int, len(input))
-	for i, v := range input {
-		shape[i] = int(v)
-	}
-	x := exec.New(shape...)
-	r := rand.New(rand.NewPCG(0, 1))
-	for i := range x.Data {
-		x.Data[i] = float32(r.NormFloat64())
-	}
-	run, checks, err := exec.CrossCheck(plan, res, plan.Init(0), x, exec.Options{})
+	run, checks, err := exec.CrossCheck(plan, res, plan.Init(0), randomInput(input, 0), exec.Options{})
 	if err != nil {
 		return nil, err
 	}

@@ -13,6 +13,7 @@ import (
 
 	"github.com/cnncalc/cnncalc/calc"
 	"github.com/cnncalc/cnncalc/exec"
+	"github.com/cnncalc/cnncalc/spec"
 	"github.com/mattn/go-isatty"
 	"github.com/spf13/cobra"
 )
@@ -116,7 +117,7 @@ func prepareExec(opts *ExecOptions) (*execSetup, error) {
 		// input rank plus one.
 		name, data, err := readSpec(opts.Spec, opts.IO.In)
 		if err == nil {
-			if s, perr := parseQuiet(name, data); perr == nil && len(x.Shape) == len(s.Net.Input) {
+			if s, perr := spec.Parse(name, data); perr == nil && len(x.Shape) == len(s.Net.Input) {
 				opts.Batch = int64(x.Shape[0])
 				opts.inputDims = opts.inputDims[1:]
 			}
@@ -152,20 +153,26 @@ func prepareExec(opts *ExecOptions) (*execSetup, error) {
 		setup.params = plan.Init(opts.Seed)
 	}
 	if x == nil {
-		shape := make([]int, len(a.net.Input))
-		for i, v := range a.net.Input {
-			shape[i] = int(v)
-		}
-		x = exec.New(shape...)
-		r := rand.New(rand.NewPCG(opts.Seed, 1))
-		for i := range x.Data {
-			x.Data[i] = float32(r.NormFloat64())
-		}
+		x = randomInput(a.net.Input, opts.Seed)
 	} else if len(x.Shape) < len(a.net.Input) {
 		x = x.Reshape(append([]int{1}, x.Shape...)...)
 	}
 	setup.x = x
 	return setup, nil
+}
+
+// randomInput is standard normal noise of the given shape, drawn from seed.
+func randomInput(shape calc.Shape, seed uint64) *exec.Tensor {
+	dims := make([]int, len(shape))
+	for i, v := range shape {
+		dims[i] = int(v)
+	}
+	x := exec.New(dims...)
+	r := rand.New(rand.NewPCG(seed, 1))
+	for i := range x.Data {
+		x.Data[i] = float32(r.NormFloat64())
+	}
+	return x
 }
 
 func mibText(b int64) string { return fmt.Sprintf("%.1f MiB", float64(b)/(1<<20)) }

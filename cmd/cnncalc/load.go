@@ -173,9 +173,6 @@ func printErrors(w io.Writer, src []byte, err error) {
 	}
 }
 
-// parseQuiet parses a spec without printing its errors.
-func parseQuiet(name string, data []byte) (*spec.Spec, error) { return spec.Parse(name, data) }
-
 // readAllSized reads a file of at most limit bytes in one allocation of its
 // size (io.ReadAll grows and copies).
 func readAllSized(f *os.File, limit int64) ([]byte, error) {
