@@ -3,7 +3,7 @@ package spec
 import (
 	"strings"
 
-	"gopkg.in/yaml.v3"
+	"go.yaml.in/yaml/v3"
 )
 
 // blockDef is a reusable block from blocks:.

@@ -5,7 +5,7 @@ import (
 	"strings"
 
 	"github.com/cnncalc/cnncalc/calc"
-	"gopkg.in/yaml.v3"
+	"go.yaml.in/yaml/v3"
 )
 
 // itemInstance is one expansion of an item of the file: the item as

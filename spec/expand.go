@@ -6,7 +6,7 @@ import (
 	"strings"
 
 	"github.com/cnncalc/cnncalc/calc"
-	"gopkg.in/yaml.v3"
+	"go.yaml.in/yaml/v3"
 )
 
 // scope holds the names of one level: the whole spec, one block use, or one

@@ -4,7 +4,7 @@ import (
 	"strings"
 
 	"github.com/cnncalc/cnncalc/calc"
-	"gopkg.in/yaml.v3"
+	"go.yaml.in/yaml/v3"
 )
 
 // typed expands an item whose key is a layer type or a block name; v is its

@@ -11,7 +11,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/cnncalc/cnncalc/calc"
-	"gopkg.in/yaml.v3"
+	"go.yaml.in/yaml/v3"
 )
 
 // Caps that keep a hostile file from taking the machine down.

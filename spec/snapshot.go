@@ -9,7 +9,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/cnncalc/cnncalc/calc"
-	"gopkg.in/yaml.v3"
+	"go.yaml.in/yaml/v3"
 )
 
 // edit replaces src[start:end] with text.

@@ -7,7 +7,7 @@ import (
 	"testing"
 
 	"github.com/cnncalc/cnncalc/calc"
-	"gopkg.in/yaml.v3"
+	"go.yaml.in/yaml/v3"
 )
 
 // torchCase is one single-layer case of testdata/torch/layers.json, whose
