@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -15,21 +16,39 @@ import (
 // torchNet is the JSON testdata/torch/spec2torch.py writes: the network the
 // spec describes, built from torch.nn modules and run by PyTorch.
 type torchNet struct {
-	Input  []int64 `json:"input"`
-	Layers []struct {
-		Type    string    `json:"type"`
-		Input   [][]int64 `json:"input"`
-		Output  []int64   `json:"output"`
-		Params  int64     `json:"params"`
-		Buffers int64     `json:"buffers"`
-		MACs    int64     `json:"macs"`
-	} `json:"layers"`
-	Total struct {
+	Input  []int64      `json:"input"`
+	Layers []torchLayer `json:"layers"`
+	Total  struct {
 		Params  int64   `json:"params"`
 		Buffers int64   `json:"buffers"`
 		MACs    int64   `json:"macs"`
 		Output  []int64 `json:"output"`
 	} `json:"total"`
+}
+
+// torchLayer is one layer as PyTorch reported it.
+type torchLayer = struct {
+	Type    string    `json:"type"`
+	Input   [][]int64 `json:"input"`
+	Output  []int64   `json:"output"`
+	Params  int64     `json:"params"`
+	Buffers int64     `json:"buffers"`
+	MACs    int64     `json:"macs"`
+}
+
+// sameLayer compares a layer's kind, shapes and counts with PyTorch's, as
+// numbers.
+func sameLayer(op calc.Op, g calc.LayerResult, w torchLayer) bool {
+	if op.String() != w.Type || len(g.Inputs) != len(w.Input) || !slices.Equal(g.Output, calc.Shape(w.Output)) ||
+		g.Params != w.Params || g.Buffers != w.Buffers || g.MACs != w.MACs {
+		return false
+	}
+	for k := range g.Inputs {
+		if !slices.Equal(g.Inputs[k], calc.Shape(w.Input[k])) {
+			return false
+		}
+	}
+	return true
 }
 
 func analyzeFile(t *testing.T, path string) (*spec.Spec, *calc.Result) {
@@ -75,14 +94,13 @@ func TestAgainstPyTorch(t *testing.T) {
 				for i, w := range want.Layers {
 					g := res.Layers[i]
 					n := s.Net.Nodes[i]
-					got := fmt.Sprint(n.Type, g.Inputs, g.Output, g.Params, g.Buffers, g.MACs)
-					exp := fmt.Sprint(w.Type, w.Input, w.Output, w.Params, w.Buffers, w.MACs)
-					if got != exp {
-						t.Errorf("layer %d (%s, %s):\n got %s\nwant %s (PyTorch)", i+1, n.Name, s.Info[i].Path, got, exp)
+					if !sameLayer(n.Type, g, w) {
+						t.Errorf("layer %d (%s, %s):\n got %v %v %v %d %d %d\nwant %s %v %v %d %d %d (PyTorch)", i+1, n.Name, s.Info[i].Path,
+							n.Type, g.Inputs, g.Output, g.Params, g.Buffers, g.MACs, w.Type, w.Input, w.Output, w.Params, w.Buffers, w.MACs)
 					}
 				}
 				tot := res.Total
-				if fmt.Sprint(tot.Params, tot.Buffers, tot.MACs, tot.Output) != fmt.Sprint(want.Total.Params, want.Total.Buffers, want.Total.MACs, want.Total.Output) {
+				if tot.Params != want.Total.Params || tot.Buffers != want.Total.Buffers || tot.MACs != want.Total.MACs || !slices.Equal(tot.Output, want.Total.Output) {
 					t.Errorf("totals: got %d %d %d %v, PyTorch %d %d %d %v", tot.Params, tot.Buffers, tot.MACs, tot.Output,
 						want.Total.Params, want.Total.Buffers, want.Total.MACs, want.Total.Output)
 				}
@@ -161,10 +179,9 @@ func TestRandomAgainstPyTorch(t *testing.T) {
 		}
 		for i, w := range want.Layers {
 			g := res.Layers[i]
-			got := fmt.Sprint(s.Net.Nodes[i].Type, g.Inputs, g.Output, g.Params, g.Buffers, g.MACs)
-			exp := fmt.Sprint(w.Type, w.Input, w.Output, w.Params, w.Buffers, w.MACs)
-			if got != exp {
-				t.Errorf("%s layer %d (%s):\n got %s\nwant %s (PyTorch)", base, i+1, s.Info[i].Path, got, exp)
+			if n := s.Net.Nodes[i]; !sameLayer(n.Type, g, w) {
+				t.Errorf("%s layer %d (%s):\n got %v %v %v %d %d %d\nwant %s %v %v %d %d %d (PyTorch)", base, i+1, s.Info[i].Path,
+					n.Type, g.Inputs, g.Output, g.Params, g.Buffers, g.MACs, w.Type, w.Input, w.Output, w.Params, w.Buffers, w.MACs)
 				break
 			}
 		}

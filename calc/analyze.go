@@ -108,71 +108,62 @@ func totals(net *Network, res *Result) *Error {
 	return nil
 }
 
-// layer dispatches on the layer type. It fills lr and returns an error
-// without a node index.
+// layer computes one node through its kind's table entry. It fills lr and
+// returns an error without a node index.
 func layer(l *Layer, lr *LayerResult, rfs []*RF) *Error {
-	x := lr.Inputs[0]
-	if l.Type != "add" && l.Type != "concat" && len(lr.Inputs) != 1 {
+	info := l.Type.Info()
+	if info.Shape == nil {
+		return errorf("", "unknown layer type %q", l.Type)
+	}
+	if !info.Merge && len(lr.Inputs) != 1 {
 		return errorf("from", "%s takes one input, got %d", l.Type, len(lr.Inputs))
 	}
-	switch t := l.Type; {
-	case strings.HasPrefix(t, "convtranspose"):
-		return convTranspose(l, x, lr)
-	case strings.HasPrefix(t, "conv"):
-		return conv(l, x, lr, rfs[0])
-	case strings.HasPrefix(t, "maxpool"), strings.HasPrefix(t, "avgpool"):
-		return pool(l, x, lr, rfs[0])
-	case strings.HasPrefix(t, "adaptive"):
-		return adaptivePool(l, x, lr)
-	case t == "linear":
-		return linear(l, x, lr)
-	case t == "flatten":
-		return flatten(l, x, lr)
-	case strings.HasPrefix(t, "batchnorm"), strings.HasPrefix(t, "instancenorm"), t == "layernorm", t == "groupnorm":
-		return norm(l, x, lr, rfs[0])
-	case strings.HasPrefix(t, "zeropad"):
-		return zeroPad(l, x, lr, rfs[0])
-	case t == "upsample":
-		return upsample(l, x, lr)
-	case t == "add":
-		return addMerge(l, lr, rfs)
-	case t == "concat":
-		return concatMerge(l, lr, rfs)
-	case IsElementwise(t):
-		return elementwise(l, x, lr, rfs[0])
+	if err := info.Shape(l, lr); err != nil {
+		return err
 	}
-	return errorf("", "unknown layer type %q", l.Type)
-}
-
-// elementwiseTypes keep the shape and the receptive field.
-var elementwiseTypes = map[string]bool{
-	"relu": true, "relu6": true, "leakyrelu": true, "elu": true, "gelu": true,
-	"silu": true, "sigmoid": true, "tanh": true, "hardswish": true,
-	"hardsigmoid": true, "softmax": true, "identity": true,
-	"dropout": true, "dropout1d": true, "dropout2d": true, "dropout3d": true,
-}
-
-// IsElementwise reports whether typ keeps its input's shape element for element.
-func IsElementwise(typ string) bool { return elementwiseTypes[typ] }
-
-func elementwise(l *Layer, x Shape, lr *LayerResult, rf *RF) *Error {
-	switch l.Type {
-	case "softmax":
-		if _, err := normDim(l.Dim, len(x), "dim"); err != nil {
+	if info.Count != nil {
+		if err := info.Count(l, lr); err != nil {
 			return err
 		}
-	case "dropout", "dropout1d", "dropout2d", "dropout3d":
-		if l.P < 0 || l.P > 1 {
-			return errorf("p", "dropout probability has to be between 0 and 1, but got %s", fmtFloat(l.P))
-		}
-		if n := spatialRank(l.Type); n > 0 && len(x) != n+2 {
-			lr.Warnings = append(lr.Warnings, fmt.Sprintf("%s expects a %d-D input (N, C, %s), got %s; it zeroes whole channels of axis 1",
-				l.Type, n+2, strings.Join(AxisNames(n), ", "), fmtShape(x)))
+	}
+	if info.Field != nil {
+		var why string
+		if lr.RF, why = info.Field(l, lr, rfs); why != "" {
+			lr.Warnings = append(lr.Warnings, why)
 		}
 	}
-	lr.Output = x.Clone()
-	lr.RF = rf
 	return nil
+}
+
+// sameShape keeps the input's shape element for element.
+func sameShape(l *Layer, lr *LayerResult) *Error {
+	lr.Output = lr.Inputs[0].Clone()
+	return nil
+}
+
+// sameField keeps the input's receptive field.
+func sameField(l *Layer, lr *LayerResult, rfs []*RF) (*RF, string) { return rfs[0], "" }
+
+// softmaxShape keeps the shape; dim must be an axis.
+func softmaxShape(l *Layer, lr *LayerResult) *Error {
+	if _, err := normDim(l.Dim, len(lr.Inputs[0]), "dim"); err != nil {
+		return err
+	}
+	return sameShape(l, lr)
+}
+
+// dropoutShape keeps the shape. dropout1d-3d zero whole channels of axis 1
+// and warn on an input of another rank.
+func dropoutShape(l *Layer, lr *LayerResult) *Error {
+	x := lr.Inputs[0]
+	if l.P < 0 || l.P > 1 {
+		return errorf("p", "dropout probability has to be between 0 and 1, but got %s", fmtFloat(l.P))
+	}
+	if n := l.Type.Info().Rank; n > 0 && len(x) != n+2 {
+		lr.Warnings = append(lr.Warnings, fmt.Sprintf("%s expects a %d-D input (N, C, %s), got %s; it zeroes whole channels of axis 1",
+			l.Type, n+2, strings.Join(AxisNames(n), ", "), fmtShape(x)))
+	}
+	return sameShape(l, lr)
 }
 
 // needRank checks that a layer with n spatial axes gets (N, C, spatial...).

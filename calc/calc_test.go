@@ -55,11 +55,11 @@ func chain(in Shape, layers ...Layer) *Network {
 // do not depend on the batch; MACs scale with it.
 func TestBatchInvariance(t *testing.T) {
 	layers := []Layer{
-		{Type: "conv2d", Out: 8, Kernel: []int64{3}, Stride: []int64{2}, PadMode: PadSame, Bias: true},
-		{Type: "batchnorm2d", Affine: true, TrackRunningStats: true},
-		{Type: "maxpool2d", Kernel: []int64{3}, Stride: []int64{2}, Padding: []int64{1}, CeilMode: true},
-		{Type: "flatten", StartDim: 1, EndDim: -1},
-		{Type: "linear", Out: 10, Bias: true},
+		{Type: Conv2d, Out: 8, Kernel: []int64{3}, Stride: []int64{2}, PadMode: PadSame, Bias: true},
+		{Type: BatchNorm2d, Affine: true, TrackRunningStats: true},
+		{Type: MaxPool2d, Kernel: []int64{3}, Stride: []int64{2}, Padding: []int64{1}, CeilMode: true},
+		{Type: Flatten, StartDim: 1, EndDim: -1},
+		{Type: Linear, Out: 10, Bias: true},
 	}
 	one, errs := Analyze(chain(Shape{1, 3, 33, 33}, layers...))
 	if errs != nil {
@@ -80,7 +80,7 @@ func TestBatchInvariance(t *testing.T) {
 }
 
 func TestOverflowIsAnError(t *testing.T) {
-	_, errs := Analyze(chain(Shape{1, 3, 1 << 30, 1 << 30}, Layer{Type: "conv2d", Out: 1 << 20, Kernel: []int64{1}}))
+	_, errs := Analyze(chain(Shape{1, 3, 1 << 30, 1 << 30}, Layer{Type: Conv2d, Out: 1 << 20, Kernel: []int64{1}}))
 	if len(errs) == 0 {
 		t.Fatal("an output of 2^80 elements was accepted")
 	}
@@ -93,13 +93,13 @@ func TestOverflowIsAnError(t *testing.T) {
 func TestReceptiveFieldMerges(t *testing.T) {
 	// Two branches with equal jumps: the union of [−1, 1] and [−2, 2] is [−2, 2].
 	n := &Network{Input: Shape{1, 1, 16, 16}, Nodes: []Node{
-		{Layer: Layer{Type: "conv2d", Out: 1, Kernel: []int64{3}, Padding: []int64{1}}, From: []int{Input}},
-		{Layer: Layer{Type: "conv2d", Out: 1, Kernel: []int64{5}, Padding: []int64{2}}, From: []int{Input}},
-		{Layer: Layer{Type: "concat", Dim: 1}, From: []int{0, 1}},
+		{Layer: Layer{Type: Conv2d, Out: 1, Kernel: []int64{3}, Padding: []int64{1}}, From: []int{Input}},
+		{Layer: Layer{Type: Conv2d, Out: 1, Kernel: []int64{5}, Padding: []int64{2}}, From: []int{Input}},
+		{Layer: Layer{Type: Concat, Dim: 1}, From: []int{0, 1}},
 		// Unequal jumps: undefined, with a warning.
-		{Layer: Layer{Type: "conv2d", Out: 2, Kernel: []int64{2}, Stride: []int64{2}}, From: []int{2}},
-		{Layer: Layer{Type: "upsample", Scale: []float64{2}}, From: []int{3}},
-		{Layer: Layer{Type: "add"}, From: []int{2, 4}},
+		{Layer: Layer{Type: Conv2d, Out: 2, Kernel: []int64{2}, Stride: []int64{2}}, From: []int{2}},
+		{Layer: Layer{Type: Upsample, Scale: []float64{2}}, From: []int{3}},
+		{Layer: Layer{Type: Add}, From: []int{2, 4}},
 	}}
 	res, errs := Analyze(n)
 	if errs != nil {
@@ -113,10 +113,10 @@ func TestReceptiveFieldMerges(t *testing.T) {
 	}
 	// A shifted branch (zeropad left) moves the union.
 	n = &Network{Input: Shape{1, 1, 16}, Nodes: []Node{
-		{Layer: Layer{Type: "conv1d", Out: 1, Kernel: []int64{3}, Padding: []int64{1}}, From: []int{Input}},
-		{Layer: Layer{Type: "zeropad1d", Pad: []int64{2, 0}}, From: []int{Input}},
-		{Layer: Layer{Type: "conv1d", Out: 1, Kernel: []int64{3}}, From: []int{1}},
-		{Layer: Layer{Type: "add"}, From: []int{0, 2}},
+		{Layer: Layer{Type: Conv1d, Out: 1, Kernel: []int64{3}, Padding: []int64{1}}, From: []int{Input}},
+		{Layer: Layer{Type: ZeroPad1d, Pad: []int64{2, 0}}, From: []int{Input}},
+		{Layer: Layer{Type: Conv1d, Out: 1, Kernel: []int64{3}}, From: []int{1}},
+		{Layer: Layer{Type: Add}, From: []int{0, 2}},
 	}}
 	res, errs = Analyze(n)
 	if errs != nil {

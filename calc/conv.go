@@ -54,7 +54,7 @@ func checkArity(l *Layer, arg string, v []int64, n int) *Error {
 }
 
 func convGeometry(l *Layer, x Shape) (int, *Error) {
-	n := spatialRank(l.Type)
+	n := l.Type.Info().Rank
 	if err := needRank(l, x, n+2); err != nil {
 		return 0, err
 	}
@@ -102,14 +102,12 @@ func convGeometry(l *Layer, x Shape) (int, *Error) {
 	return n, nil
 }
 
-func conv(l *Layer, x Shape, lr *LayerResult, rf *RF) *Error {
-	n, err := convGeometry(l, x)
-	if err != nil {
-		return err
-	}
+// convAxes is the geometry of a conv's n spatial axes on input x, padding
+// resolved; it rejects padding the mode cannot take and a kernel wider
+// than the padded input.
+func convAxes(l *Layer, x Shape, n int) ([]convAxis, *Error) {
 	names := AxisNames(n)
 	axes := make([]convAxis, n)
-	out := Shape{x[0], l.Out}
 	for i := range axes {
 		a := convAxis{in: x[2+i], k: axis(l.Kernel, i, 1), s: axis(l.Stride, i, 1), d: axis(l.Dilation, i, 1)}
 		switch l.PadMode {
@@ -123,30 +121,65 @@ func conv(l *Layer, x Shape, lr *LayerResult, rf *RF) *Error {
 		switch l.PaddingMode {
 		case "reflect":
 			if a.pl >= a.in || a.pr >= a.in {
-				return errorf("padding", "%s reflect padding (%d, %d) must be below the input size %d on axis %s", l.Type, a.pl, a.pr, a.in, names[i])
+				return nil, errorf("padding", "%s reflect padding (%d, %d) must be below the input size %d on axis %s", l.Type, a.pl, a.pr, a.in, names[i])
 			}
 		case "circular":
 			if a.pl > a.in || a.pr > a.in {
-				return errorf("padding", "%s circular padding (%d, %d) must not exceed the input size %d on axis %s", l.Type, a.pl, a.pr, a.in, names[i])
+				return nil, errorf("padding", "%s circular padding (%d, %d) must not exceed the input size %d on axis %s", l.Type, a.pl, a.pr, a.in, names[i])
 			}
 		}
+		a.out = ConvOutput(a.in, a.k, a.s, a.pl, a.pr, a.d)
 		if ek := effectiveKernel(a.k, a.d); ek > a.in+a.pl+a.pr {
-			a.out = ConvOutput(a.in, a.k, a.s, a.pl, a.pr, a.d)
-			return &Error{Arg: "kernel", Msg: fmt.Sprintf("%s kernel %d (dilated %d) exceeds padded input %d on axis %s", l.Type, a.k, ek, a.in+a.pl+a.pr, names[i]),
+			return nil, &Error{Arg: "kernel", Msg: fmt.Sprintf("%s kernel %d (dilated %d) exceeds padded input %d on axis %s", l.Type, a.k, ek, a.in+a.pl+a.pr, names[i]),
 				Formula: a.formula(names[i])}
 		}
-		a.out = ConvOutput(a.in, a.k, a.s, a.pl, a.pr, a.d)
 		axes[i] = a
+	}
+	return axes, nil
+}
+
+// convShape: per axis floor((in + pl + pr - dilation*(kernel-1) - 1)/stride) + 1.
+func convShape(l *Layer, lr *LayerResult) *Error {
+	x := lr.Inputs[0]
+	n, err := convGeometry(l, x)
+	if err != nil {
+		return err
+	}
+	axes, err := convAxes(l, x, n)
+	if err != nil {
+		return err
+	}
+	names := AxisNames(n)
+	out := make(Shape, 2, 2+n)
+	out[0], out[1] = x[0], l.Out
+	for i, a := range axes {
 		out = append(out, a.out)
 		if lr.explain {
 			lr.Formulas = append(lr.Formulas, a.formula(names[i]))
 		}
 	}
 	lr.Output = out
-	g := max(l.Groups, 1)
-	cinG := x[1] / g
+	return nil
+}
+
+// convCount: weight Cout*(Cin/G)*prod(kernel) (+ Cout bias);
+// MACs N*Cout*prod(out spatial)*(Cin/G)*prod(kernel).
+func convCount(l *Layer, lr *LayerResult) *Error {
+	x, out := lr.Inputs[0], lr.Output
+	n := len(out) - 2
+	cinG := x[1] / max(l.Groups, 1)
 	k, _ := prod(l.kernelAll(n)...)
-	return convCounts(l, lr, out, cinG, k, out[2:], rfWindows(rf, axes))
+	return convCounts(l, lr, out, cinG, k, out[2:])
+}
+
+// convField carries the field through the conv's windows.
+func convField(l *Layer, lr *LayerResult, rfs []*RF) (*RF, string) {
+	x := lr.Inputs[0]
+	axes, err := convAxes(l, x, len(x)-2)
+	if err != nil {
+		return nil, ""
+	}
+	return rfWindows(rfs[0], axes), ""
 }
 
 // kernelAll returns the kernel size of every axis.
@@ -161,7 +194,7 @@ func (l *Layer) kernelAll(n int) []int64 {
 // convCounts fills params and MACs of a conv-like layer whose weight holds
 // outC*inPerGroup*kernel values (kernel = product of kernel sizes) and whose
 // MACs are N*outC*prod(spatial)*inPerGroup*kernel.
-func convCounts(l *Layer, lr *LayerResult, out Shape, inPerGroup, k int64, spatial []int64, rf *RF) *Error {
+func convCounts(l *Layer, lr *LayerResult, out Shape, inPerGroup, k int64, spatial []int64) *Error {
 	outC := out[1]
 	w, err := prod(outC, inPerGroup, k)
 	if err != nil {
@@ -187,7 +220,6 @@ func convCounts(l *Layer, lr *LayerResult, out Shape, inPerGroup, k int64, spati
 	if lr.explain {
 		lr.Formulas = append(lr.Formulas, fmt.Sprintf("macs = %d*%d*%s*(%d*%s) = %s", out[0], outC, joinInts(spatial, "*"), inPerGroup, strings.Join(fmtInts(l.kernelAll(len(out)-2)), "*"), Group(macs)))
 	}
-	lr.RF = rf
 	return nil
 }
 
@@ -197,7 +229,9 @@ func ConvTransposeOutput(in, kernel, stride, padding, outputPadding, dilation in
 	return (in-1)*stride - 2*padding + dilation*(kernel-1) + outputPadding + 1
 }
 
-func convTranspose(l *Layer, x Shape, lr *LayerResult) *Error {
+// convTransposeShape: per axis (in-1)*stride - 2*padding + dilation*(kernel-1) + output_padding + 1.
+func convTransposeShape(l *Layer, lr *LayerResult) *Error {
+	x := lr.Inputs[0]
 	n, err := convGeometry(l, x)
 	if err != nil {
 		return err
@@ -223,9 +257,17 @@ func convTranspose(l *Layer, x Shape, lr *LayerResult) *Error {
 		}
 	}
 	lr.Output = out
+	return nil
+}
+
+// convTransposeCount: the weight is (Cin, Cout/G, kernel...), counted as
+// Cin*(Cout/G)*prod(kernel) (+ Cout bias); MACs
+// N*Cin*prod(in spatial)*(Cout/G)*prod(kernel), one per tap written.
+func convTransposeCount(l *Layer, lr *LayerResult) *Error {
+	x := lr.Inputs[0]
+	n := len(x) - 2
 	g := max(l.Groups, 1)
 	k, _ := prod(l.kernelAll(n)...)
-	// The weight is (Cin, Cout/groups, k...): count it as Cin*(Cout/g)*k.
 	w, e := prod(x[1], l.Out/g, k)
 	if e != nil {
 		return errorf("", "%s weight count overflows int64", l.Type)

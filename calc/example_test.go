@@ -41,7 +41,7 @@ func ExampleSamePadding() {
 // and 100 filters of 5x5 have 100 x (3 x 5 x 5 + 1) = 7,600 parameters.
 func ExampleAnalyze_convParams() {
 	net := &calc.Network{Input: calc.Shape{1, 3, 300, 300}, Explain: true, Nodes: []calc.Node{
-		{Layer: calc.Layer{Type: "conv2d", Out: 100, Kernel: []int64{5}, Bias: true}, From: []int{calc.Input}},
+		{Layer: calc.Layer{Type: calc.Conv2d, Out: 100, Kernel: []int64{5}, Bias: true}, From: []int{calc.Input}},
 	}}
 	res, _ := calc.Analyze(net)
 	fmt.Println(calc.Group(res.Total.Params))
@@ -55,8 +55,8 @@ func ExampleAnalyze_convParams() {
 // 300 x 300 x 3 x 100 weights + 100 biases = 27,000,100.
 func ExampleAnalyze_fcParams() {
 	net := &calc.Network{Input: calc.Shape{1, 3, 300, 300}, Nodes: []calc.Node{
-		{Layer: calc.Layer{Type: "flatten", StartDim: 1, EndDim: -1}, From: []int{calc.Input}},
-		{Layer: calc.Layer{Type: "linear", Out: 100, Bias: true}, From: []int{0}},
+		{Layer: calc.Layer{Type: calc.Flatten, StartDim: 1, EndDim: -1}, From: []int{calc.Input}},
+		{Layer: calc.Layer{Type: calc.Linear, Out: 100, Bias: true}, From: []int{0}},
 	}}
 	res, _ := calc.Analyze(net)
 	fmt.Println(calc.Group(res.Total.Params))
@@ -68,7 +68,7 @@ func ExampleAnalyze_fcParams() {
 func ExampleAnalyze_receptiveField() {
 	net := &calc.Network{Input: calc.Shape{1, 1, 64, 64}}
 	for l := 0; l < 5; l++ {
-		net.Nodes = append(net.Nodes, calc.Node{Layer: calc.Layer{Type: "conv2d", Out: 1, Kernel: []int64{3}, Padding: []int64{1}}, From: []int{l - 1}})
+		net.Nodes = append(net.Nodes, calc.Node{Layer: calc.Layer{Type: calc.Conv2d, Out: 1, Kernel: []int64{3}, Padding: []int64{1}}, From: []int{l - 1}})
 	}
 	res, _ := calc.Analyze(net)
 	for l, r := range res.Layers {

@@ -30,9 +30,8 @@ const (
 // spatial axis, or a single value that applies to every axis. Only the fields
 // its Type reads matter.
 type Layer struct {
-	// Type is the canonical type name: "conv2d", "maxpool1d", "linear",
-	// "add", "concat", ...
-	Type string
+	// Type is the layer's kind: Conv2d, MaxPool1d, Linear, Add, Concat...
+	Type Op
 
 	Out           int64   // out channels or out features
 	In            int64   // explicit in_channels/in_features/num_features, 0 if not given
@@ -97,22 +96,6 @@ type Network struct {
 	Nodes []Node
 	// Explain asks Analyze for each layer's worked formulas.
 	Explain bool
-}
-
-// spatialRank returns the number of spatial axes a type's name promises
-// (conv2d -> 2), or 0 when the name has no 1d/2d/3d suffix.
-func spatialRank(typ string) int {
-	if n := len(typ); n >= 2 && typ[n-1] == 'd' {
-		switch typ[n-2] {
-		case '1':
-			return 1
-		case '2':
-			return 2
-		case '3':
-			return 3
-		}
-	}
-	return 0
 }
 
 // axis returns v's value for spatial axis i: v[i], or v[0] when v holds one

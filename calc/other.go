@@ -6,7 +6,9 @@ import (
 	"strings"
 )
 
-func linear(l *Layer, x Shape, lr *LayerResult) *Error {
+// linearShape: the last axis becomes out_features.
+func linearShape(l *Layer, lr *LayerResult) *Error {
+	x := lr.Inputs[0]
 	if len(x) < 2 {
 		return needRank(l, x, 2)
 	}
@@ -20,8 +22,14 @@ func linear(l *Layer, x Shape, lr *LayerResult) *Error {
 	if len(x) > 2 {
 		lr.Warnings = append(lr.Warnings, fmt.Sprintf("linear on a %d-D tensor %s acts on the last axis only (%d features); did you forget flatten?", len(x), fmtShape(x), in))
 	}
-	out := append(x[:len(x)-1].Clone(), l.Out)
-	lr.Output = out
+	lr.Output = append(x[:len(x)-1].Clone(), l.Out)
+	return nil
+}
+
+// linearCount: weight in*out (+ out bias); MACs prod(input)*out.
+func linearCount(l *Layer, lr *LayerResult) *Error {
+	x := lr.Inputs[0]
+	in := x[len(x)-1]
 	w, err := mul(in, l.Out)
 	if err != nil {
 		return errorf("out", "linear weight count overflows int64")
@@ -46,7 +54,9 @@ func linear(l *Layer, x Shape, lr *LayerResult) *Error {
 	return nil
 }
 
-func flatten(l *Layer, x Shape, lr *LayerResult) *Error {
+// flattenShape folds the axes start_dim..end_dim into one.
+func flattenShape(l *Layer, lr *LayerResult) *Error {
+	x := lr.Inputs[0]
 	start, err := normDim(l.StartDim, len(x), "start_dim")
 	if err != nil {
 		return err
@@ -74,91 +84,143 @@ func flatten(l *Layer, x Shape, lr *LayerResult) *Error {
 	return nil
 }
 
-func norm(l *Layer, x Shape, lr *LayerResult, rf *RF) *Error {
-	n := spatialRank(l.Type)
-	switch {
-	case l.Type == "batchnorm1d":
-		if err := needRank(l, x, 2, 3); err != nil {
-			return err
-		}
-	case l.Type == "layernorm", l.Type == "groupnorm":
-		if len(x) < 2 {
-			return needRank(l, x, 2)
-		}
-	default:
-		if err := needRank(l, x, n+2); err != nil {
-			return err
-		}
+// normInput checks a norm's input rank and its channels against num_features.
+func normInput(l *Layer, x Shape, ranks ...int) *Error {
+	if err := needRank(l, x, ranks...); err != nil {
+		return err
 	}
-	c := x[1]
-	if l.In != 0 && l.In != c && l.Type != "layernorm" {
-		return errorf("in", "%s expects %d channels (num_features), the input has %d", l.Type, l.In, c)
+	if l.In != 0 && l.In != x[1] {
+		return errorf("in", "%s expects %d channels (num_features), the input has %d", l.Type, l.In, x[1])
+	}
+	return nil
+}
+
+// batchNormShape keeps the shape; batchnorm1d takes (N, C) or (N, C, L).
+func batchNormShape(l *Layer, lr *LayerResult) *Error {
+	x := lr.Inputs[0]
+	n := l.Type.Info().Rank
+	ranks := []int{n + 2}
+	if n == 1 {
+		ranks = []int{2, 3}
+	}
+	if err := normInput(l, x, ranks...); err != nil {
+		return err
+	}
+	// Without running statistics PyTorch normalises with the batch's own,
+	// even in eval mode, and needs more than one value per channel.
+	if sp, _ := prod(x[2:]...); !l.TrackRunningStats && x[0]*sp == 1 {
+		return errorf("track_running_stats", "%s without running statistics needs more than 1 value per channel, got input %s (batch %d)", l.Type, fmtShape(x), x[0])
 	}
 	lr.Output = x.Clone()
-	lr.RF = rf
-	perChannel := func() {
-		if l.Affine {
-			lr.Params = 2 * c
-			if lr.explain {
-				lr.Formulas = append(lr.Formulas, fmt.Sprintf("params = 2*%d (weight, bias) = %s", c, Group(lr.Params)))
-			}
-		}
-		if l.TrackRunningStats {
-			lr.Buffers = 2 * c
-			if lr.explain {
-				lr.Formulas = append(lr.Formulas, fmt.Sprintf("buffers = 2*%d (running_mean, running_var) = %s", c, Group(lr.Buffers)))
-			}
+	return nil
+}
+
+// instanceNormShape keeps the shape; each channel of each sample needs more
+// than one value.
+func instanceNormShape(l *Layer, lr *LayerResult) *Error {
+	x := lr.Inputs[0]
+	if err := normInput(l, x, l.Type.Info().Rank+2); err != nil {
+		return err
+	}
+	if sp, _ := prod(x[2:]...); sp == 1 {
+		return errorf("", "%s needs more than 1 spatial element per channel, got input %s", l.Type, fmtShape(x))
+	}
+	lr.Output = x.Clone()
+	return nil
+}
+
+// perChannelCount: affine weight and bias, 2*C params; running_mean and
+// running_var, 2*C buffers (num_batches_tracked is not counted).
+func perChannelCount(l *Layer, lr *LayerResult) *Error {
+	c := lr.Inputs[0][1]
+	if l.Affine {
+		lr.Params = 2 * c
+		if lr.explain {
+			lr.Formulas = append(lr.Formulas, fmt.Sprintf("params = 2*%d (weight, bias) = %s", c, Group(lr.Params)))
 		}
 	}
-	switch {
-	case strings.HasPrefix(l.Type, "batchnorm"):
-		// Without running statistics PyTorch normalises with the batch's own,
-		// even in eval mode, and needs more than one value per channel.
-		if sp, _ := prod(x[2:]...); !l.TrackRunningStats && x[0]*sp == 1 {
-			return errorf("track_running_stats", "%s without running statistics needs more than 1 value per channel, got input %s (batch %d)", l.Type, fmtShape(x), x[0])
+	if l.TrackRunningStats {
+		lr.Buffers = 2 * c
+		if lr.explain {
+			lr.Formulas = append(lr.Formulas, fmt.Sprintf("buffers = 2*%d (running_mean, running_var) = %s", c, Group(lr.Buffers)))
 		}
-		perChannel()
-	case strings.HasPrefix(l.Type, "instancenorm"):
-		if sp, _ := prod(x[2:]...); sp == 1 {
-			return errorf("", "%s needs more than 1 spatial element per channel, got input %s", l.Type, fmtShape(x))
+	}
+	return nil
+}
+
+// groupNormShape keeps the shape; channels divide into num_groups.
+func groupNormShape(l *Layer, lr *LayerResult) *Error {
+	x := lr.Inputs[0]
+	if len(x) < 2 {
+		return needRank(l, x, 2)
+	}
+	c := x[1]
+	if l.In != 0 && l.In != c {
+		return errorf("in", "%s expects %d channels (num_features), the input has %d", l.Type, l.In, c)
+	}
+	if l.Groups < 1 {
+		return errorf("groups", "groupnorm num_groups must be positive, got %d", l.Groups)
+	}
+	if c%l.Groups != 0 {
+		return errorf("groups", "groupnorm channels %d must be divisible by num_groups %d", c, l.Groups)
+	}
+	// PyTorch's check on the statistics: N*C/G*prod(spatial) > 1.
+	if sp, _ := prod(x[2:]...); x[0]*(c/l.Groups)*sp <= 1 {
+		return errorf("groups", "groupnorm needs more than 1 value per group over the batch, got input %s with %d groups", fmtShape(x), l.Groups)
+	}
+	lr.Output = x.Clone()
+	return nil
+}
+
+// groupNormCount: affine weight and bias per channel, 2*C.
+func groupNormCount(l *Layer, lr *LayerResult) *Error {
+	c := lr.Inputs[0][1]
+	if l.Affine {
+		lr.Params = 2 * c
+		if lr.explain {
+			lr.Formulas = append(lr.Formulas, fmt.Sprintf("params = 2*%d (weight, bias) = %s", c, Group(lr.Params)))
 		}
-		perChannel()
-	case l.Type == "groupnorm":
-		if l.Groups < 1 {
-			return errorf("groups", "groupnorm num_groups must be positive, got %d", l.Groups)
-		}
-		if c%l.Groups != 0 {
-			return errorf("groups", "groupnorm channels %d must be divisible by num_groups %d", c, l.Groups)
-		}
-		// PyTorch's check on the statistics: N*C/G*prod(spatial) > 1.
-		if sp, _ := prod(x[2:]...); x[0]*(c/l.Groups)*sp <= 1 {
-			return errorf("groups", "groupnorm needs more than 1 value per group over the batch, got input %s with %d groups", fmtShape(x), l.Groups)
-		}
-		if l.Affine {
-			lr.Params = 2 * c
-			if lr.explain {
-				lr.Formulas = append(lr.Formulas, fmt.Sprintf("params = 2*%d (weight, bias) = %s", c, Group(lr.Params)))
-			}
-		}
-	case l.Type == "layernorm":
-		shape := l.NormShape
-		if shape == nil {
-			shape = x[1:]
-		}
-		if len(shape) == 0 || len(shape) > len(x)-1 || !equalInts(shape, x[len(x)-len(shape):]) {
-			return errorf("shape", "layernorm normalized_shape %s does not match the trailing axes of the input %s", fmtShape(shape), fmtShape(x))
-		}
-		if l.Affine {
-			p, _ := prod(shape...)
-			k := int64(1)
-			if l.LayerNormBias {
-				k = 2
-			}
-			lr.Params = k * p
-			if lr.explain {
-				lr.Formulas = append(lr.Formulas, fmt.Sprintf("params = %d*%s = %s", k, joinInts(shape, "*"), Group(lr.Params)))
-			}
-		}
+	}
+	return nil
+}
+
+// layerNormShape keeps the shape; normalized_shape must be the input's
+// trailing axes.
+func layerNormShape(l *Layer, lr *LayerResult) *Error {
+	x := lr.Inputs[0]
+	if len(x) < 2 {
+		return needRank(l, x, 2)
+	}
+	shape := layerNormAxes(l, x)
+	if len(shape) == 0 || len(shape) > len(x)-1 || !equalInts(shape, x[len(x)-len(shape):]) {
+		return errorf("shape", "layernorm normalized_shape %s does not match the trailing axes of the input %s", fmtShape(shape), fmtShape(x))
+	}
+	lr.Output = x.Clone()
+	return nil
+}
+
+// layerNormAxes is normalized_shape, by default every axis but batch.
+func layerNormAxes(l *Layer, x Shape) []int64 {
+	if l.NormShape == nil {
+		return x[1:]
+	}
+	return l.NormShape
+}
+
+// layerNormCount: elementwise weight (and bias) of prod(normalized_shape).
+func layerNormCount(l *Layer, lr *LayerResult) *Error {
+	if !l.Affine {
+		return nil
+	}
+	shape := layerNormAxes(l, lr.Inputs[0])
+	p, _ := prod(shape...)
+	k := int64(1)
+	if l.LayerNormBias {
+		k = 2
+	}
+	lr.Params = k * p
+	if lr.explain {
+		lr.Formulas = append(lr.Formulas, fmt.Sprintf("params = %d*%s = %s", k, joinInts(shape, "*"), Group(lr.Params)))
 	}
 	return nil
 }
@@ -175,17 +237,15 @@ func equalInts(a, b []int64) bool {
 	return true
 }
 
-func zeroPad(l *Layer, x Shape, lr *LayerResult, rf *RF) *Error {
-	n := spatialRank(l.Type)
-	if err := needRank(l, x, n+2); err != nil {
-		return err
-	}
+// zeroPadAxes is zeropad's geometry per axis: a window of 1 with the
+// sides' padding (negative crops), and each size's formula.
+func zeroPadAxes(l *Layer, x Shape, n int) ([]convAxis, []string, *Error) {
 	if len(l.Pad) != 1 && len(l.Pad) != 2*n {
-		return errorf("padding", "%s padding needs 1 or %d values, got %d", l.Type, 2*n, len(l.Pad))
+		return nil, nil, errorf("padding", "%s padding needs 1 or %d values, got %d", l.Type, 2*n, len(l.Pad))
 	}
 	names := AxisNames(n)
-	out := Shape{x[0], x[1]}
 	axes := make([]convAxis, n)
+	formulas := make([]string, n)
 	for i := 0; i < n; i++ {
 		left, right := l.Pad[0], l.Pad[0]
 		if len(l.Pad) == 2*n {
@@ -195,27 +255,59 @@ func zeroPad(l *Layer, x Shape, lr *LayerResult, rf *RF) *Error {
 		f := fmt.Sprintf("%s = %d + %d + %d = %d", names[i], x[2+i], left, right, o)
 		// PyTorch crops first: the negative sides alone must leave something.
 		if crop := x[2+i] + min(left, 0) + min(right, 0); crop < 0 {
-			return &Error{Arg: "padding", Msg: fmt.Sprintf("%s crops %d from an axis %s of %d", l.Type, -min(left, 0)-min(right, 0), names[i], x[2+i]),
+			return nil, nil, &Error{Arg: "padding", Msg: fmt.Sprintf("%s crops %d from an axis %s of %d", l.Type, -min(left, 0)-min(right, 0), names[i], x[2+i]),
 				Formula: fmt.Sprintf("%d + %d + %d = %d < 0", x[2+i], min(left, 0), min(right, 0), crop)}
 		}
 		if o < 1 {
-			return &Error{Arg: "padding", Msg: fmt.Sprintf("%s output size %d is too small on axis %s", l.Type, o, names[i]), Formula: f}
-		}
-		out = append(out, o)
-		if lr.explain {
-			lr.Formulas = append(lr.Formulas, f)
+			return nil, nil, &Error{Arg: "padding", Msg: fmt.Sprintf("%s output size %d is too small on axis %s", l.Type, o, names[i]), Formula: f}
 		}
 		axes[i] = convAxis{in: x[2+i], k: 1, s: 1, d: 1, pl: left, pr: right, out: o}
+		formulas[i] = f
+	}
+	return axes, formulas, nil
+}
+
+// zeroPadShape: per axis in + left + right.
+func zeroPadShape(l *Layer, lr *LayerResult) *Error {
+	x := lr.Inputs[0]
+	n := l.Type.Info().Rank
+	if err := needRank(l, x, n+2); err != nil {
+		return err
+	}
+	axes, formulas, err := zeroPadAxes(l, x, n)
+	if err != nil {
+		return err
+	}
+	out := Shape{x[0], x[1]}
+	for _, a := range axes {
+		out = append(out, a.out)
+	}
+	if lr.explain {
+		lr.Formulas = append(lr.Formulas, formulas...)
 	}
 	lr.Output = out
-	lr.RF = rfWindows(rf, axes)
 	return nil
 }
+
+// zeroPadField shifts the field by the left padding.
+func zeroPadField(l *Layer, lr *LayerResult, rfs []*RF) (*RF, string) {
+	x := lr.Inputs[0]
+	axes, _, err := zeroPadAxes(l, x, len(x)-2)
+	if err != nil {
+		return nil, ""
+	}
+	return rfWindows(rfs[0], axes), ""
+}
+
+// upsampleModeNames are upsample's modes, in PyTorch's order.
+var upsampleModeNames = []string{"nearest", "nearest-exact", "linear", "bilinear", "bicubic", "trilinear"}
 
 // upsampleModes maps each mode to the input rank it needs (0: any of 3..5).
 var upsampleModes = map[string]int{"nearest": 0, "nearest-exact": 0, "linear": 3, "bilinear": 4, "bicubic": 4, "trilinear": 5}
 
-func upsample(l *Layer, x Shape, lr *LayerResult) *Error {
+// upsampleShape: per axis the size given, or floor(in * scale).
+func upsampleShape(l *Layer, lr *LayerResult) *Error {
+	x := lr.Inputs[0]
 	mode := l.Mode
 	if mode == "" {
 		mode = "nearest"
@@ -275,7 +367,8 @@ func upsample(l *Layer, x Shape, lr *LayerResult) *Error {
 	return nil
 }
 
-func addMerge(l *Layer, lr *LayerResult, rfs []*RF) *Error {
+// addShape: equal shapes, the same out.
+func addShape(l *Layer, lr *LayerResult) *Error {
 	x := lr.Inputs[0]
 	for k, y := range lr.Inputs[1:] {
 		if !equalInts(x, y) {
@@ -283,15 +376,14 @@ func addMerge(l *Layer, lr *LayerResult, rfs []*RF) *Error {
 		}
 	}
 	lr.Output = x.Clone()
-	var why string
-	lr.RF, why = rfUnion(rfs)
-	if why != "" {
-		lr.Warnings = append(lr.Warnings, why)
-	}
 	return nil
 }
 
-func concatMerge(l *Layer, lr *LayerResult, rfs []*RF) *Error {
+// unionField is the union of the inputs' fields (undefined when jumps differ).
+func unionField(l *Layer, lr *LayerResult, rfs []*RF) (*RF, string) { return rfUnion(rfs) }
+
+// concatShape sums the inputs' sizes along dim; the other axes must agree.
+func concatShape(l *Layer, lr *LayerResult) *Error {
 	x := lr.Inputs[0]
 	d, err := normDim(l.Dim, len(x), "dim")
 	if err != nil {
@@ -318,13 +410,14 @@ func concatMerge(l *Layer, lr *LayerResult, rfs []*RF) *Error {
 	if lr.explain {
 		lr.Formulas = append(lr.Formulas, fmt.Sprintf("axis %d = %s = %d", d, strings.Join(sizes, " + "), out[d]))
 	}
-	if d >= 2 {
-		return nil
-	}
-	var why string
-	lr.RF, why = rfUnion(rfs)
-	if why != "" {
-		lr.Warnings = append(lr.Warnings, why)
-	}
 	return nil
+}
+
+// concatField: a concat along channels unites the fields; along a spatial
+// axis the output's units no longer map onto one input grid.
+func concatField(l *Layer, lr *LayerResult, rfs []*RF) (*RF, string) {
+	if d, _ := normDim(l.Dim, len(lr.Inputs[0]), "dim"); d >= 2 {
+		return nil, ""
+	}
+	return rfUnion(rfs)
 }

@@ -21,26 +21,24 @@ func PoolOutput(in, kernel, stride, padding, dilation int64, ceilMode bool) int6
 	return out
 }
 
-func pool(l *Layer, x Shape, lr *LayerResult, rf *RF) *Error {
-	n := spatialRank(l.Type)
-	if err := needRank(l, x, n+2); err != nil {
-		return err
-	}
+// poolAxes is the geometry of a pool's n spatial axes on input x, with the
+// worked formula of each output size; it rejects what PyTorch rejects.
+func poolAxes(l *Layer, x Shape, n int) ([]convAxis, []string, *Error) {
 	for _, a := range []struct {
 		name string
 		v    []int64
 	}{{"kernel", l.Kernel}, {"stride", l.Stride}, {"padding", l.Padding}, {"dilation", l.Dilation}} {
 		if err := checkArity(l, a.name, a.v, n); err != nil {
-			return err
+			return nil, nil, err
 		}
 	}
 	if len(l.Kernel) == 0 {
-		return errorf("kernel", "%s needs a kernel size", l.Type)
+		return nil, nil, errorf("kernel", "%s needs a kernel size", l.Type)
 	}
-	isMax := strings.HasPrefix(l.Type, "maxpool")
+	isMax := l.Type.RankOf(MaxPool1d) > 0
 	names := AxisNames(n)
 	axes := make([]convAxis, n)
-	out := Shape{x[0], x[1]}
+	formulas := make([]string, n)
 	for i := range axes {
 		k := axis(l.Kernel, i, 1)
 		a := convAxis{in: x[2+i], k: k, s: axis(l.Stride, i, k), d: 1, pl: axis(l.Padding, i, 0)}
@@ -50,20 +48,20 @@ func pool(l *Layer, x Shape, lr *LayerResult, rf *RF) *Error {
 		a.pr = a.pl
 		switch {
 		case a.k < 1:
-			return errorf("kernel", "%s kernel must be positive, got %d", l.Type, a.k)
+			return nil, nil, errorf("kernel", "%s kernel must be positive, got %d", l.Type, a.k)
 		case a.s < 1:
-			return errorf("stride", "%s stride must be positive, got %d", l.Type, a.s)
+			return nil, nil, errorf("stride", "%s stride must be positive, got %d", l.Type, a.s)
 		case a.d < 1:
-			return errorf("dilation", "%s dilation must be positive, got %d", l.Type, a.d)
+			return nil, nil, errorf("dilation", "%s dilation must be positive, got %d", l.Type, a.d)
 		case a.pl < 0:
-			return errorf("padding", "%s padding must be non-negative, got %d", l.Type, a.pl)
+			return nil, nil, errorf("padding", "%s padding must be non-negative, got %d", l.Type, a.pl)
 		case a.pl > a.k/2:
-			return &Error{Arg: "padding", Msg: fmt.Sprintf("%s padding %d should be at most half of kernel size %d on axis %s", l.Type, a.pl, a.k, names[i]),
+			return nil, nil, &Error{Arg: "padding", Msg: fmt.Sprintf("%s padding %d should be at most half of kernel size %d on axis %s", l.Type, a.pl, a.k, names[i]),
 				Formula: fmt.Sprintf("%d > %d/2 = %d", a.pl, a.k, a.k/2)}
-		case l.Type == "avgpool3d" && a.in < a.k:
+		case l.Type == AvgPool3d && a.in < a.k:
 			// PyTorch's avg_pool3d (alone among the pools) checks the
 			// unpadded input against the kernel.
-			return errorf("kernel", "avgpool3d input %s smaller than kernel size %d on axis %s (PyTorch's avg_pool3d compares before padding)", fmtShape(x), a.k, names[i])
+			return nil, nil, errorf("kernel", "avgpool3d input %s smaller than kernel size %d on axis %s (PyTorch's avg_pool3d compares before padding)", fmtShape(x), a.k, names[i])
 		}
 		a.out = PoolOutput(a.in, a.k, a.s, a.pl, a.d, l.CeilMode)
 		f := a.formula(names[i])
@@ -74,21 +72,51 @@ func pool(l *Layer, x Shape, lr *LayerResult, rf *RF) *Error {
 			}
 		}
 		if a.out < 1 {
-			return &Error{Arg: "kernel", Msg: fmt.Sprintf("%s output size %d is too small on axis %s (input %d, kernel %d)", l.Type, a.out, names[i], a.in, a.k), Formula: f}
+			return nil, nil, &Error{Arg: "kernel", Msg: fmt.Sprintf("%s output size %d is too small on axis %s (input %d, kernel %d)", l.Type, a.out, names[i], a.in, a.k), Formula: f}
 		}
 		axes[i] = a
+		formulas[i] = f
+	}
+	return axes, formulas, nil
+}
+
+// poolShape: per axis PoolOutput (floor, or ceil without a last window
+// that starts in the padding).
+func poolShape(l *Layer, lr *LayerResult) *Error {
+	x := lr.Inputs[0]
+	n := l.Type.Info().Rank
+	if err := needRank(l, x, n+2); err != nil {
+		return err
+	}
+	axes, formulas, err := poolAxes(l, x, n)
+	if err != nil {
+		return err
+	}
+	out := make(Shape, 2, 2+n)
+	out[0], out[1] = x[0], x[1]
+	for _, a := range axes {
 		out = append(out, a.out)
-		if lr.explain {
-			lr.Formulas = append(lr.Formulas, f)
-		}
+	}
+	if lr.explain {
+		lr.Formulas = append(lr.Formulas, formulas...)
 	}
 	lr.Output = out
-	lr.RF = rfWindows(rf, axes)
 	return nil
 }
 
-func adaptivePool(l *Layer, x Shape, lr *LayerResult) *Error {
-	n := spatialRank(l.Type)
+// poolField carries the field through the pool's windows.
+func poolField(l *Layer, lr *LayerResult, rfs []*RF) (*RF, string) {
+	x := lr.Inputs[0]
+	axes, _, err := poolAxes(l, x, len(x)-2)
+	if err != nil {
+		return nil, ""
+	}
+	return rfWindows(rfs[0], axes), ""
+}
+
+func adaptivePoolShape(l *Layer, lr *LayerResult) *Error {
+	x := lr.Inputs[0]
+	n := l.Type.Info().Rank
 	if err := needRank(l, x, n+2); err != nil {
 		return err
 	}

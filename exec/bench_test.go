@@ -7,6 +7,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/cnncalc/cnncalc/calc"
 	cexec "github.com/cnncalc/cnncalc/exec"
 )
 
@@ -75,7 +76,7 @@ func BenchmarkConvResNet50(b *testing.B) {
 	var cases []convCase
 	var macs int64
 	for i, n := range s.Net.Nodes {
-		if !strings.HasPrefix(n.Type, "conv") {
+		if n.Type.RankOf(calc.Conv1d) == 0 {
 			continue
 		}
 		in := res.Layers[i].Inputs[0]

@@ -153,9 +153,9 @@ func TestLinearMatchesReference(t *testing.T) {
 // allocates (a missing bias counts nothing).
 func TestWeightBytes(t *testing.T) {
 	net := &calc.Network{Input: calc.Shape{1, 3, 8, 8}, Nodes: []calc.Node{
-		{Layer: calc.Layer{Type: "conv2d", Out: 4, Kernel: []int64{3}, Bias: false}, From: []int{calc.Input}},
-		{Layer: calc.Layer{Type: "flatten", StartDim: 1, EndDim: -1}, From: []int{0}},
-		{Layer: calc.Layer{Type: "linear", Out: 10, Bias: true}, From: []int{1}},
+		{Layer: calc.Layer{Type: calc.Conv2d, Out: 4, Kernel: []int64{3}, Bias: false}, From: []int{calc.Input}},
+		{Layer: calc.Layer{Type: calc.Flatten, StartDim: 1, EndDim: -1}, From: []int{0}},
+		{Layer: calc.Layer{Type: calc.Linear, Out: 10, Bias: true}, From: []int{1}},
 	}}
 	p, err := NewPlan(net)
 	if err != nil {

@@ -8,6 +8,8 @@ type ConvGeom struct {
 	Groups   int
 	PadMode  string // zeros, reflect, replicate, circular
 	OutShape [3]int // output spatial sizes (D, H, W)
+	// Transposed marks a transposed conv: its workspace is col2im's, over the input.
+	Transposed bool
 }
 
 // padIndex maps a coordinate i of an axis of size n that may lie in the

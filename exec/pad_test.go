@@ -36,7 +36,7 @@ func refZeroPad(out, x *Tensor, pad []int) {
 }
 
 // zeroPadShape is out's shape for x padded by pad (PyTorch order).
-func zeroPadShape(shape, pad []int) []int {
+func padShape(shape, pad []int) []int {
 	out := append([]int(nil), shape...)
 	for i := 0; i < len(pad)/2; i++ {
 		out[len(out)-1-i] += pad[2*i] + pad[2*i+1]
@@ -48,7 +48,7 @@ func TestZeroPadMatchesTorch(t *testing.T) {
 	cases := loadKernelCases(t, "pad")
 	for _, tc := range cases {
 		x := FromData(tc.Input, tc.InputShape...)
-		if s := fmt.Sprint(zeroPadShape(tc.InputShape, tc.Pad)); s != fmt.Sprint(tc.OutputShape) {
+		if s := fmt.Sprint(padShape(tc.InputShape, tc.Pad)); s != fmt.Sprint(tc.OutputShape) {
 			t.Errorf("%s: shape %s, torch %v", tc.Name, s, tc.OutputShape)
 			continue
 		}
@@ -85,7 +85,7 @@ func TestZeroPadMatchesReference(t *testing.T) {
 			}
 		}
 		x := randTensor(r, shape...)
-		outShape := zeroPadShape(shape, pad)
+		outShape := padShape(shape, pad)
 		got, want := New(outShape...), New(outShape...)
 		for i := range got.Data {
 			got.Data[i] = 99 // ZeroPad must write every element

@@ -3,7 +3,6 @@ package exec
 import (
 	"math"
 	"math/rand/v2"
-	"strings"
 
 	"github.com/cnncalc/cnncalc/calc"
 )
@@ -30,58 +29,85 @@ func (p *Params) slot(i int) **Tensor {
 }
 
 // paramShapes returns the shapes of a layer's tensors in Params order (nil
-// for the ones it does not have): PyTorch's weight layouts, conv
-// (Cout, Cin/G, k...), transposed conv (Cin, Cout/G, k...), linear (out, in).
-func paramShapes(l *calc.Layer, ins [][]int) ([4][]int, bool) {
-	var s [4][]int
-	x := ins[0]
-	t := l.Type
-	nsp := len(x) - 2
-	switch {
-	case strings.HasPrefix(t, "convtranspose"):
-		g := max(int(l.Groups), 1)
-		s[0] = append([]int{x[1], int(l.Out) / g}, perAxis(l.Kernel, nsp, 1)...)
-		if l.Bias {
-			s[1] = []int{int(l.Out)}
-		}
-	case strings.HasPrefix(t, "conv"):
-		g := max(int(l.Groups), 1)
-		s[0] = append([]int{int(l.Out), x[1] / g}, perAxis(l.Kernel, nsp, 1)...)
-		if l.Bias {
-			s[1] = []int{int(l.Out)}
-		}
-	case t == "linear":
-		s[0] = []int{int(l.Out), x[len(x)-1]}
-		if l.Bias {
-			s[1] = []int{int(l.Out)}
-		}
-	case strings.HasPrefix(t, "batchnorm"), strings.HasPrefix(t, "instancenorm"):
-		c := []int{x[1]}
-		if l.Affine {
-			s[0], s[1] = c, c
-		}
-		if l.TrackRunningStats {
-			s[2], s[3] = c, c
-		}
-	case t == "groupnorm":
-		if l.Affine {
-			s[0], s[1] = []int{x[1]}, []int{x[1]}
-		}
-	case t == "layernorm":
-		shape := x[1:]
-		if l.NormShape != nil {
-			shape = toInts(l.NormShape)
-		}
-		if l.Affine {
-			s[0] = shape
-			if l.LayerNormBias {
-				s[1] = shape
-			}
-		}
-	default:
+// for the ones it does not have) by its kind's rule; ok is false for kinds
+// that have no tensors at all.
+func paramShapes(l *calc.Layer, ins [][]int) (s [4][]int, ok bool) {
+	k := kernelOf(l.Type)
+	if k.params == nil {
 		return s, false
 	}
-	return s, true
+	return k.params(l, ins), true
+}
+
+// The tensor rules of the kernel table (kernels.go): PyTorch's weight
+// layouts.
+
+// convParams: weight (Cout, Cin/G, kernel...), bias (Cout).
+func convParams(l *calc.Layer, ins [][]int) (s [4][]int) {
+	x := ins[0]
+	g := max(int(l.Groups), 1)
+	s[0] = append([]int{int(l.Out), x[1] / g}, perAxis(l.Kernel, len(x)-2, 1)...)
+	if l.Bias {
+		s[1] = []int{int(l.Out)}
+	}
+	return s
+}
+
+// convTransposeParams: weight (Cin, Cout/G, kernel...), bias (Cout).
+func convTransposeParams(l *calc.Layer, ins [][]int) (s [4][]int) {
+	x := ins[0]
+	g := max(int(l.Groups), 1)
+	s[0] = append([]int{x[1], int(l.Out) / g}, perAxis(l.Kernel, len(x)-2, 1)...)
+	if l.Bias {
+		s[1] = []int{int(l.Out)}
+	}
+	return s
+}
+
+// linearParams: weight (out, in), bias (out).
+func linearParams(l *calc.Layer, ins [][]int) (s [4][]int) {
+	x := ins[0]
+	s[0] = []int{int(l.Out), x[len(x)-1]}
+	if l.Bias {
+		s[1] = []int{int(l.Out)}
+	}
+	return s
+}
+
+// normParams (batchnorm, instancenorm): weight and bias (C) when affine,
+// running_mean and running_var (C) when tracked.
+func normParams(l *calc.Layer, ins [][]int) (s [4][]int) {
+	c := []int{ins[0][1]}
+	if l.Affine {
+		s[0], s[1] = c, c
+	}
+	if l.TrackRunningStats {
+		s[2], s[3] = c, c
+	}
+	return s
+}
+
+// groupNormParams: weight and bias (C) when affine.
+func groupNormParams(l *calc.Layer, ins [][]int) (s [4][]int) {
+	if l.Affine {
+		s[0], s[1] = []int{ins[0][1]}, []int{ins[0][1]}
+	}
+	return s
+}
+
+// layerNormParams: weight (and bias) of normalized_shape when affine.
+func layerNormParams(l *calc.Layer, ins [][]int) (s [4][]int) {
+	shape := ins[0][1:]
+	if l.NormShape != nil {
+		shape = toInts(l.NormShape)
+	}
+	if l.Affine {
+		s[0] = shape
+		if l.LayerNormBias {
+			s[1] = shape
+		}
+	}
+	return s
 }
 
 // Init returns PyTorch's default initialisation of every node's tensors,
@@ -97,7 +123,7 @@ func (p *Plan) Init(seed uint64) []Params {
 		if !ok {
 			continue
 		}
-		conv := strings.HasPrefix(l.Type, "conv") || l.Type == "linear"
+		conv := kernelOf(l.Type).fanIn
 		var fanIn int64
 		if conv {
 			// torch's fan_in is weight.size(1) * prod(kernel).

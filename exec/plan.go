@@ -2,7 +2,6 @@ package exec
 
 import (
 	"fmt"
-	"strings"
 
 	"github.com/cnncalc/cnncalc/calc"
 )
@@ -103,7 +102,7 @@ func (p *Plan) estimate() {
 // colSize is the im2col (or col2im) workspace of a conv node, in elements.
 func colSize(l *calc.Layer, in, out []int, g *ConvGeom) int64 {
 	kk := int64(g.K[0] * g.K[1] * g.K[2])
-	if strings.HasPrefix(l.Type, "convtranspose") {
+	if g.Transposed {
 		return int64(out[1]/g.Groups) * kk * numel(in[2:])
 	}
 	return int64(in[1]/g.Groups) * kk * numel(out[2:])
@@ -164,68 +163,91 @@ func poolWindows(in, ek, s, p int, ceil bool) int {
 	}
 }
 
-// outShape derives a node's output shape and, for conv layers, geometry.
+// outShape derives a node's output shape by its kind's rule and, for conv
+// layers, the geometry.
 func outShape(l *calc.Layer, ins [][]int) ([]int, *ConvGeom, error) {
+	k := kernelOf(l.Type)
+	if k.shape == nil {
+		return nil, nil, fmt.Errorf("no kernel for %s", l.Type)
+	}
+	return k.shape(l, ins)
+}
+
+// The shape rules of the kernel table (kernels.go): each output size is
+// counted as the kernels will produce it.
+
+// sameShape keeps the first input's shape (activations, norms, add).
+func sameShape(l *calc.Layer, ins [][]int) ([]int, *ConvGeom, error) {
+	return append([]int(nil), ins[0]...), nil, nil
+}
+
+// convTransposeShape: taps write from -pad to (in-1)*s + (k-1)*d - pad;
+// padding crops as much on the right, output_padding adds back.
+func convTransposeShape(l *calc.Layer, ins [][]int) ([]int, *ConvGeom, error) {
 	x := ins[0]
-	t := l.Type
 	nsp := len(x) - 2
-	switch {
-	case strings.HasPrefix(t, "convtranspose"):
-		g := &ConvGeom{Groups: max(int(l.Groups), 1), PadMode: "zeros"}
-		k, s, d, pad, op := perAxis(l.Kernel, nsp, 1), perAxis(l.Stride, nsp, 1), perAxis(l.Dilation, nsp, 1), perAxis(l.Padding, nsp, 0), perAxis(l.OutputPadding, nsp, 0)
-		out := []int{x[0], int(l.Out)}
-		g.K, g.S, g.D, g.PL = axes3(k, 1), axes3(s, 1), axes3(d, 1), axes3(pad, 0)
-		var o [3]int
-		for a := 0; a < nsp; a++ {
-			// Taps write from -pad to (in-1)*s + (k-1)*d - pad; padding
-			// crops as much on the right, output_padding adds back.
-			last := (x[2+a]-1)*s[a] + (k[a]-1)*d[a] - pad[a]
-			o[a] = last + 1 - pad[a] + op[a]
-			if o[a] < 1 {
-				return nil, nil, fmt.Errorf("output size %d on axis %d", o[a], a)
-			}
-			out = append(out, o[a])
+	g := &ConvGeom{Groups: max(int(l.Groups), 1), PadMode: "zeros", Transposed: true}
+	k, s, d, pad, op := perAxis(l.Kernel, nsp, 1), perAxis(l.Stride, nsp, 1), perAxis(l.Dilation, nsp, 1), perAxis(l.Padding, nsp, 0), perAxis(l.OutputPadding, nsp, 0)
+	out := []int{x[0], int(l.Out)}
+	g.K, g.S, g.D, g.PL = axes3(k, 1), axes3(s, 1), axes3(d, 1), axes3(pad, 0)
+	var o [3]int
+	for a := 0; a < nsp; a++ {
+		last := (x[2+a]-1)*s[a] + (k[a]-1)*d[a] - pad[a]
+		o[a] = last + 1 - pad[a] + op[a]
+		if o[a] < 1 {
+			return nil, nil, fmt.Errorf("output size %d on axis %d", o[a], a)
 		}
-		g.OutShape = axes3(o[:nsp], 1)
-		return out, g, nil
-	case strings.HasPrefix(t, "conv"):
-		g := &ConvGeom{Groups: max(int(l.Groups), 1), PadMode: l.PaddingMode}
-		if g.PadMode == "" {
-			g.PadMode = "zeros"
+		out = append(out, o[a])
+	}
+	g.OutShape = axes3(o[:nsp], 1)
+	return out, g, nil
+}
+
+// convShape counts the window placements that fit in the padded input.
+func convShape(l *calc.Layer, ins [][]int) ([]int, *ConvGeom, error) {
+	x := ins[0]
+	nsp := len(x) - 2
+	g := &ConvGeom{Groups: max(int(l.Groups), 1), PadMode: l.PaddingMode}
+	if g.PadMode == "" {
+		g.PadMode = "zeros"
+	}
+	k, s, d := perAxis(l.Kernel, nsp, 1), perAxis(l.Stride, nsp, 1), perAxis(l.Dilation, nsp, 1)
+	pl, pr := make([]int, nsp), make([]int, nsp)
+	out := []int{x[0], int(l.Out)}
+	o := make([]int, nsp)
+	for a := 0; a < nsp; a++ {
+		switch l.PadMode {
+		case calc.PadSame:
+			lft, rgt := calc.SamePadding(int64(x[2+a]), int64(k[a]), int64(s[a]), int64(d[a]))
+			pl[a], pr[a] = int(lft), int(rgt)
+		case calc.PadValid:
+		default:
+			pl[a] = perAxis(l.Padding, nsp, 0)[a]
+			pr[a] = pl[a]
 		}
-		k, s, d := perAxis(l.Kernel, nsp, 1), perAxis(l.Stride, nsp, 1), perAxis(l.Dilation, nsp, 1)
-		pl, pr := make([]int, nsp), make([]int, nsp)
-		out := []int{x[0], int(l.Out)}
-		o := make([]int, nsp)
-		for a := 0; a < nsp; a++ {
-			switch l.PadMode {
-			case calc.PadSame:
-				lft, rgt := calc.SamePadding(int64(x[2+a]), int64(k[a]), int64(s[a]), int64(d[a]))
-				pl[a], pr[a] = int(lft), int(rgt)
-			case calc.PadValid:
-			default:
-				pl[a] = perAxis(l.Padding, nsp, 0)[a]
-				pr[a] = pl[a]
-			}
-			o[a] = windows(x[2+a], d[a]*(k[a]-1)+1, s[a], pl[a], pr[a])
-			if o[a] < 1 {
-				return nil, nil, fmt.Errorf("no window fits on axis %d", a)
-			}
-			out = append(out, o[a])
+		o[a] = windows(x[2+a], d[a]*(k[a]-1)+1, s[a], pl[a], pr[a])
+		if o[a] < 1 {
+			return nil, nil, fmt.Errorf("no window fits on axis %d", a)
 		}
-		g.K, g.S, g.D, g.PL, g.PR, g.OutShape = axes3(k, 1), axes3(s, 1), axes3(d, 1), axes3(pl, 0), axes3(pr, 0), axes3(o, 1)
-		return out, g, nil
-	case strings.HasPrefix(t, "maxpool"), strings.HasPrefix(t, "avgpool"):
+		out = append(out, o[a])
+	}
+	g.K, g.S, g.D, g.PL, g.PR, g.OutShape = axes3(k, 1), axes3(s, 1), axes3(d, 1), axes3(pl, 0), axes3(pr, 0), axes3(o, 1)
+	return out, g, nil
+}
+
+// poolShape counts pooling windows (poolWindows); dilated is false for
+// average pooling, which has no dilation.
+func poolShape(dilated bool) func(l *calc.Layer, ins [][]int) ([]int, *ConvGeom, error) {
+	return func(l *calc.Layer, ins [][]int) ([]int, *ConvGeom, error) {
+		x := ins[0]
+		nsp := len(x) - 2
 		k := perAxis(l.Kernel, nsp, 1)
-		s := perAxis(l.Stride, nsp, 0)
+		s := poolStride(l, nsp)
 		d := perAxis(l.Dilation, nsp, 1)
 		pad := perAxis(l.Padding, nsp, 0)
 		out := []int{x[0], x[1]}
 		for a := 0; a < nsp; a++ {
-			if s[a] == 0 {
-				s[a] = k[a]
-			}
-			if strings.HasPrefix(t, "avgpool") {
+			if !dilated {
 				d[a] = 1
 			}
 			o := poolWindows(x[2+a], d[a]*(k[a]-1)+1, s[a], pad[a], l.CeilMode)
@@ -235,64 +257,88 @@ func outShape(l *calc.Layer, ins [][]int) ([]int, *ConvGeom, error) {
 			out = append(out, o)
 		}
 		return out, nil, nil
-	case strings.HasPrefix(t, "adaptive"):
-		out := []int{x[0], x[1]}
-		for a, v := range perAxis(l.OutputSize, nsp, -1) {
-			if v == -1 {
-				v = x[2+a]
-			}
-			out = append(out, v)
-		}
-		return out, nil, nil
-	case t == "linear":
-		out := append([]int(nil), x...)
-		out[len(out)-1] = int(l.Out)
-		return out, nil, nil
-	case t == "flatten":
-		st, en := l.StartDim, l.EndDim
-		if st < 0 {
-			st += len(x)
-		}
-		if en < 0 {
-			en += len(x)
-		}
-		out := append([]int(nil), x[:st]...)
-		out = append(out, int(numel(x[st:en+1])))
-		return append(out, x[en+1:]...), nil, nil
-	case strings.HasPrefix(t, "zeropad"):
-		out := append([]int(nil), x...)
-		pad := zeroPadList(l, nsp)
-		for a := 0; a < nsp; a++ {
-			out[2+a] += pad[2*(nsp-1-a)] + pad[2*(nsp-1-a)+1]
-		}
-		return out, nil, nil
-	case t == "upsample":
-		out := []int{x[0], x[1]}
-		for a := 0; a < nsp; a++ {
-			if len(l.Size) > 0 {
-				out = append(out, perAxis(l.Size, nsp, 1)[a])
-				continue
-			}
-			sc := l.Scale[0]
-			if len(l.Scale) > 1 {
-				sc = l.Scale[a]
-			}
-			out = append(out, int(float64(x[2+a])*sc))
-		}
-		return out, nil, nil
-	case t == "concat":
-		d := l.Dim
-		if d < 0 {
-			d += len(x)
-		}
-		out := append([]int(nil), x...)
-		for _, y := range ins[1:] {
-			out[d] += y[d]
-		}
-		return out, nil, nil
 	}
-	// Elementwise layers, norms and add keep the shape.
-	return append([]int(nil), x...), nil, nil
+}
+
+// adaptiveShape is the output size asked for; -1 keeps the input's.
+func adaptiveShape(l *calc.Layer, ins [][]int) ([]int, *ConvGeom, error) {
+	x := ins[0]
+	out := []int{x[0], x[1]}
+	for a, v := range perAxis(l.OutputSize, len(x)-2, -1) {
+		if v == -1 {
+			v = x[2+a]
+		}
+		out = append(out, v)
+	}
+	return out, nil, nil
+}
+
+// linearShape replaces the last axis by out_features.
+func linearShape(l *calc.Layer, ins [][]int) ([]int, *ConvGeom, error) {
+	out := append([]int(nil), ins[0]...)
+	out[len(out)-1] = int(l.Out)
+	return out, nil, nil
+}
+
+// flattenShape multiplies the axes start_dim..end_dim together.
+func flattenShape(l *calc.Layer, ins [][]int) ([]int, *ConvGeom, error) {
+	x := ins[0]
+	st, en := l.StartDim, l.EndDim
+	if st < 0 {
+		st += len(x)
+	}
+	if en < 0 {
+		en += len(x)
+	}
+	out := append([]int(nil), x[:st]...)
+	out = append(out, int(numel(x[st:en+1])))
+	return append(out, x[en+1:]...), nil, nil
+}
+
+// zeroPadShape adds both sides' padding to each axis.
+func zeroPadShape(l *calc.Layer, ins [][]int) ([]int, *ConvGeom, error) {
+	x := ins[0]
+	nsp := len(x) - 2
+	out := append([]int(nil), x...)
+	pad := zeroPadList(l, nsp)
+	for a := 0; a < nsp; a++ {
+		out[2+a] += pad[2*(nsp-1-a)] + pad[2*(nsp-1-a)+1]
+	}
+	return out, nil, nil
+}
+
+// upsampleShape is the size given, or the input's times the scale, floored.
+func upsampleShape(l *calc.Layer, ins [][]int) ([]int, *ConvGeom, error) {
+	x := ins[0]
+	nsp := len(x) - 2
+	out := []int{x[0], x[1]}
+	for a := 0; a < nsp; a++ {
+		if len(l.Size) > 0 {
+			out = append(out, perAxis(l.Size, nsp, 1)[a])
+			continue
+		}
+		out = append(out, int(float64(x[2+a])*upsampleScale(l, nsp)[a]))
+	}
+	return out, nil, nil
+}
+
+// concatShape adds the inputs' sizes along dim.
+func concatShape(l *calc.Layer, ins [][]int) ([]int, *ConvGeom, error) {
+	x := ins[0]
+	d := dimIndex(l.Dim, len(x))
+	out := append([]int(nil), x...)
+	for _, y := range ins[1:] {
+		out[d] += y[d]
+	}
+	return out, nil, nil
+}
+
+// dimIndex turns a PyTorch dim (negative counts from the end) into an index.
+func dimIndex(d, rank int) int {
+	if d < 0 {
+		d += rank
+	}
+	return d
 }
 
 // zeroPadList expands zeropad's padding to 2 values per axis.

@@ -1,8 +1,6 @@
 package exec
 
 import (
-	"strings"
-
 	"github.com/cnncalc/cnncalc/calc"
 )
 
@@ -133,9 +131,9 @@ func newProbe(net *calc.Network, rfs []*calc.RF) (*probeRun, error) {
 		return nil, err
 	}
 	params := make([]Params, len(probe.Nodes))
+	// Every probe layer with a weight (the convs) gets weights of 1.
 	for i := range probe.Nodes {
-		if l := &probe.Nodes[i].Layer; strings.HasPrefix(l.Type, "conv") {
-			shapes, _ := paramShapes(l, plan.inputShapes(i))
+		if shapes, _ := paramShapes(&probe.Nodes[i].Layer, plan.inputShapes(i)); shapes[0] != nil {
 			w := New(shapes[0]...)
 			for j := range w.Data {
 				w.Data[j] = 1
@@ -150,29 +148,52 @@ func newProbe(net *calc.Network, rfs []*calc.RF) (*probeRun, error) {
 // input (16,000 audio samples) costs a window, not the square of its length.
 const maxProbeWindow = 1024
 
-// probeLayer turns a layer into its probe counterpart; keep is false for
-// layers the probe cannot carry (none have a receptive field anyway).
+// probeLayer turns a layer into its probe counterpart by its kind's rule;
+// keep is false for layers the probe cannot carry (none have a receptive
+// field anyway).
 func probeLayer(l calc.Layer) (calc.Layer, bool) {
-	t := l.Type
-	switch {
-	case strings.HasPrefix(t, "convtranspose"):
-		return l, false
-	case strings.HasPrefix(t, "conv"):
-		l.Out, l.Groups, l.Bias, l.In = 1, 1, false, 0
-	case strings.HasPrefix(t, "maxpool"):
-		if perAxisAll(l.Dilation, 1) {
-			l.Type = "avgpool" + t[len("maxpool"):]
-			l.CountIncludePad = true
-		}
-	case t == "concat":
-		// Only channel concats carry a receptive field.
-		l = calc.Layer{Type: "add"}
-	case strings.HasPrefix(t, "avgpool"), strings.HasPrefix(t, "zeropad"), t == "add":
-	default:
-		l = calc.Layer{Type: "identity"}
+	if k := kernelOf(l.Type); k.probe != nil {
+		return k.probe(l)
 	}
+	return l, false
+}
+
+// The probe rules of the kernel table (kernels.go).
+
+// probeKeep carries the layer as it is (average pooling, zeropad, add):
+// on non-negative values it hides no influence.
+func probeKeep(l calc.Layer) (calc.Layer, bool) { return l, true }
+
+// probeDrop leaves the layer out.
+func probeDrop(l calc.Layer) (calc.Layer, bool) { return l, false }
+
+// probeIdentity passes the input through (norms, activations, dropout).
+func probeIdentity(calc.Layer) (calc.Layer, bool) { return calc.Layer{Type: calc.Identity}, true }
+
+// probeConv keeps the geometry with one output channel and no bias; the
+// probe gives it weights of 1.
+func probeConv(l calc.Layer) (calc.Layer, bool) {
+	l.Out, l.Groups, l.Bias, l.In = 1, 1, false, 0
 	return l, true
 }
+
+// probeMaxPool becomes the average pool avg of the same geometry, except
+// where it is dilated (on non-negative values max pooling hides no
+// influence either, and average pooling has no dilation).
+func probeMaxPool(avg calc.Op) func(calc.Layer) (calc.Layer, bool) {
+	return func(l calc.Layer) (calc.Layer, bool) {
+		if perAxisAll(l.Dilation, 1) {
+			l.Type = avg
+			l.CountIncludePad = true
+		}
+		return l, true
+	}
+}
+
+// probeSum turns a concat into a sum: the probe has one channel, and on
+// non-negative values the support of a sum is the union of the supports.
+// Only channel concats carry a receptive field.
+func probeSum(calc.Layer) (calc.Layer, bool) { return calc.Layer{Type: calc.Add}, true }
 
 func perAxisAll(v []int64, want int64) bool {
 	for _, x := range v {
@@ -183,7 +204,8 @@ func perAxisAll(v []int64, want int64) bool {
 	return true
 }
 
-// forwardProbe runs the probe, clamping conv outputs at 1, hands every
+// forwardProbe runs the probe, clamping the outputs of weighted layers (the
+// convs) at 1, hands every
 // output to seen and frees it after its last use.
 func (p *Plan) forwardProbe(params []Params, x *Tensor, seen func(int, *Tensor)) error {
 	outs := make([]*Tensor, len(p.Net.Nodes))
@@ -201,7 +223,7 @@ func (p *Plan) forwardProbe(params []Params, x *Tensor, seen func(int, *Tensor))
 		if err != nil {
 			return err
 		}
-		if strings.HasPrefix(n.Type, "conv") {
+		if params[i].Weight != nil {
 			for j, v := range out.Data {
 				out.Data[j] = min(v, 1)
 			}

@@ -2,7 +2,6 @@ package exec
 
 import (
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/cnncalc/cnncalc/calc"
@@ -84,103 +83,6 @@ func (p *Plan) Forward(params []Params, x *Tensor, opt Options) (*Result, error)
 	return res, nil
 }
 
-// layer runs node i on its inputs.
-func (p *Plan) layer(i int, w *Params, ins []*Tensor, st *Stats) (*Tensor, error) {
-	l := &p.Net.Nodes[i].Layer
-	x := ins[0]
-	out := New(p.Shapes[i]...)
-	nsp := len(x.Shape) - 2
-	t := l.Type
-	switch {
-	case strings.HasPrefix(t, "convtranspose"):
-		ConvTranspose(out, x, w.Weight, w.Bias, p.geom[i], st)
-	case strings.HasPrefix(t, "conv"):
-		Conv(out, x, w.Weight, w.Bias, p.geom[i], st)
-	case strings.HasPrefix(t, "maxpool"):
-		MaxPool(out, x, perAxis(l.Kernel, nsp, 1), poolStride(l, nsp), perAxis(l.Padding, nsp, 0), perAxis(l.Dilation, nsp, 1))
-	case strings.HasPrefix(t, "avgpool"):
-		AvgPool(out, x, perAxis(l.Kernel, nsp, 1), poolStride(l, nsp), perAxis(l.Padding, nsp, 0), l.CountIncludePad)
-	case strings.HasPrefix(t, "adaptiveavgpool"):
-		AdaptiveAvgPool(out, x)
-	case strings.HasPrefix(t, "adaptivemaxpool"):
-		AdaptiveMaxPool(out, x)
-	case t == "linear":
-		Linear(out, x, w.Weight, w.Bias, st)
-	case t == "flatten", t == "identity", strings.HasPrefix(t, "dropout"):
-		// Dropout is the identity in eval mode; flatten is a reshape.
-		return x.Reshape(p.Shapes[i]...), nil
-	case strings.HasPrefix(t, "batchnorm"):
-		if w.Mean == nil {
-			// Without running statistics PyTorch normalises with the
-			// batch's own, even in eval mode.
-			BatchNormTrain(out, x, nil, nil, data(w.Weight), data(w.Bias), float32(l.Eps), float32(l.Momentum))
-			break
-		}
-		BatchNorm(out, x, w.Mean.Data, w.Var.Data, data(w.Weight), data(w.Bias), float32(l.Eps))
-	case strings.HasPrefix(t, "instancenorm"):
-		InstanceNorm(out, x, data(w.Mean), data(w.Var), data(w.Weight), data(w.Bias), float32(l.Eps))
-	case t == "layernorm":
-		size := int(numel(x.Shape[1:]))
-		if l.NormShape != nil {
-			size = int(numel(toInts(l.NormShape)))
-		}
-		LayerNorm(out, x, size, data(w.Weight), data(w.Bias), float32(l.Eps))
-	case t == "groupnorm":
-		GroupNorm(out, x, int(l.Groups), data(w.Weight), data(w.Bias), float32(l.Eps))
-	case t == "relu":
-		ReLU(out, x)
-	case t == "relu6":
-		ReLU6(out, x)
-	case t == "leakyrelu":
-		LeakyReLU(out, x, float32(l.NegativeSlope))
-	case t == "elu":
-		ELU(out, x, float32(l.Alpha))
-	case t == "gelu":
-		GELU(out, x, l.Approximate == "tanh")
-	case t == "silu":
-		SiLU(out, x)
-	case t == "sigmoid":
-		Sigmoid(out, x)
-	case t == "tanh":
-		Tanh(out, x)
-	case t == "hardswish":
-		Hardswish(out, x)
-	case t == "hardsigmoid":
-		Hardsigmoid(out, x)
-	case t == "softmax":
-		d := l.Dim
-		if d < 0 {
-			d += len(x.Shape)
-		}
-		Softmax(out, x, d)
-	case strings.HasPrefix(t, "zeropad"):
-		ZeroPad(out, x, zeroPadList(l, nsp))
-	case t == "upsample":
-		var scale []float64
-		if len(l.Size) == 0 {
-			scale = make([]float64, nsp)
-			for a := range scale {
-				scale[a] = l.Scale[0]
-				if len(l.Scale) > 1 {
-					scale[a] = l.Scale[a]
-				}
-			}
-		}
-		UpsampleMode(out, x, l, scale)
-	case t == "add":
-		Add(out, ins...)
-	case t == "concat":
-		d := l.Dim
-		if d < 0 {
-			d += len(x.Shape)
-		}
-		Concat(out, d, ins...)
-	default:
-		return nil, fmt.Errorf("no kernel for %s", t)
-	}
-	return out, nil
-}
-
 // UpsampleMode runs Upsample with the layer's mode and align_corners.
 func UpsampleMode(out, x *Tensor, l *calc.Layer, scale []float64) {
 	mode := l.Mode
@@ -202,14 +104,4 @@ func data(t *Tensor) []float32 {
 		return nil
 	}
 	return t.Data
-}
-
-// RunNode runs node i alone on the given inputs into out (for benchmarks).
-func (p *Plan) RunNode(i int, w *Params, ins []*Tensor, out *Tensor) error {
-	got, err := p.layer(i, w, ins, nil)
-	if err != nil {
-		return err
-	}
-	copy(out.Data, got.Data)
-	return nil
 }

@@ -3,6 +3,8 @@ package spec
 import (
 	"strings"
 
+	"github.com/cnncalc/cnncalc/calc"
+
 	"go.yaml.in/yaml/v3"
 )
 
@@ -23,7 +25,7 @@ func (p *parser) readBlocks(v *yaml.Node) {
 	for _, kv := range p.pairs(v, "blocks") {
 		k, b := kv[0], kv[1]
 		path := "blocks." + k.Value
-		if canonical(k.Value) != "" || isComposite(k.Value) || k.Value == "input" {
+		if _, ok := calc.Lookup(k.Value); ok || isComposite(k.Value) || k.Value == "input" {
 			p.errorf(k, path, "", "block name %q is taken by a layer type or keyword", k.Value)
 			continue
 		}

@@ -87,7 +87,7 @@ func (s *Spec) Check(res *calc.Result, input calc.Shape) []Outcome {
 		got := shapeOf(e.Node)
 		item := e.Item
 		if item == "" && e.Node >= 0 {
-			item = s.Net.Nodes[e.Node].Type
+			item = s.Net.Nodes[e.Node].Type.String()
 		}
 		o := Outcome{File: s.File, Pos: e.Pos, Path: e.Path, Item: item, What: "output shape",
 			Expected: FormatExpect(e.Shape), Actual: FormatExpect(got[1:])}

@@ -379,7 +379,7 @@ func (p *parser) residual(body *yaml.Node, shortcut [2]*yaml.Node, c *ctx, in in
 	if b == failed || s == failed {
 		return failed
 	}
-	return p.addNode(calc.Layer{Type: "add"}, []int{b, s}, Pos{body.Line, body.Column}, path+c.use, item, nil)
+	return p.addNode(calc.Layer{Type: calc.Add}, []int{b, s}, Pos{body.Line, body.Column}, path+c.use, item, nil)
 }
 
 func (p *parser) concatBranches(key, branches *yaml.Node, c *ctx, in int, path, item string) int {
@@ -397,12 +397,12 @@ func (p *parser) concatBranches(key, branches *yaml.Node, c *ctx, in int, path, 
 		}
 		outs = append(outs, o)
 	}
-	return p.addNode(calc.Layer{Type: "concat", Dim: 1}, outs, Pos{key.Line, key.Column}, path+c.use, item, nil)
+	return p.addNode(calc.Layer{Type: calc.Concat, Dim: 1}, outs, Pos{key.Line, key.Column}, path+c.use, item, nil)
 }
 
 // merge is add or concat of named outputs: from: [a, b, ...].
 func (p *parser) merge(key, v *yaml.Node, froms []int, c *ctx, path, item string) int {
-	l := calc.Layer{Type: key.Value, Dim: 1}
+	l := calc.Layer{Type: mergeOp(key.Value), Dim: 1}
 	var args []ArgPos
 	v, ok := p.subst(v, c, path)
 	if !ok {
@@ -458,7 +458,7 @@ func (p *parser) addNode(l calc.Layer, from []int, pos Pos, path, item string, a
 		}
 	}
 	if item == "" {
-		item = l.Type
+		item = l.Type.String()
 	}
 	if len(p.nodes) == cap(p.nodes) {
 		// Double, where append grows a large slice by a quarter: a node is

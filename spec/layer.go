@@ -1,6 +1,7 @@
 package spec
 
 import (
+	"slices"
 	"strings"
 
 	"github.com/cnncalc/cnncalc/calc"
@@ -14,8 +15,8 @@ func (p *parser) typed(key, v *yaml.Node, c *ctx, in int, path, item string) int
 	if b, ok := p.blocks[name]; ok {
 		return p.useBlock(b, key, v, c, in, path, item)
 	}
-	t := canonical(name)
-	if t == "" {
+	op, known := calc.Lookup(name)
+	if !known {
 		switch name {
 		case "add", "concat":
 			p.errorf(key, path+c.use, item, "%s needs from: with two names or more (or concat: [[...], [...]] for branches)", name)
@@ -27,9 +28,9 @@ func (p *parser) typed(key, v *yaml.Node, c *ctx, in int, path, item string) int
 		return failed
 	}
 	if item == "" {
-		item = t
+		item = op.String()
 	}
-	l, args, ok := p.layerArgs(types[t], key, v, c, path, item)
+	l, args, ok := p.layerArgs(op, key, v, c, path, item)
 	if !ok || in == failed {
 		return failed
 	}
@@ -83,7 +84,7 @@ func (p *parser) useBlock(b *blockDef, key, v *yaml.Node, c *ctx, in int, path, 
 // vals is an argument map after reading: canonical name -> value node.
 type vals struct {
 	p    *parser
-	t    *typeDef
+	t    *calc.OpInfo
 	key  *yaml.Node
 	m    []argVal // the arguments as written, by canonical name
 	path string
@@ -93,7 +94,8 @@ type vals struct {
 
 // layerArgs reads a layer's arguments into a calc.Layer with PyTorch's
 // defaults, recording each argument's position.
-func (p *parser) layerArgs(t *typeDef, key, v *yaml.Node, c *ctx, path, item string) (calc.Layer, []ArgPos, bool) {
+func (p *parser) layerArgs(op calc.Op, key, v *yaml.Node, c *ctx, path, item string) (calc.Layer, []ArgPos, bool) {
+	t := op.Info()
 	a := &vals{p: p, t: t, key: key, path: path + c.use, item: item, ok: true}
 	var pos []ArgPos
 	if v != nil {
@@ -105,14 +107,14 @@ func (p *parser) layerArgs(t *typeDef, key, v *yaml.Node, c *ctx, path, item str
 		case v.Kind == yaml.ScalarNode && v.Tag == "!!null":
 		case v.Kind == yaml.MappingNode:
 			for _, kv := range p.pairs(v, a.path) {
-				d := t.arg(kv[0].Value)
+				d := t.Arg(kv[0].Value)
 				if d == nil {
-					p.errorf(kv[0], a.path, item, "%s has no argument %q%s", t.name, kv[0].Value, suggest(kv[0].Value, t.argNames()))
+					p.errorf(kv[0], a.path, item, "%s has no argument %q%s", t.Name, kv[0].Value, suggest(kv[0].Value, t.ArgNames()))
 					a.ok = false
 					continue
 				}
-				if a.get(d.name) != nil {
-					p.errorf(kv[0], a.path, item, "argument %s is given twice (as %s and an alias)", d.name, kv[0].Value)
+				if a.get(d.Name) != nil {
+					p.errorf(kv[0], a.path, item, "argument %s is given twice (as %s and an alias)", d.Name, kv[0].Value)
 					a.ok = false
 					continue
 				}
@@ -121,12 +123,12 @@ func (p *parser) layerArgs(t *typeDef, key, v *yaml.Node, c *ctx, path, item str
 					a.ok = false
 					continue
 				}
-				a.m = append(a.m, argVal{d.name, val})
-				pos = append(pos, ArgPos{d.name, Pos{val.Line, val.Column}})
+				a.m = append(a.m, argVal{d.Name, val})
+				pos = append(pos, ArgPos{d.Name, Pos{val.Line, val.Column}})
 			}
 		default:
-			if t.primary == "" {
-				p.errorf(v, a.path, item, "%s takes a mapping of arguments (it has no primary argument), got %s", t.name, describe(v))
+			if t.Primary == "" {
+				p.errorf(v, a.path, item, "%s takes a mapping of arguments (it has no primary argument), got %s", t.Name, describe(v))
 				return calc.Layer{}, nil, false
 			}
 			if v.Kind == yaml.SequenceNode {
@@ -136,21 +138,21 @@ func (p *parser) layerArgs(t *typeDef, key, v *yaml.Node, c *ctx, path, item str
 					}
 				}
 			}
-			a.m = append(a.m, argVal{t.primary, v})
-			pos = append(pos, ArgPos{t.primary, Pos{v.Line, v.Column}})
+			a.m = append(a.m, argVal{t.Primary, v})
+			pos = append(pos, ArgPos{t.Primary, Pos{v.Line, v.Column}})
 		}
 	}
-	for _, d := range t.args {
+	for _, d := range t.Args {
 		// An unknown argument is likely the misspelt required one: say only that.
-		if d.required && a.get(d.name) == nil && a.ok {
-			p.errorf(key, a.path, item, "%s needs %s", t.name, d.name)
+		if d.Required && a.get(d.Name) == nil && a.ok {
+			p.errorf(key, a.path, item, "%s needs %s", t.Name, d.Name)
 			a.ok = false
 		}
 	}
 	if !a.ok {
 		return calc.Layer{}, nil, false
 	}
-	l := a.build(t.name)
+	l := a.build(op)
 	return l, pos, a.ok
 }
 
@@ -170,167 +172,148 @@ func (a *vals) get(name string) *yaml.Node {
 	return nil
 }
 
-func (a *vals) int(name string, def int64) int64 {
-	n := a.get(name)
-	if n == nil {
-		return def
-	}
-	v, ok := a.p.int(n, a.path, a.item, name)
+func (a *vals) int(d *calc.Arg, n *yaml.Node) int64 {
+	v, ok := a.p.int(n, a.path, a.item, d.Name)
 	a.ok = a.ok && ok
 	return v
 }
 
-func (a *vals) ints(name string, def []int64) []int64 {
-	n := a.get(name)
-	if n == nil {
-		return def
-	}
-	v, ok := a.p.ints(n, a.path, a.item, name, a.t.arg(name).kind == kOutSize)
+func (a *vals) ints(d *calc.Arg, n *yaml.Node) []int64 {
+	v, ok := a.p.ints(n, a.path, a.item, d.Name, d.Kind == calc.ArgOutSize)
 	a.ok = a.ok && ok
 	if ok && len(v) == 0 {
-		a.p.errorf(n, a.path, a.item, "%s needs at least one value", name)
+		a.p.errorf(n, a.path, a.item, "%s needs at least one value", d.Name)
 		a.ok = false
 	}
 	return v
 }
 
-func (a *vals) bool(name string, def bool) bool {
-	n := a.get(name)
-	if n == nil {
-		return def
-	}
-	v, ok := a.p.bool(n, a.path, a.item, name)
+func (a *vals) bool(d *calc.Arg, n *yaml.Node) bool {
+	v, ok := a.p.bool(n, a.path, a.item, d.Name)
 	a.ok = a.ok && ok
 	return v
 }
 
-func (a *vals) float(name string, def float64) float64 {
-	n := a.get(name)
-	if n == nil {
-		return def
-	}
-	v, ok := a.p.float(n, a.path, a.item, name)
+func (a *vals) float(d *calc.Arg, n *yaml.Node) float64 {
+	v, ok := a.p.float(n, a.path, a.item, d.Name)
 	a.ok = a.ok && ok
 	return v
 }
 
-func (a *vals) enum(name, def string) string {
-	n := a.get(name)
-	if n == nil {
-		return def
-	}
-	d := a.t.arg(name)
+func (a *vals) floats(d *calc.Arg, n *yaml.Node) []float64 {
+	v, ok := a.p.floats(n, a.path, a.item, d.Name)
+	a.ok = a.ok && ok
+	return v
+}
+
+func (a *vals) enum(d *calc.Arg, n *yaml.Node) string {
 	if n.Kind == yaml.ScalarNode {
 		v := strings.ToLower(n.Value)
-		for _, e := range d.enum {
+		for _, e := range d.Enum {
 			if v == e {
 				return e
 			}
 		}
 	}
-	a.p.errorf(n, a.path, a.item, "%s must be one of %s, got %s%s", name, strings.Join(d.enum, ", "), describe(n), suggest(n.Value, d.enum))
+	a.p.errorf(n, a.path, a.item, "%s must be one of %s, got %s%s", d.Name, strings.Join(d.Enum, ", "), describe(n), suggest(n.Value, d.Enum))
 	a.ok = false
-	return def
+	return ""
 }
 
-// build fills a calc.Layer for type t from the arguments, with PyTorch's
-// defaults for the rest.
-func (a *vals) build(t string) calc.Layer {
-	l := calc.Layer{Type: t}
-	switch {
-	case strings.HasPrefix(t, "conv"):
-		l.Out = a.int("out", 0)
-		l.In = a.int("in", 0)
-		l.Kernel = a.ints("kernel", nil)
-		l.Stride = a.ints("stride", []int64{1})
-		l.Dilation = a.ints("dilation", []int64{1})
-		l.Groups = a.int("groups", 1)
-		l.Bias = a.bool("bias", true)
-		l.PaddingMode = a.enum("padding_mode", "zeros")
-		if n := a.get("padding"); n != nil && n.Kind == yaml.ScalarNode && n.Tag == "!!str" && a.t.arg("padding").kind == kPadding {
-			switch strings.ToLower(n.Value) {
-			case calc.PadSame:
-				l.PadMode = calc.PadSame
-			case calc.PadValid:
-				l.PadMode = calc.PadValid
-			default:
-				a.p.errorf(n, a.path, a.item, "padding must be an integer, a list, same or valid, got %s", describe(n))
+// build fills a calc.Layer of kind op from the arguments as written, with
+// the schema's defaults (PyTorch's) for the rest: each argument's value is
+// read by the type of the field it sets.
+func (a *vals) build(op calc.Op) calc.Layer {
+	l := calc.Layer{Type: op}
+	for i := range a.t.Args {
+		d := &a.t.Args[i]
+		n := a.get(d.Name)
+		if d.Field == nil {
+			if n != nil && d.Kind == calc.ArgEnum {
+				a.enum(d, n)
+			}
+			continue
+		}
+		field := d.Field(&l)
+		if n == nil {
+			setDefault(field, d.Default)
+			continue
+		}
+		switch f := field.(type) {
+		case *int64:
+			*f = a.int(d, n)
+		case *int:
+			*f = int(a.int(d, n))
+		case *[]int64:
+			if d.Kind == calc.ArgPadding && n.Kind == yaml.ScalarNode && n.Tag == "!!str" {
+				switch strings.ToLower(n.Value) {
+				case calc.PadSame:
+					l.PadMode = calc.PadSame
+				case calc.PadValid:
+					l.PadMode = calc.PadValid
+				default:
+					a.p.errorf(n, a.path, a.item, "%s must be an integer, a list, same or valid, got %s", d.Name, describe(n))
+					a.ok = false
+				}
+				continue
+			}
+			*f = a.ints(d, n)
+		case *[]float64:
+			*f = a.floats(d, n)
+		case *bool:
+			*f = a.bool(d, n)
+		case **bool:
+			b := a.bool(d, n)
+			*f = &b
+		case *float64:
+			*f = a.float(d, n)
+		case *string:
+			if *f = a.enum(d, n); *f == "" {
+				setDefault(field, d.Default)
+			}
+		}
+		if d.Check != nil && a.ok {
+			if msg := d.Check(&l); msg != "" {
+				a.p.errorf(n, a.path, a.item, "%s", msg)
 				a.ok = false
 			}
-		} else {
-			l.Padding = a.ints("padding", []int64{0})
 		}
-		l.OutputPadding = a.ints("output_padding", []int64{0})
-	case strings.HasPrefix(t, "maxpool"), strings.HasPrefix(t, "avgpool"):
-		l.Kernel = a.ints("kernel", nil)
-		l.Stride = a.ints("stride", nil) // nil: stride = kernel
-		l.Padding = a.ints("padding", []int64{0})
-		l.Dilation = a.ints("dilation", []int64{1})
-		l.CeilMode = a.bool("ceil_mode", false)
-		l.CountIncludePad = a.bool("count_include_pad", true)
-		if a.get("return_indices") != nil {
-			a.enum("return_indices", "false")
+	}
+	if len(a.t.OneOf) > 0 {
+		given := 0
+		for _, name := range a.t.OneOf {
+			if a.get(name) != nil {
+				given++
+			}
 		}
-	case strings.HasPrefix(t, "adaptive"):
-		l.OutputSize = a.ints("output", nil)
-	case t == "linear":
-		l.Out = a.int("out", 0)
-		l.In = a.int("in", 0)
-		l.Bias = a.bool("bias", true)
-	case t == "flatten":
-		l.StartDim = int(a.int("start_dim", 1))
-		l.EndDim = int(a.int("end_dim", -1))
-	case strings.HasPrefix(t, "batchnorm"), strings.HasPrefix(t, "instancenorm"):
-		inst := strings.HasPrefix(t, "instancenorm")
-		l.In = a.int("in", 0)
-		l.Eps = a.float("eps", 1e-5)
-		l.Momentum = a.float("momentum", 0.1)
-		l.Affine = a.bool("affine", !inst)
-		l.TrackRunningStats = a.bool("track_running_stats", !inst)
-	case t == "layernorm":
-		if n := a.get("shape"); n != nil {
-			l.NormShape = a.ints("shape", nil)
-		}
-		l.Eps = a.float("eps", 1e-5)
-		l.Affine = a.bool("elementwise_affine", true)
-		l.LayerNormBias = a.bool("bias", true)
-	case t == "groupnorm":
-		l.Groups = a.int("groups", 0)
-		l.In = a.int("in", 0)
-		l.Eps = a.float("eps", 1e-5)
-		l.Affine = a.bool("affine", true)
-	case t == "leakyrelu":
-		l.NegativeSlope = a.float("negative_slope", 0.01)
-	case t == "elu":
-		l.Alpha = a.float("alpha", 1.0)
-	case t == "gelu":
-		l.Approximate = a.enum("approximate", "none")
-	case t == "softmax":
-		l.Dim = int(a.int("dim", 1))
-	case strings.HasPrefix(t, "dropout"):
-		l.P = a.float("p", 0.5)
-		if l.P < 0 || l.P > 1 {
-			a.p.errorf(a.get("p"), a.path, a.item, "dropout probability has to be between 0 and 1, but got %v", l.P)
-			a.ok = false
-		}
-	case strings.HasPrefix(t, "zeropad"):
-		l.Pad = a.ints("padding", nil)
-	case t == "upsample":
-		if a.get("scale") != nil {
-			v, ok := a.p.floats(a.get("scale"), a.path, a.item, "scale")
-			a.ok = a.ok && ok
-			l.Scale = v
-		}
-		l.Size = a.ints("size", nil)
-		l.Mode = a.enum("mode", "nearest")
-		if a.get("align_corners") != nil {
-			b := a.bool("align_corners", false)
-			l.AlignCorners = &b
-		}
-		if (a.get("scale") == nil) == (a.get("size") == nil) {
-			a.p.errorf(a.key, a.path, a.item, "upsample needs exactly one of scale and size")
+		if given != 1 {
+			a.p.errorf(a.key, a.path, a.item, "%s needs exactly one of %s", a.t.Name, strings.Join(a.t.OneOf, " and "))
 			a.ok = false
 		}
 	}
 	return l
+}
+
+// setDefault stores an argument's default (nil: leave the zero value) in
+// the field it sets; lists are copied, so that no two layers share one.
+func setDefault(field, def any) {
+	if def == nil {
+		return
+	}
+	switch f := field.(type) {
+	case *int64:
+		*f = def.(int64)
+	case *int:
+		*f = def.(int)
+	case *[]int64:
+		*f = slices.Clone(def.([]int64))
+	case *[]float64:
+		*f = slices.Clone(def.([]float64))
+	case *bool:
+		*f = def.(bool)
+	case *float64:
+		*f = def.(float64)
+	case *string:
+		*f = def.(string)
+	}
 }

@@ -383,15 +383,16 @@ func (p *parser) readTotals(v *yaml.Node) {
 // else type_k counted per type from 1; a repeated name gets .2, .3, ...
 func (p *parser) nameNodes() {
 	nodes := p.spec.Net.Nodes
-	count := map[string]int{}
+	var count [calc.NumOps]int
 	explicit := false
 	for i := range nodes {
 		if nodes[i].Name != "" {
 			explicit = true
 			continue
 		}
-		count[nodes[i].Type]++
-		nodes[i].Name = nodes[i].Type + "_" + strconv.Itoa(count[nodes[i].Type])
+		t := nodes[i].Type
+		count[t]++
+		nodes[i].Name = t.String() + "_" + strconv.Itoa(count[t])
 	}
 	if !explicit {
 		return // type_k names are unique among themselves

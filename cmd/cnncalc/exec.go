@@ -310,7 +310,7 @@ func writeExecJSON(w io.Writer, a *analysis, run *exec.Result, checks []exec.Lay
 	}{Name: a.net.Name, Input: a.net.Input, Output: run.Output.Shape, Seconds: run.Seconds, Agree: true}
 	for i, n := range a.net.Nodes {
 		c := checks[i]
-		out.Layers = append(out.Layers, layer{n.Name, n.Type, run.Layers[i].Shape, c.Shape.String(), c.MACs.String(), c.RF.String(), c.Problems, run.Layers[i].Seconds})
+		out.Layers = append(out.Layers, layer{n.Name, n.Type.String(), run.Layers[i].Shape, c.Shape.String(), c.MACs.String(), c.RF.String(), c.Problems, run.Layers[i].Seconds})
 		out.Agree = out.Agree && len(c.Problems) == 0
 	}
 	enc := json.NewEncoder(w)

@@ -329,7 +329,7 @@ func writeJSON(w io.Writer, a *analysis) error {
 	out := jsonReport{Name: net.Name, Input: net.Input, Layers: make([]jsonLayer, len(net.Nodes))}
 	for i, n := range net.Nodes {
 		l := a.res.Layers[i]
-		jl := jsonLayer{Name: n.Name, Type: n.Type, Output: l.Output, Params: l.Params, Buffers: l.Buffers, MACs: l.MACs}
+		jl := jsonLayer{Name: n.Name, Type: n.Type.String(), Output: l.Output, Params: l.Params, Buffers: l.Buffers, MACs: l.MACs}
 		for _, f := range n.From {
 			if f == calc.Input {
 				jl.From = append(jl.From, "input")

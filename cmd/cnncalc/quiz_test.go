@@ -3,14 +3,12 @@ package main
 import (
 	"encoding/json"
 	"fmt"
-	"math/rand/v2"
-	"reflect"
 	"strconv"
 	"strings"
 	"testing"
 
 	"github.com/cnncalc/cnncalc/calc"
-	"github.com/cnncalc/cnncalc/exec"
+	"github.com/cnncalc/cnncalc/quiz"
 )
 
 // The course's answers (Coursera "Convolutional Neural Networks", week 1
@@ -98,21 +96,6 @@ func TestQuizCourseAnswers(t *testing.T) {
 	}
 }
 
-// Each course question computes directly too, with the same answers as the
-// CLI prints.
-func TestQuizCourseFunctions(t *testing.T) {
-	want := []any{"detects vertical edges", int64(27000100), int64(7600), []int64{29, 29, 32}, []int64{19, 19, 8}, int64(3), []int64{16, 16, 16}, false}
-	for i, q := range quizCourse {
-		it, err := q()
-		if err != nil {
-			t.Fatalf("question %d: %v", i+1, err)
-		}
-		if !reflect.DeepEqual(it.Value, want[i]) {
-			t.Errorf("question %d: %#v, want %#v", i+1, it.Value, want[i])
-		}
-	}
-}
-
 func TestQuizGolden(t *testing.T) {
 	for _, c := range []struct {
 		name string
@@ -166,42 +149,33 @@ func TestQuizRefusals(t *testing.T) {
 
 // quizProblems regenerates the questions a practice run with seed and
 // kinds asks.
-func quizProblems(t *testing.T, seed uint64, count int, kinds ...string) []*quizProblem {
+func quizProblems(t *testing.T, seed uint64, count int, kinds ...string) []*quiz.Problem {
 	t.Helper()
-	ks, err := quizSelectKinds(kinds)
+	ks, err := quiz.SelectKinds(kinds)
 	if err != nil {
 		t.Fatal(err)
 	}
-	qs, err := quizGenerate(seed, count, ks)
+	qs, err := quiz.Generate(seed, count, ks)
 	if err != nil {
 		t.Fatal(err)
 	}
 	return qs
 }
 
-// quizRight writes q's answer in the notation asked.
-func quizRight(q *quizProblem) string {
-	if q.IsVolume {
-		a := q.Vol.in(q.Notation)
-		return fmt.Sprintf("%dx%dx%d", a[0], a[1], a[2])
-	}
-	return strconv.FormatInt(q.Num, 10)
-}
-
 func TestQuizPracticeSession(t *testing.T) {
 	// A seed whose second and third questions have more than one input
 	// channel, so that forgetting the bias and the channels are both slips.
 	var seed uint64
-	var qs []*quizProblem
+	var qs []*quiz.Problem
 	for seed = 1; ; seed++ {
 		qs = quizProblems(t, seed, 4, "convparams")
-		if quizVolumeOf(qs[1].Net.Input).C > 1 && quizVolumeOf(qs[2].Net.Input).C > 1 {
+		if qs[1].Net.Input[1] > 1 && qs[2].Net.Input[1] > 1 { // (N, C, H, W)
 			break
 		}
 	}
 	// Right; forgot the bias; malformed then forgot the input channels;
 	// skipped.
-	slip := func(q *quizProblem, prefix string) int64 {
+	slip := func(q *quiz.Problem, prefix string) int64 {
 		for _, s := range q.Slips {
 			if strings.HasPrefix(s.Why, prefix) && s.Num != q.Num {
 				return s.Num
@@ -245,118 +219,9 @@ func TestQuizPracticeSession(t *testing.T) {
 	golden(t, "quiz_practice", out)
 }
 
-// The course's question 3 as a practice question: 2,600 is the classic slip.
-func TestQuizSlipsOfTheCourse(t *testing.T) {
-	q, err := quizConvParamsProblem(quizVolume{300, 300, 3}, quizHWC, 100, 5)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, c := range []struct {
-		answer, want string
-		right        bool
-	}{
-		{"7600", "", true},
-		{"7,600", "", true},
-		{"7.6K", "", true},
-		{"7.6k params", "", true},
-		{"2,600", "you forgot the input channels: each filter is 5x5x3", false},
-		{"7500", "you forgot the biases: one per filter, + 100", false},
-		{"2500", "you forgot the input channels (each filter is 5x5x3) and the 100 biases", false},
-		{"7601", "you answered 7,601", false},
-	} {
-		g := q.grade(c.answer)
-		if g.right != c.right || g.malformed != "" || !strings.Contains(g.note, c.want) {
-			t.Errorf("%q: %+v, want right=%v and %q", c.answer, g, c.right, c.want)
-		}
-	}
-}
-
-func TestQuizAnswerForms(t *testing.T) {
-	for _, c := range []struct {
-		in   string
-		want int64
-		ok   bool
-	}{
-		{"27000100", 27000100, true},
-		{"27,000,100", 27000100, true},
-		{"27 000 100", 27000100, true},
-		{"27_000_100", 27000100, true},
-		{"27.0001M", 27000100, true},
-		{"27.0001m", 27000100, true},
-		{"7.6K", 7600, true},
-		{"0.0076M", 7600, true},
-		{"3", 3, true},
-		{"3.0", 3, true},
-		{"1.5", 0, false},
-		{"27.00001M", 27000010, true},
-		{"27.0000001M", 0, false},
-		{"1,00", 0, false},
-		{"abc", 0, false},
-		{"-3", 0, false},
-		{"99999999999999999999", 0, false},
-	} {
-		got, ok := quizParseNumber(c.in)
-		if ok != c.ok || got != c.want {
-			t.Errorf("%q: %d, %v; want %d, %v", c.in, got, ok, c.want, c.ok)
-		}
-	}
-	conv := &quizProblem{IsVolume: true, Vol: quizVolume{29, 29, 32}, Notation: quizHWC,
-		Slips: quizConvSlips(quizVolume{63, 63, 16}, quizVolume{29, 29, 32}, 32, 7, 2, 0, 1)}
-	for _, c := range []struct {
-		answer, note string
-		right        bool
-		malformed    bool
-	}{
-		{"29x29x32", "", true, false},
-		{"29 29 32", "", true, false},
-		{"29×29×32", "", true, false},
-		{"29 X 29 X 32", "", true, false},
-		{"(29, 29, 32)", "", true, false},
-		{"29*29*32", "", true, false},
-		// C x H x W is unambiguous here: 32 differs from 29.
-		{"32x29x29", "that is C x H x W; the question asked for H x W x C", true, false},
-		{"28x28x32", "you forgot the +1", false, false},
-		{"29x29x16", "you kept the input's 16 channels", false, false},
-		{"57x57x32", "you ignored the stride 2", false, false},
-		{"29x29", "", false, true},
-		{"29x29x32x1", "", false, true},
-		{"big", "", false, true},
-	} {
-		g := conv.grade(c.answer)
-		if g.right != c.right || (g.malformed != "") != c.malformed || !strings.Contains(g.note, c.note) {
-			t.Errorf("%q: %+v, want right=%v malformed=%v note %q", c.answer, g, c.right, c.malformed, c.note)
-		}
-	}
-	// 64x64 with 7x7 stride 2: floor(57/2) + 1 = 29, rounding up gives 30.
-	conv.Slips = quizConvSlips(quizVolume{64, 64, 16}, quizVolume{29, 29, 32}, 32, 7, 2, 0, 1)
-	if g := conv.grade("30x30x32"); g.right || !strings.Contains(g.note, "you rounded up") {
-		t.Errorf("30x30x32: %+v, want the rounding slip", g)
-	}
-}
-
-// A volume whose channel count equals one of its sizes cannot be told apart
-// in the other notation: the grader says which notation is asked.
-func TestQuizNotationAmbiguity(t *testing.T) {
-	q := &quizProblem{IsVolume: true, Vol: quizVolume{H: 16, W: 8, C: 16}, Notation: quizHWC}
-	if g := q.grade("16x8x16"); !g.right {
-		t.Errorf("the H x W x C answer is refused: %+v", g)
-	}
-	g := q.grade("16x16x8") // right in C x H x W, but reads as H=16, W=16, C=8
-	if g.right || !strings.Contains(g.note, "the question asks for H x W x C") || !strings.Contains(g.note, "write 16x8x16") {
-		t.Errorf("ambiguous C x H x W answer: %+v", g)
-	}
-	q = &quizProblem{IsVolume: true, Vol: quizVolume{H: 12, W: 12, C: 3}, Notation: quizCHW}
-	if g := q.grade("12x12x3"); !g.right || !strings.Contains(g.note, "that is H x W x C; the question asked for C x H x W, where it is 3x12x12") {
-		t.Errorf("unambiguous H x W x C answer to a C x H x W question: %+v", g)
-	}
-	if g := q.grade("3x12x12"); !g.right || g.note != "" {
-		t.Errorf("C x H x W answer: %+v", g)
-	}
-}
-
 func TestQuizPracticeEOF(t *testing.T) {
 	qs := quizProblems(t, 5, 3)
-	out, _, code := runCmd(t, quizRight(qs[0])+"\n", "quiz", "--practice", "--count", "3", "--seed", "5")
+	out, _, code := runCmd(t, qs[0].Reply()+"\n", "quiz", "--practice", "--count", "3", "--seed", "5")
 	if code != 0 {
 		t.Fatal(code)
 	}
@@ -373,7 +238,7 @@ func TestQuizPracticeAllRight(t *testing.T) {
 	qs := quizProblems(t, 42, 30)
 	var answers []string
 	for _, q := range qs {
-		answers = append(answers, quizRight(q))
+		answers = append(answers, q.Reply())
 	}
 	out, _, code := runCmd(t, strings.Join(answers, "\n")+"\n", "quiz", "--practice", "--count", "30", "--seed", "42")
 	if code != 0 || !strings.HasSuffix(out, "Score: 30/30\n") {
@@ -400,195 +265,4 @@ func TestQuizDeterministic(t *testing.T) {
 			t.Errorf("a question outside pool,rf: %s", l)
 		}
 	}
-}
-
-// quizSeeds is how many generated questions of each kind are checked.
-const quizSeeds = 300
-
-// Every generated question is valid and its answer agrees with calc, with
-// the course's formulas written out here, and, for shapes and MACs, with a
-// forward pass of exec.
-func TestQuizGeneratedAnswers(t *testing.T) {
-	rfMeasured := 0
-	for _, k := range quizKinds {
-		t.Run(k.name, func(t *testing.T) {
-			for seed := range uint64(quizSeeds) {
-				r := rand.New(rand.NewPCG(seed, 99))
-				q, err := k.gen(r)
-				if err != nil {
-					t.Fatalf("seed %d: %v", seed, err)
-				}
-				q.Kind = k.name
-				name := fmt.Sprintf("seed %d: %s", seed, q.Text)
-				var b strings.Builder
-				quizWrap(&b, "100/100 [convparams] ", q.Text)
-				quizCheckWidth(t, b.String())
-				if len(q.Formula) == 0 {
-					t.Errorf("%s: no formula", name)
-				}
-				if g := q.grade(quizRight(q)); !g.right {
-					t.Errorf("%s: its own answer is graded wrong", name)
-				}
-				for _, s := range q.Slips {
-					if g := q.grade(quizSlipText(q, s)); g.right && s.Vol != q.Vol && (q.IsVolume || s.Num != q.Num) {
-						t.Errorf("%s: slip %q is graded right", name, s.Why)
-					}
-				}
-				res, errs := calc.Analyze(q.Net)
-				if len(errs) > 0 {
-					t.Fatalf("%s: calc: %v", name, errs[0])
-				}
-				quizCheckAnswer(t, name, q, res)
-				if k.name == "rf" && seed < quizRFSeeds && quizCheckRF(t, name, q) {
-					rfMeasured++
-				}
-			}
-		})
-	}
-	if rfMeasured < quizRFSeeds/2 {
-		t.Errorf("exec measured only %d of %d receptive fields", rfMeasured, quizRFSeeds)
-	}
-}
-
-// quizRFSeeds is how many receptive fields exec measures (a probe runs one
-// image per input position).
-const quizRFSeeds = 60
-
-func quizSlipText(q *quizProblem, s quizSlip) string {
-	if q.IsVolume {
-		a := s.Vol.in(q.Notation)
-		return fmt.Sprintf("%dx%dx%d", a[0], a[1], a[2])
-	}
-	return strconv.FormatInt(s.Num, 10)
-}
-
-// quizCheckAnswer recomputes q's answer with the course's formulas from
-// its layer and checks it against calc and exec.
-func quizCheckAnswer(t *testing.T, name string, q *quizProblem, res *calc.Result) {
-	t.Helper()
-	in := quizVolumeOf(q.Net.Input)
-	l := q.Net.Nodes[0].Layer
-	k, s, p, d := int64(1), int64(1), int64(0), int64(1)
-	if len(l.Kernel) > 0 {
-		k = l.Kernel[0]
-		s = k
-	}
-	if len(l.Stride) > 0 {
-		s = l.Stride[0]
-	}
-	if len(l.Padding) > 0 {
-		p = l.Padding[0]
-	}
-	if len(l.Dilation) > 0 {
-		d = l.Dilation[0]
-	}
-	// The course's formula: floor((n + 2p - d(f-1) - 1)/s) + 1.
-	size := func(n int64) int64 { return (n+2*p-d*(k-1)-1)/s + 1 }
-	var want quizVolume
-	switch q.Kind {
-	case "conv", "dilation":
-		want = quizVolume{size(in.H), size(in.W), l.Out}
-	case "pool":
-		want = quizVolume{size(in.H), size(in.W), in.C}
-	case "pad":
-		want = quizVolume{in.H + 2*l.Pad[0], in.W + 2*l.Pad[0], in.C}
-	case "same":
-		if k%2 != 1 || l.PadMode != calc.PadSame {
-			t.Errorf("%s: same padding with kernel %d", name, k)
-		}
-		if q.Num != (k-1)/2 {
-			t.Errorf("%s: padding %d, want (f-1)/2 = %d", name, q.Num, (k-1)/2)
-		}
-		// exec with that padding keeps the size.
-		explicit := quizNet(in, calc.Layer{Type: "conv2d", Out: l.Out, Kernel: l.Kernel, Padding: []int64{q.Num}, Bias: true})
-		shape, _, err := quizExec(explicit)
-		if err != nil || shape[2] != int(in.H) || shape[3] != int(in.W) {
-			t.Errorf("%s: exec with padding %d gives %v (%v) from %s", name, q.Num, shape, err, in.hwc())
-		}
-	case "convparams":
-		if want := l.Out * (k*k*in.C + 1); q.Num != want || q.Num != res.Total.Params {
-			t.Errorf("%s: %d parameters, want %d (calc %d)", name, q.Num, want, res.Total.Params)
-		}
-		quizCheckInit(t, name, q)
-	case "fcparams":
-		lin := q.Net.Nodes[1].Layer
-		if want := in.H*in.W*in.C*lin.Out + lin.Out; q.Num != want || q.Num != res.Total.Params {
-			t.Errorf("%s: %d parameters, want %d (calc %d)", name, q.Num, want, res.Total.Params)
-		}
-		if q.Num < 1<<20 {
-			quizCheckInit(t, name, q)
-		}
-	case "macs":
-		o := quizVolume{size(in.H), size(in.W), l.Out}
-		if want := o.H * o.W * o.C * k * k * in.C; q.Num != want || q.Num != res.Total.MACs {
-			t.Errorf("%s: %d MACs, want %d (calc %d)", name, q.Num, want, res.Total.MACs)
-		}
-		_, macs, err := quizExec(q.Net)
-		if err != nil || macs != q.Num {
-			t.Errorf("%s: exec ran %d MACs (%v), the answer is %d", name, macs, err, q.Num)
-		}
-	case "rf":
-		r, j := int64(1), int64(1)
-		for _, n := range q.Net.Nodes {
-			r += (n.Kernel[0] - 1) * j
-			j *= n.Stride[0]
-		}
-		if q.Num != r || q.Num != res.Layers[len(res.Layers)-1].RF.Size[0] {
-			t.Errorf("%s: receptive field %d, want %d", name, q.Num, r)
-		}
-	default:
-		t.Fatalf("%s: unknown kind %s", name, q.Kind)
-	}
-	if !q.IsVolume {
-		return
-	}
-	got := quizVolumeOf(res.Layers[0].Output)
-	if q.Vol != want || got != want || want.H < 1 || want.W < 1 || want.C < 1 {
-		t.Errorf("%s: answer %s, course formula %s, calc %s", name, q.Vol.hwc(), want.hwc(), got.hwc())
-	}
-	shape, _, err := quizExec(q.Net)
-	if err != nil {
-		t.Fatalf("%s: exec: %v", name, err)
-	}
-	if ev := (quizVolume{int64(shape[2]), int64(shape[3]), int64(shape[1])}); ev != q.Vol || shape[0] != 1 {
-		t.Errorf("%s: exec gives %v, the answer is %s", name, shape, q.Vol.hwc())
-	}
-}
-
-// quizCheckInit counts the tensors exec.Init allocates.
-func quizCheckInit(t *testing.T, name string, q *quizProblem) {
-	t.Helper()
-	_, n, err := quizParamEvidence(q.Net)
-	if err != nil || n != q.Num {
-		t.Errorf("%s: exec.Init allocates %d values (%v), the answer is %d", name, n, err, q.Num)
-	}
-}
-
-// quizCheckRF measures the stack's receptive field by execution, on a
-// one-channel 64x64 copy (the field does not depend on the input size). It
-// reports whether the field could be measured.
-func quizCheckRF(t *testing.T, name string, q *quizProblem) bool {
-	t.Helper()
-	net := *q.Net
-	net.Input = calc.Shape{1, 1, 64, 64}
-	res, errs := calc.Analyze(&net)
-	if len(errs) > 0 {
-		t.Fatalf("%s: calc on 64x64: %v", name, errs[0])
-	}
-	rfs := make([]*calc.RF, len(res.Layers))
-	for i := range res.Layers {
-		rfs[i] = res.Layers[i].RF
-	}
-	m, err := exec.MeasureRF(&net, rfs)
-	if err != nil {
-		t.Fatalf("%s: exec.MeasureRF: %v", name, err)
-	}
-	last := m[len(m)-1]
-	if last == nil || !last.OK[0] {
-		return false
-	}
-	if last.Size[0] != q.Num {
-		t.Errorf("%s: exec measures a field of %d, the answer is %d", name, last.Size[0], q.Num)
-	}
-	return true
 }

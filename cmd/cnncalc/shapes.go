@@ -71,12 +71,11 @@ func title(a *analysis) string {
 	return fmt.Sprintf("%s: input %s, batch %d, %d layers", name, dims(a.net.Input), a.net.Input[0], len(a.net.Nodes))
 }
 
-// window prints a conv or pool's kernel/stride/padding, "-" for others.
+// window prints the kernel/stride/padding of a kind that takes a kernel
+// (convs, pools), and its dilation where the kind has one; "" for others.
 func window(l *calc.Layer) string {
-	t := l.Type
-	switch {
-	case strings.HasPrefix(t, "conv"), strings.HasPrefix(t, "maxpool"), strings.HasPrefix(t, "avgpool"):
-	default:
+	info := l.Type.Info()
+	if info.Arg("kernel") == nil {
 		return ""
 	}
 	stride := l.Stride
@@ -88,7 +87,7 @@ func window(l *calc.Layer) string {
 		pad = l.PadMode
 	}
 	s := perAxis(l.Kernel) + "/" + perAxis(stride) + "/" + pad
-	if d := perAxis(l.Dilation); d != "1" && d != "" && !strings.HasPrefix(t, "avgpool") {
+	if d := perAxis(l.Dilation); d != "1" && d != "" && info.Arg("dilation") != nil {
 		s += " d" + d
 	}
 	if l.Groups > 1 {
@@ -107,10 +106,10 @@ func rfCell(rf *calc.RF) string {
 // layerCell names a row: the layer's name, with its type when the name does
 // not already say it (stem (conv2d); conv2d_3).
 func layerCell(n *calc.Node) string {
-	if strings.HasPrefix(n.Name, n.Type) {
-		return n.Name
+	if t := n.Type.String(); !strings.HasPrefix(n.Name, t) {
+		return n.Name + " (" + t + ")"
 	}
-	return n.Name + " (" + n.Type + ")"
+	return n.Name
 }
 
 // inputsCell prints a merge's inputs: 8x32x32 + 16x32x32, or 64x56x56 x2
