@@ -121,6 +121,7 @@ for _fam in FAMILIES:
     if _fam not in ("conv", "convtranspose", "maxpool", "avgpool", "adaptiveavgpool", "adaptivemaxpool",
                     "batchnorm", "instancenorm", "zeropad"):
         TYPES[_fam] = (_fam, None)
+TYPES["dropout1d"] = ("dropout", 1)
 TYPES["dropout2d"] = ("dropout", 2)
 TYPES["dropout3d"] = ("dropout", 3)
 TYPE_ALIASES = {"fc": "linear", "dense": "linear"}
@@ -354,7 +355,7 @@ def build_layer(canon, fam, nd, args, x, path):
     if fam == "dropout":
         if nd is not None:
             need_rank(x, [nd + 2], path, canon)
-        cls = {None: nn.Dropout, 2: nn.Dropout2d, 3: nn.Dropout3d}[nd]
+        cls = {None: nn.Dropout, 1: nn.Dropout1d, 2: nn.Dropout2d, 3: nn.Dropout3d}[nd]
         return cls(float(args["p"])), zero
     if fam == "zeropad":
         need_rank(x, [nd + 2], path, canon)
