@@ -61,11 +61,11 @@ func analyzeFile(t *testing.T, path string) (*spec.Spec, *calc.Result) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	res, _, err := s.Analyze(0, nil)
+	a, err := s.Evaluate(0, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return s, res
+	return s, a.Result
 }
 
 // TestAgainstPyTorch compares every layer of every example spec with the
@@ -168,11 +168,12 @@ func TestRandomAgainstPyTorch(t *testing.T) {
 			t.Errorf("%s: %v", base, err)
 			continue
 		}
-		res, _, err := s.Analyze(batch, nil)
+		a, err := s.Evaluate(batch, nil)
 		if err != nil {
 			t.Errorf("%s: %v", base, err)
 			continue
 		}
+		res := a.Result
 		if len(res.Layers) != len(want.Layers) {
 			t.Errorf("%s: %d layers, PyTorch %d", base, len(res.Layers), len(want.Layers))
 			continue
@@ -195,7 +196,7 @@ func TestRandomAgainstPyTorch(t *testing.T) {
 		why, _ := os.ReadFile(strings.TrimSuffix(path, ".yaml") + ".err")
 		s, err := spec.Parse(path, src)
 		if err == nil {
-			_, _, err = s.Analyze(0, nil)
+			_, err = s.Evaluate(0, nil)
 		}
 		if err == nil {
 			t.Errorf("%s: accepted, but %s", path, strings.TrimSpace(string(why)))

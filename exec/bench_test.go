@@ -36,13 +36,13 @@ var torchTimes = sync.OnceValue(func() map[string]float64 {
 func BenchmarkForward(b *testing.B) {
 	for _, name := range []string{"resnet18", "resnet50"} {
 		b.Run(name, func(b *testing.B) {
-			s, _ := load(b, "../testdata/zoo/"+name+".yaml", nil)
-			plan, err := cexec.NewPlan(&s.Net)
+			a := load(b, "../testdata/zoo/"+name+".yaml", 0, nil)
+			plan, err := cexec.NewPlan(&a.Net)
 			if err != nil {
 				b.Fatal(err)
 			}
 			params := plan.Init(1)
-			x := cexec.New(toInts(s.Net.Input)...)
+			x := cexec.New(toInts(a.Net.Input)...)
 			for i := range x.Data {
 				x.Data[i] = float32(i%255) / 255
 			}
@@ -63,8 +63,9 @@ func BenchmarkForward(b *testing.B) {
 // BenchmarkConvResNet50 runs every conv layer of ResNet-50 at 1x3x224x224
 // and reports the convolutions' throughput in GFLOP/s (2 FLOPs a MAC).
 func BenchmarkConvResNet50(b *testing.B) {
-	s, res := load(b, "../testdata/zoo/resnet50.yaml", nil)
-	plan, err := cexec.NewPlan(&s.Net)
+	a := load(b, "../testdata/zoo/resnet50.yaml", 0, nil)
+	res := a.Result
+	plan, err := cexec.NewPlan(&a.Net)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -75,7 +76,7 @@ func BenchmarkConvResNet50(b *testing.B) {
 	}
 	var cases []convCase
 	var macs int64
-	for i, n := range s.Net.Nodes {
+	for i, n := range a.Net.Nodes {
 		if n.Type.RankOf(calc.Conv1d) == 0 {
 			continue
 		}

@@ -11,7 +11,7 @@ import (
 	"github.com/cnncalc/cnncalc/spec"
 )
 
-func load(t testing.TB, path string, input []int64) (*spec.Spec, *calc.Result) {
+func load(t testing.TB, path string, batch int64, input []int64) *spec.Analysis {
 	t.Helper()
 	data, err := os.ReadFile(path)
 	if err != nil {
@@ -21,14 +21,11 @@ func load(t testing.TB, path string, input []int64) (*spec.Spec, *calc.Result) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	res, _, err := s.Analyze(0, input)
+	a, err := s.Evaluate(batch, input)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if input != nil {
-		s.Net.Input = append(calc.Shape{s.Net.Input[0]}, input...)
-	}
-	return s, res
+	return a
 }
 
 // TestCrossCheck runs every small spec and checks, layer by layer, that the
@@ -39,12 +36,13 @@ func TestCrossCheck(t *testing.T) {
 	specs = append(specs, "../testdata/zoo/lenet5.yaml", "../testdata/zoo/audio1d.yaml", "../testdata/zoo/unet.yaml")
 	for _, path := range specs {
 		t.Run(filepath.Base(path), func(t *testing.T) {
-			s, res := load(t, path, nil)
-			plan, err := exec.NewPlan(&s.Net)
+			a := load(t, path, 0, nil)
+			res := a.Result
+			plan, err := exec.NewPlan(&a.Net)
 			if err != nil {
 				t.Fatal(err)
 			}
-			run, err := plan.Forward(plan.Init(1), exec.New(toInts(s.Net.Input)...), exec.Options{})
+			run, err := plan.Forward(plan.Init(1), exec.New(toInts(a.Net.Input)...), exec.Options{})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -52,13 +50,13 @@ func TestCrossCheck(t *testing.T) {
 			for i := range res.Layers {
 				rfs[i] = res.Layers[i].RF
 			}
-			meas, err := exec.MeasureRF(&s.Net, rfs)
+			meas, err := exec.MeasureRF(&a.Net, rfs)
 			if err != nil {
 				t.Fatal(err)
 			}
 			measured := 0
 			for i, l := range res.Layers {
-				name := fmt.Sprintf("layer %d (%s %s)", i+1, s.Net.Nodes[i].Name, s.Info[i].Path)
+				name := fmt.Sprintf("layer %d (%s %s)", i+1, a.Net.Nodes[i].Name, a.Spec.Info[i].Path)
 				if got := fmt.Sprint(run.Layers[i].Shape); got != fmt.Sprint(l.Output) {
 					t.Errorf("%s: exec shape %s, calc %v", name, got, l.Output)
 				}

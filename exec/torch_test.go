@@ -33,13 +33,9 @@ func TestAgainstPyTorch(t *testing.T) {
 				for i, d := range x.Shape[1:] {
 					in[i] = int64(d)
 				}
-				s, _ := load(t, base+".yaml", in)
-				res, _, err := s.Analyze(int64(x.Shape[0]), in)
-				if err != nil {
-					t.Fatal(err)
-				}
-				s.Net.Input[0] = int64(x.Shape[0])
-				plan, err := exec.NewPlan(&s.Net)
+				a := load(t, base+".yaml", int64(x.Shape[0]), in)
+				s, res := a.Spec, a.Result
+				plan, err := exec.NewPlan(&a.Net)
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -86,8 +82,9 @@ func TestCheckpointMismatch(t *testing.T) {
 	if _, err := os.Stat(base + ".safetensors"); err != nil {
 		t.Skip("no bad_checkpoint data")
 	}
-	s, _ := load(t, base+".yaml", nil)
-	plan, err := exec.NewPlan(&s.Net)
+	a := load(t, base+".yaml", 0, nil)
+	s := a.Spec
+	plan, err := exec.NewPlan(&a.Net)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,15 +1,25 @@
 package spec
 
 import (
-	"fmt"
-
 	"github.com/cnncalc/cnncalc/calc"
 )
 
-// Analyze runs calc on the spec with the given batch (0: the spec's) and
-// input (nil: the spec's; channels first, batch excluded). Errors come back
-// as a positioned ErrorList. Warnings are positioned too.
-func (s *Spec) Analyze(batch int64, input []int64) (*calc.Result, []*Error, error) {
+// Analysis is a spec analysed with the batch and input in effect.
+type Analysis struct {
+	Spec *Spec
+	// Net is the network analysed: the spec's, with the batch and input in
+	// effect (Net.Input holds the batch axis). Every later step (exec,
+	// check, snapshot) works on this network.
+	Net    calc.Network
+	Result *calc.Result
+	// Warnings are positioned findings that do not stop the analysis.
+	Warnings []*Diagnostic
+}
+
+// InEffect is the one place the batch and input in effect are decided: the
+// given batch, else the spec's batch:; the given input (channels first,
+// batch excluded), else the spec's input:.
+func (s *Spec) InEffect(batch int64, input []int64) calc.Network {
 	net := s.Net
 	if batch == 0 {
 		batch = s.Batch
@@ -19,28 +29,49 @@ func (s *Spec) Analyze(batch int64, input []int64) (*calc.Result, []*Error, erro
 		in = input
 	}
 	net.Input = append(calc.Shape{batch}, in...)
-	res, cerrs := calc.Analyze(&net)
-	var warns []*Error
+	return net
+}
+
+// SplitBatch reads a tensor's shape as an input: with one axis more than
+// the spec's input (channels first) its first axis is the batch; otherwise
+// it is the input alone (batch 0: the spec's).
+func (s *Spec) SplitBatch(shape []int64) (batch int64, input []int64) {
+	if len(shape) == len(s.Net.Input) && len(shape) > 0 {
+		return shape[0], shape[1:]
+	}
+	return 0, shape
+}
+
+// Evaluate analyses the network in effect for the given batch (0: the
+// spec's) and input (nil: the spec's). Errors come back as a positioned
+// ErrorList; the analysis holds the network analysed and the positioned
+// warnings.
+func (s *Spec) Evaluate(batch int64, input []int64) (*Analysis, error) {
+	a := &Analysis{Spec: s, Net: s.InEffect(batch, input)}
+	res, cerrs := calc.Analyze(&a.Net)
+	a.Result = res
 	for i, l := range res.Layers {
 		for _, w := range l.Warnings {
-			warns = append(warns, s.at(i, "", w, ""))
+			d := s.at(i, "", w, "")
+			d.Severity = SeverityWarning
+			a.Warnings = append(a.Warnings, d)
 		}
 	}
 	if len(cerrs) == 0 {
-		return res, warns, nil
+		return a, nil
 	}
 	var errs ErrorList
 	for _, e := range cerrs {
 		errs = append(errs, s.at(e.Node, e.Arg, e.Msg, e.Formula))
 	}
-	return res, warns, errs.Err()
+	return a, errs.Err()
 }
 
 // at positions a message about node i (calc.Input: the input), at the
 // argument arg when it was written out.
-func (s *Spec) at(i int, arg, msg, detail string) *Error {
+func (s *Spec) at(i int, arg, msg, detail string) *Diagnostic {
 	if i < 0 || i >= len(s.Info) {
-		return &Error{File: s.File, Pos: s.InputPos, Path: "input", Msg: msg, Detail: detail}
+		return &Diagnostic{File: s.File, Pos: s.InputPos, Path: "input", Msg: msg, Detail: detail}
 	}
 	inf := s.Info[i]
 	pos := inf.Pos
@@ -49,10 +80,5 @@ func (s *Spec) at(i int, arg, msg, detail string) *Error {
 			pos = a.Pos
 		}
 	}
-	return &Error{File: s.File, Pos: pos, Path: inf.Path, Item: inf.Item, Msg: msg, Detail: detail}
-}
-
-// Warn formats a warning the way errors are formatted, with "warning: ".
-func Warn(e *Error) string {
-	return fmt.Sprintf("%s:%d:%d: warning: %s (%s): %s", e.File, e.Line, e.Col, e.Path, e.Item, e.Msg)
+	return &Diagnostic{File: s.File, Pos: pos, Path: inf.Path, Item: inf.Item, Msg: msg, Detail: detail}
 }

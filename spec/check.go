@@ -72,10 +72,11 @@ func (o *Outcome) String() string {
 	return fmt.Sprintf("%s:%d:%d: %s: %s: expected %s, got %s", o.File, o.Line, o.Col, where, o.What, o.Expected, o.Actual)
 }
 
-// Check evaluates every expectation of the spec against an analysis of it
-// (Analyze's result, for the batch in effect): each item's expect: and the
-// top-level output, params, buffers and macs.
-func (s *Spec) Check(res *calc.Result, input calc.Shape) []Outcome {
+// Check evaluates every expectation of the spec against its analysis (for
+// the network in effect): each item's expect: and the top-level output,
+// params, buffers and macs.
+func (a *Analysis) Check() []Outcome {
+	s, res, input := a.Spec, a.Result, a.Net.Input
 	var out []Outcome
 	shapeOf := func(node int) calc.Shape {
 		if node == calc.Input {

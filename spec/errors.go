@@ -9,9 +9,20 @@ import (
 // Pos is a position in a spec file; Line and Col count from 1.
 type Pos struct{ Line, Col int }
 
-// Error is one problem in a spec, with its position and the item's path.
-type Error struct {
-	File string
+// Severity says whether a diagnostic stops the run.
+type Severity uint8
+
+// The severities: an error makes the spec unusable, a warning does not.
+const (
+	SeverityError Severity = iota
+	SeverityWarning
+)
+
+// Diagnostic is one finding in a spec, with its position and the item's
+// path: an error, or a warning.
+type Diagnostic struct {
+	Severity Severity
+	File     string
 	Pos
 	// Path locates the item in the file: layers[4].residual[2]; for an
 	// item of a block it says which use expanded it.
@@ -23,13 +34,18 @@ type Error struct {
 	Detail string
 }
 
-func (e *Error) Error() string {
+// Error formats the diagnostic as compilers do:
+// file:line:col: [warning: ]path (item): message.
+func (e *Diagnostic) Error() string {
 	var b strings.Builder
 	b.WriteString(e.File)
 	if e.Line > 0 {
 		fmt.Fprintf(&b, ":%d:%d", e.Line, e.Col)
 	}
 	b.WriteString(": ")
+	if e.Severity == SeverityWarning {
+		b.WriteString("warning: ")
+	}
 	if e.Path != "" {
 		b.WriteString(e.Path)
 		if e.Item != "" {
@@ -45,7 +61,7 @@ func (e *Error) Error() string {
 const MaxErrors = 10
 
 // ErrorList is a list of spec errors, sorted by position once Sort ran.
-type ErrorList []*Error
+type ErrorList []*Diagnostic
 
 func (l ErrorList) Len() int      { return len(l) }
 func (l ErrorList) Swap(i, j int) { l[i], l[j] = l[j], l[i] }

@@ -47,7 +47,7 @@ func analyzeErrors(t *testing.T, src string) ErrorList {
 	if err != nil {
 		t.Fatalf("Parse: %v", err)
 	}
-	_, _, err = s.Analyze(0, nil)
+	_, err = s.Evaluate(0, nil)
 	if err == nil {
 		t.Fatal("Analyze succeeded, want errors")
 	}
@@ -68,7 +68,7 @@ func checkErrors(t *testing.T, got ErrorList, want []wantErr) {
 	}
 }
 
-func checkError(t *testing.T, e *Error, w wantErr) {
+func checkError(t *testing.T, e *Diagnostic, w wantErr) {
 	t.Helper()
 	if e.File != "t.yaml" {
 		t.Errorf("%v: File = %q, want t.yaml", e, e.File)
@@ -693,11 +693,12 @@ layers:
 	if err != nil {
 		t.Fatal(err)
 	}
-	res, warns, err := s.Analyze(0, nil)
+	a, err := s.Evaluate(0, nil)
 	if err != nil {
 		t.Fatalf("a linear on a 4-D input is a warning, not an error: %v", err)
 	}
-	if got := res.Total.Output; len(got) != 4 || got[3] != 10 {
+	warns := a.Warnings
+	if got := a.Result.Total.Output; len(got) != 4 || got[3] != 10 {
 		t.Errorf("output %v, want [1, 4, 2, 10]", got)
 	}
 	if len(warns) != 1 {
@@ -705,8 +706,8 @@ layers:
 	}
 	checkError(t, warns[0], wantErr{pos: "4:5", path: "layers[1]", item: "head",
 		msg: []string{"4-D", "[1, 4, 2, 2]", "did you forget flatten?"}})
-	if w := Warn(warns[0]); !strings.HasPrefix(w, "t.yaml:4:5: warning: layers[1] (head): ") {
-		t.Errorf("Warn = %q", w)
+	if w := warns[0].Error(); warns[0].Severity != SeverityWarning || !strings.HasPrefix(w, "t.yaml:4:5: warning: layers[1] (head): ") {
+		t.Errorf("warning %q, severity %d", w, warns[0].Severity)
 	}
 
 	// After flatten there is no warning.
@@ -714,8 +715,8 @@ layers:
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, warns, err = s.Analyze(0, nil); err != nil || len(warns) != 0 {
-		t.Errorf("flatten then linear: warnings %v, error %v", warns, err)
+	if a, err = s.Evaluate(0, nil); err != nil || len(a.Warnings) != 0 {
+		t.Errorf("flatten then linear: warnings %v, error %v", a.Warnings, err)
 	}
 }
 
@@ -813,11 +814,11 @@ func TestErrorListSummary(t *testing.T) {
 
 // TestErrorFormat pins the text of one error: file:line:col: path (item): msg.
 func TestErrorFormat(t *testing.T) {
-	e := &Error{File: "net.yaml", Pos: Pos{12, 5}, Path: "layers[3]", Item: "conv2", Msg: "kernel 7 exceeds padded input 5"}
+	e := &Diagnostic{File: "net.yaml", Pos: Pos{12, 5}, Path: "layers[3]", Item: "conv2", Msg: "kernel 7 exceeds padded input 5"}
 	if got, want := e.Error(), "net.yaml:12:5: layers[3] (conv2): kernel 7 exceeds padded input 5"; got != want {
 		t.Errorf("got %q, want %q", got, want)
 	}
-	e = &Error{File: "net.yaml", Msg: "YAML: the file is empty"}
+	e = &Diagnostic{File: "net.yaml", Msg: "YAML: the file is empty"}
 	if got, want := e.Error(), "net.yaml: YAML: the file is empty"; got != want {
 		t.Errorf("got %q, want %q", got, want)
 	}

@@ -447,7 +447,7 @@ func (p *parser) merge(key, v *yaml.Node, froms []int, c *ctx, path, item string
 func (p *parser) addNode(l calc.Layer, from []int, pos Pos, path, item string, args []ArgPos) int {
 	if len(p.nodes) >= MaxLayers {
 		if !p.stopped {
-			p.errs = append(p.errs, &Error{File: p.file, Pos: pos, Path: path, Item: item, Msg: fmt.Sprintf("the spec expands to more than %s layers (the cap)", calc.Group(MaxLayers))})
+			p.errs = append(p.errs, &Diagnostic{File: p.file, Pos: pos, Path: path, Item: item, Msg: fmt.Sprintf("the spec expands to more than %s layers (the cap)", calc.Group(MaxLayers))})
 		}
 		p.stopped = true
 		return failed

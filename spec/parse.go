@@ -195,8 +195,8 @@ type parser struct {
 	stopped bool
 }
 
-func (p *parser) errorf(n *yaml.Node, path, item, format string, a ...any) *Error {
-	e := &Error{File: p.file, Path: path, Item: item, Msg: fmt.Sprintf(format, a...)}
+func (p *parser) errorf(n *yaml.Node, path, item, format string, a ...any) *Diagnostic {
+	e := &Diagnostic{File: p.file, Path: path, Item: item, Msg: fmt.Sprintf(format, a...)}
 	if n != nil {
 		e.Pos = Pos{n.Line, n.Column}
 	}

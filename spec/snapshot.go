@@ -21,12 +21,13 @@ type edit struct {
 // Snapshot returns the spec's source with every failing expect: brought up
 // to date, an expect: added to each top-level item that has none, and the
 // top-level expect: totals (output, params, buffers, macs) filled in or
-// updated, for the analysis res of input (the batch in effect). Passing
+// updated, for the analysis (the network in effect). Passing
 // expectations, wildcards included, and everything else in the file (comments,
 // key order, layout) are left as they are: the file is patched as text, not
 // re-encoded. It fails rather than return a text that would not parse or
 // whose expectations would not hold.
-func (s *Spec) Snapshot(res *calc.Result, input calc.Shape) ([]byte, error) {
+func (a *Analysis) Snapshot() ([]byte, error) {
+	s, res, input := a.Spec, a.Result, a.Net.Input
 	src := s.Source
 	lines := lineStarts(src)
 	off := func(line, col int) int { return offset(src, lines, line, col) }
@@ -83,11 +84,11 @@ func (s *Spec) Snapshot(res *calc.Result, input calc.Shape) ([]byte, error) {
 	if err != nil {
 		return nil, fmt.Errorf("the updated spec would not parse: %w", err)
 	}
-	res2, _, err := check.Analyze(input[0], input[1:])
+	a2, err := check.Evaluate(input[0], input[1:])
 	if err != nil {
 		return nil, fmt.Errorf("the updated spec would not analyse: %w", err)
 	}
-	for _, o := range check.Check(res2, input) {
+	for _, o := range a2.Check() {
 		if !o.Pass {
 			return nil, errors.New("the updated spec still fails: " + o.String())
 		}

@@ -52,7 +52,10 @@ func TestTorchLayers(t *testing.T) {
 		s, err := Parse("case.yaml", src)
 		var res *calc.Result
 		if err == nil {
-			res, _, err = s.Analyze(0, nil)
+			var a *Analysis
+			if a, err = s.Evaluate(0, nil); a != nil {
+				res = a.Result
+			}
 		}
 		if c.Error != "" {
 			if err == nil {
@@ -103,11 +106,12 @@ func TestTorchReceptiveFields(t *testing.T) {
 			t.Errorf("case %d: %v", i, err)
 			continue
 		}
-		res, _, err := s.Analyze(0, nil)
+		a, err := s.Evaluate(0, nil)
 		if err != nil {
 			t.Errorf("case %d: %v\n%s", i, err, src)
 			continue
 		}
+		res := a.Result
 		rf := res.Layers[len(res.Layers)-1].RF
 		if rf == nil {
 			t.Errorf("case %d: no receptive field\n%s", i, src)

@@ -80,7 +80,7 @@ type fileResult struct {
 	Errors   []string       `json:"errors,omitempty"` // the spec could not be read or analysed
 	Outcomes []spec.Outcome `json:"outcomes"`
 	Wrote    bool           `json:"wrote,omitempty"`
-	errs     []*spec.Error
+	errs     []*spec.Diagnostic
 	src      []byte
 }
 
@@ -225,20 +225,15 @@ func checkFile(opts *CheckOptions, arg string) *fileResult {
 	if err != nil {
 		return fail(err)
 	}
-	res, _, err := s.Analyze(opts.Batch, nil)
+	a, err := s.Evaluate(opts.Batch, nil)
 	if err != nil {
 		return fail(err)
 	}
-	batch := opts.Batch
-	if batch == 0 {
-		batch = s.Batch
-	}
-	input := append(calc.Shape{batch}, s.Net.Input[1:]...)
 	if opts.Write {
 		if arg == "-" || name != arg {
 			return fail(fmt.Errorf("%s: --write needs a file", arg))
 		}
-		out, err := s.Snapshot(res, input)
+		out, err := a.Snapshot()
 		if err != nil {
 			return fail(err)
 		}
@@ -251,13 +246,13 @@ func checkFile(opts *CheckOptions, arg string) *fileResult {
 		if s, err = spec.Parse(name, out); err != nil {
 			return fail(err)
 		}
-		if res, _, err = s.Analyze(opts.Batch, nil); err != nil {
+		if a, err = s.Evaluate(opts.Batch, nil); err != nil {
 			return fail(err)
 		}
 	}
-	r.Outcomes = s.Check(res, input)
+	r.Outcomes = a.Check()
 	if opts.Exec {
-		outs, err := execOutcomes(s, res, input, opts.MaxMemory)
+		outs, err := execOutcomes(a, opts.MaxMemory)
 		if err != nil {
 			return fail(err)
 		}
@@ -268,14 +263,13 @@ func checkFile(opts *CheckOptions, arg string) *fileResult {
 
 // execOutcomes runs the network (default weights, seed 0, a random input)
 // and turns the cross-check of every layer into outcomes.
-func execOutcomes(s *spec.Spec, res *calc.Result, input calc.Shape, maxMemory string) ([]spec.Outcome, error) {
+func execOutcomes(a *spec.Analysis, maxMemory string) ([]spec.Outcome, error) {
+	s, res := a.Spec, a.Result
 	limit, err := parseBytes(maxMemory)
 	if err != nil {
 		return nil, err
 	}
-	net := s.Net
-	net.Input = input
-	plan, err := exec.NewPlan(&net)
+	plan, err := exec.NewPlan(&a.Net)
 	if err != nil {
 		return nil, err
 	}
@@ -286,7 +280,7 @@ func execOutcomes(s *spec.Spec, res *calc.Result, input calc.Shape, maxMemory st
 	if m := max(fwd, probe); m > limit {
 		return nil, fmt.Errorf("%s: running it needs about %s, above --max-memory %s", s.File, mibText(m), mibText(limit))
 	}
-	run, checks, err := exec.CrossCheck(plan, res, plan.Init(0), randomInput(input, 0), exec.Options{})
+	run, checks, err := exec.CrossCheck(plan, res, plan.Init(0), randomInput(a.Net.Input, 0), exec.Options{})
 	if err != nil {
 		return nil, err
 	}

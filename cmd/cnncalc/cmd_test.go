@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/cnncalc/cnncalc/spec"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files")
@@ -123,7 +125,7 @@ func TestPlainTableMatches(t *testing.T) {
 	}
 }
 
-func buildReport(t *testing.T, cmd string, a *analysis) *report {
+func buildReport(t *testing.T, cmd string, a *spec.Analysis) *report {
 	switch cmd {
 	case "shapes":
 		return shapesReport(a, false)

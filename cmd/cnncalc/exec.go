@@ -86,7 +86,7 @@ func parseBytes(s string) (int64, error) {
 
 // execSetup is a network ready to cross-check.
 type execSetup struct {
-	a      *analysis
+	a      *spec.Analysis
 	plan   *exec.Plan
 	params []exec.Params
 	x      *exec.Tensor
@@ -95,43 +95,49 @@ type execSetup struct {
 // prepareExec loads the spec, the input and the weights, refusing a run
 // whose estimated memory is above the limit.
 func prepareExec(opts *ExecOptions) (*execSetup, error) {
-	var x *exec.Tensor
-	if strings.HasSuffix(opts.Input, ".npy") {
-		t, err := exec.ReadNpy(opts.Input)
-		if err != nil {
-			return nil, &codeError{code: exitError, err: err}
-		}
-		x = t
-		opts.inputDims = nil
-		for _, d := range t.Shape {
-			opts.inputDims = append(opts.inputDims, int64(d))
-		}
-		opts.Input = ""
+	if err := opts.check(); err != nil {
+		return nil, err
 	}
 	limit, err := parseBytes(opts.MaxMemory)
 	if err != nil {
 		return nil, &codeError{code: exitError, err: err}
 	}
-	if x != nil {
-		// A .npy input holds the batch axis when its rank is the spec's
-		// input rank plus one.
-		name, data, err := readSpec(opts.Spec, opts.IO.In)
-		if err == nil {
-			if s, perr := spec.Parse(name, data); perr == nil && len(x.Shape) == len(s.Net.Input) {
-				opts.Batch = int64(x.Shape[0])
-				opts.inputDims = opts.inputDims[1:]
-			}
-		}
-	}
-	a, err := load(opts.IO, opts.Spec, &opts.specFlags)
+	s, err := parseSpec(opts.IO, opts.Spec)
 	if err != nil {
 		return nil, err
 	}
-	plan, err := exec.NewPlan(&a.net)
+	batch := opts.Batch
+	var input []int64
+	var x *exec.Tensor
+	switch {
+	case strings.HasSuffix(opts.Input, ".npy"):
+		if x, err = exec.ReadNpy(opts.Input); err != nil {
+			return nil, &codeError{code: exitError, err: err}
+		}
+		shape := make([]int64, len(x.Shape))
+		for i, d := range x.Shape {
+			shape[i] = int64(d)
+		}
+		// A .npy input holds the batch axis when its rank is the spec's
+		// input rank plus one.
+		var b int64
+		if b, input = s.SplitBatch(shape); b != 0 {
+			batch = b
+		}
+	case opts.Input != "":
+		if input, err = parseInputShape(opts.Input); err != nil {
+			return nil, &codeError{code: exitError, err: err}
+		}
+	}
+	a, err := evaluate(opts.IO, s, batch, input, opts.Explain)
+	if err != nil {
+		return nil, err
+	}
+	plan, err := exec.NewPlan(&a.Net)
 	if err != nil {
 		return nil, &codeError{code: exitError, err: err}
 	}
-	fwd, probe, err := exec.CrossCheckMemory(plan, a.res)
+	fwd, probe, err := exec.CrossCheckMemory(plan, a.Result)
 	if err != nil {
 		return nil, &codeError{code: exitError, err: err}
 	}
@@ -144,7 +150,7 @@ func prepareExec(opts *ExecOptions) (*execSetup, error) {
 	setup := &execSetup{a: a, plan: plan}
 	if opts.Weights != "" {
 		setup.params, err = plan.LoadSafetensors(opts.Weights, func(i int) string {
-			return fmt.Sprintf("%s %s (%s)", a.spec.Info[i].Path, a.net.Nodes[i].Name, a.net.Nodes[i].Type)
+			return fmt.Sprintf("%s %s (%s)", a.Spec.Info[i].Path, a.Net.Nodes[i].Name, a.Net.Nodes[i].Type)
 		})
 		if err != nil {
 			return nil, &codeError{code: exitError, err: err}
@@ -153,8 +159,8 @@ func prepareExec(opts *ExecOptions) (*execSetup, error) {
 		setup.params = plan.Init(opts.Seed)
 	}
 	if x == nil {
-		x = randomInput(a.net.Input, opts.Seed)
-	} else if len(x.Shape) < len(a.net.Input) {
+		x = randomInput(a.Net.Input, opts.Seed)
+	} else if len(x.Shape) < len(a.Net.Input) {
 		x = x.Reshape(append([]int{1}, x.Shape...)...)
 	}
 	setup.x = x
@@ -209,7 +215,7 @@ func execRun(opts *ExecOptions) error {
 		return err
 	}
 	a := setup.a
-	run, checks, err := exec.CrossCheck(setup.plan, a.res, setup.params, setup.x, exec.Options{Progress: progress(opts.IO)})
+	run, checks, err := exec.CrossCheck(setup.plan, a.Result, setup.params, setup.x, exec.Options{Progress: progress(opts.IO)})
 	if err != nil {
 		return &codeError{code: exitError, err: err}
 	}
@@ -245,19 +251,19 @@ func execRun(opts *ExecOptions) error {
 	return nil
 }
 
-func writeExecTable(w io.Writer, a *analysis, run *exec.Result, checks []exec.LayerCheck) error {
+func writeExecTable(w io.Writer, a *spec.Analysis, run *exec.Result, checks []exec.LayerCheck) error {
 	r := &report{
 		title:  title(a),
 		header: []string{"#", "layer", "output", "shape", "MACs", "rf", "ms"},
 		right:  []bool{true, false, false, false, false, false, true},
 	}
 	var problems []string
-	for i, n := range a.net.Nodes {
+	for i, n := range a.Net.Nodes {
 		c := checks[i]
-		r.add([]string{fmt.Sprint(i + 1), layerCell(&n), dims(a.res.Layers[i].Output), c.Shape.String(), c.MACs.String(), c.RF.String(),
+		r.add([]string{fmt.Sprint(i + 1), layerCell(&n), dims(a.Result.Layers[i].Output), c.Shape.String(), c.MACs.String(), c.RF.String(),
 			fmt.Sprintf("%.2f", run.Layers[i].Seconds*1000)}, nil)
 		for _, p := range c.Problems {
-			problems = append(problems, fmt.Sprintf("layer %d (%s, %s): %s", i+1, n.Name, a.spec.Info[i].Path, p))
+			problems = append(problems, fmt.Sprintf("layer %d (%s, %s): %s", i+1, n.Name, a.Spec.Info[i].Path, p))
 		}
 	}
 	var macs int64
@@ -289,7 +295,7 @@ func summary(v []float32) (mean, lo, hi float64) {
 	return mean / float64(len(v)), lo, hi
 }
 
-func writeExecJSON(w io.Writer, a *analysis, run *exec.Result, checks []exec.LayerCheck) error {
+func writeExecJSON(w io.Writer, a *spec.Analysis, run *exec.Result, checks []exec.LayerCheck) error {
 	type layer struct {
 		Name     string   `json:"name"`
 		Type     string   `json:"type"`
@@ -307,8 +313,8 @@ func writeExecJSON(w io.Writer, a *analysis, run *exec.Result, checks []exec.Lay
 		Output  []int   `json:"output"`
 		Seconds float64 `json:"seconds"`
 		Agree   bool    `json:"agree"`
-	}{Name: a.net.Name, Input: a.net.Input, Output: run.Output.Shape, Seconds: run.Seconds, Agree: true}
-	for i, n := range a.net.Nodes {
+	}{Name: a.Net.Name, Input: a.Net.Input, Output: run.Output.Shape, Seconds: run.Seconds, Agree: true}
+	for i, n := range a.Net.Nodes {
 		c := checks[i]
 		out.Layers = append(out.Layers, layer{n.Name, n.Type.String(), run.Layers[i].Shape, c.Shape.String(), c.MACs.String(), c.RF.String(), c.Problems, run.Layers[i].Seconds})
 		out.Agree = out.Agree && len(c.Problems) == 0

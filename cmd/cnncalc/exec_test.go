@@ -3,6 +3,7 @@ package main
 import (
 	"encoding/json"
 	"math"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -91,5 +92,35 @@ func TestCheckExec(t *testing.T) {
 	}
 	if !strings.HasSuffix(out, " passed, 0 failed\n") {
 		t.Errorf("summary: %q", out)
+	}
+}
+
+// TestExecStdinWithNpy reads the spec from standard input and the input
+// from a .npy file: the spec is read once (standard input cannot be read
+// twice), and the batch is the file's.
+func TestExecStdinWithNpy(t *testing.T) {
+	base := "../../testdata/torch/exec/inception2d"
+	src, err := os.ReadFile(base + ".yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	x, err := exec.ReadNpy(base + ".input.npy")
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, errOut, code := runCmd(t, string(src), "exec", "-", "--weights", base+".safetensors", "--input", base+".input.npy", "--format", "json")
+	if code != 0 {
+		t.Fatalf("exit %d\n%s%s", code, out, errOut)
+	}
+	var r struct {
+		Input  []int `json:"input"`
+		Agree  bool  `json:"agree"`
+		Output []int `json:"output"`
+	}
+	if err := json.Unmarshal([]byte(out), &r); err != nil {
+		t.Fatal(err)
+	}
+	if !r.Agree || len(r.Input) == 0 || r.Input[0] != x.Shape[0] || r.Output[0] != x.Shape[0] {
+		t.Errorf("input %v, output %v, agree %v; want the .npy's batch %d", r.Input, r.Output, r.Agree, x.Shape[0])
 	}
 }

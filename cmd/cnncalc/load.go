@@ -22,8 +22,6 @@ type specFlags struct {
 	Batch   int64
 	Input   string
 	Explain bool
-	// inputDims, when set, overrides the input (a .npy file's shape).
-	inputDims []int64
 }
 
 func (f *specFlags) register(cmd *cobra.Command) {
@@ -91,26 +89,30 @@ func readSpec(arg string, stdin io.Reader) (name string, data []byte, err error)
 	return arg, nil, err
 }
 
-// analysis is a parsed and analysed spec.
-type analysis struct {
-	spec *spec.Spec
-	res  *calc.Result
-	net  calc.Network // with the batch and input in effect
-}
-
-// load reads, parses and analyses SPEC, printing errors and warnings to
-// ErrOut. Errors come back as a silent exit-2 codeError.
-func load(ios *IOStreams, arg string, f *specFlags) (*analysis, error) {
+// load reads, parses and analyses SPEC with the flags' batch and input,
+// printing errors and warnings to ErrOut. Errors come back as a silent
+// exit-2 codeError.
+func load(ios *IOStreams, arg string, f *specFlags) (*spec.Analysis, error) {
 	if err := f.check(); err != nil {
 		return nil, err
 	}
-	input := f.inputDims
-	if f.Input != "" && input == nil {
+	var input []int64
+	if f.Input != "" {
 		var err error
 		if input, err = parseInputShape(f.Input); err != nil {
 			return nil, &codeError{code: exitError, err: err}
 		}
 	}
+	s, err := parseSpec(ios, arg)
+	if err != nil {
+		return nil, err
+	}
+	return evaluate(ios, s, f.Batch, input, f.Explain)
+}
+
+// parseSpec reads SPEC once (standard input can be read only once) and
+// parses it, printing errors to ErrOut.
+func parseSpec(ios *IOStreams, arg string) (*spec.Spec, error) {
 	name, data, err := readSpec(arg, ios.In)
 	if err != nil {
 		return nil, &codeError{code: exitError, err: err}
@@ -120,25 +122,21 @@ func load(ios *IOStreams, arg string, f *specFlags) (*analysis, error) {
 		printErrors(ios.ErrOut, data, err)
 		return nil, &codeError{code: exitError, silent: true, err: err}
 	}
-	s.Net.Explain = f.Explain
-	res, warns, err := s.Analyze(f.Batch, input)
+	return s, nil
+}
+
+// evaluate analyses a parsed spec with the batch (0: the spec's) and input
+// (nil: the spec's) in effect, printing errors and warnings to ErrOut.
+func evaluate(ios *IOStreams, s *spec.Spec, batch int64, input []int64, explain bool) (*spec.Analysis, error) {
+	s.Net.Explain = explain
+	a, err := s.Evaluate(batch, input)
 	if err != nil {
-		printErrors(ios.ErrOut, data, err)
+		printErrors(ios.ErrOut, s.Source, err)
 		return nil, &codeError{code: exitError, silent: true, err: err}
 	}
-	for _, w := range warns {
-		fmt.Fprintln(ios.ErrOut, spec.Warn(w))
+	for _, w := range a.Warnings {
+		fmt.Fprintln(ios.ErrOut, w.Error())
 	}
-	a := &analysis{spec: s, res: res, net: s.Net}
-	batch := f.Batch
-	if batch == 0 {
-		batch = s.Batch
-	}
-	in := s.Net.Input[1:]
-	if input != nil {
-		in = input
-	}
-	a.net.Input = append(calc.Shape{batch}, in...)
 	return a, nil
 }
 

@@ -12,6 +12,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/cnncalc/cnncalc/calc"
+	"github.com/cnncalc/cnncalc/spec"
 	"github.com/olekukonko/tablewriter"
 	"github.com/olekukonko/tablewriter/renderer"
 	"github.com/olekukonko/tablewriter/tw"
@@ -324,11 +325,11 @@ type jsonTotal struct {
 	Output  []int64 `json:"output"`
 }
 
-func writeJSON(w io.Writer, a *analysis) error {
-	net := &a.net
+func writeJSON(w io.Writer, a *spec.Analysis) error {
+	net := &a.Net
 	out := jsonReport{Name: net.Name, Input: net.Input, Layers: make([]jsonLayer, len(net.Nodes))}
 	for i, n := range net.Nodes {
-		l := a.res.Layers[i]
+		l := a.Result.Layers[i]
 		jl := jsonLayer{Name: n.Name, Type: n.Type.String(), Output: l.Output, Params: l.Params, Buffers: l.Buffers, MACs: l.MACs}
 		for _, f := range n.From {
 			if f == calc.Input {
@@ -345,7 +346,7 @@ func writeJSON(w io.Writer, a *analysis) error {
 		}
 		out.Layers[i] = jl
 	}
-	t := a.res.Total
+	t := a.Result.Total
 	out.Total = jsonTotal{Params: t.Params, Buffers: t.Buffers, MACs: t.MACs, Output: t.Output}
 	return encodeJSON(w, out)
 }

@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"github.com/cnncalc/cnncalc/calc"
+	"github.com/cnncalc/cnncalc/spec"
 	"github.com/spf13/cobra"
 )
 
@@ -48,16 +49,16 @@ func paramsRun(opts *ParamsOptions) error {
 }
 
 // paramsReport builds the table of the analysis; csv leaves out the footer.
-func paramsReport(a *analysis, csv bool) *report {
-	t := a.res.Total
+func paramsReport(a *spec.Analysis, csv bool) *report {
+	t := a.Result.Total
 	r := &report{
 		title:  title(a),
 		header: []string{"#", "layer", "output", "params", "buffers", "MACs", "memory"},
 		right:  []bool{true, false, false, true, true, true, true},
 	}
-	r.grow(len(a.net.Nodes))
-	for i, n := range a.net.Nodes {
-		l := a.res.Layers[i]
+	r.grow(len(a.Net.Nodes))
+	for i, n := range a.Net.Nodes {
+		l := a.Result.Layers[i]
 		r.add([]string{fmt.Sprint(i + 1), layerCell(&n), dims(l.Output), calc.Group(l.Params), calc.Group(l.Buffers), calc.Group(l.MACs), bytesCell(l.Bytes)}, l.Formulas)
 	}
 	if !csv {
@@ -67,7 +68,7 @@ func paramsReport(a *analysis, csv bool) *report {
 	r.summary = []string{
 		fmt.Sprintf("params:      %s (%s), %.2f MiB as float32", calc.Group(t.Params), calc.Human(t.Params), paramBytes/mib),
 		fmt.Sprintf("buffers:     %s (%s), non-trainable running statistics", calc.Group(t.Buffers), calc.Human(t.Buffers)),
-		fmt.Sprintf("MACs:        %s (%s) for batch %d", calc.Group(t.MACs), calc.Human(t.MACs), a.net.Input[0]),
+		fmt.Sprintf("MACs:        %s (%s) for batch %d", calc.Group(t.MACs), calc.Human(t.MACs), a.Net.Input[0]),
 		fmt.Sprintf("FLOPs:       %s (%s) = 2 x MACs", calc.Group(t.FLOPs), calc.Human(t.FLOPs)),
 		fmt.Sprintf("memory:      input %.2f MiB, params %.2f MiB, buffers %.2f MiB (float32)",
 			float64(t.InputBytes)/mib, paramBytes/mib, 4*float64(t.Buffers)/mib),

@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 
+	"github.com/cnncalc/cnncalc/spec"
 	"github.com/spf13/cobra"
 )
 
@@ -45,15 +46,15 @@ func rfRun(opts *RFOptions) error {
 }
 
 // rfReport builds the table of the analysis; csv leaves out the footer.
-func rfReport(a *analysis, csv bool) *report {
+func rfReport(a *spec.Analysis, csv bool) *report {
 	r := &report{
 		title:  title(a),
 		header: []string{"#", "layer", "output", "size", "jump", "start", "padding"},
 		right:  []bool{true, false, false, true, true, true, true},
 	}
-	r.grow(len(a.net.Nodes))
-	for i, n := range a.net.Nodes {
-		l := a.res.Layers[i]
+	r.grow(len(a.Net.Nodes))
+	for i, n := range a.Net.Nodes {
+		l := a.Result.Layers[i]
 		row := []string{fmt.Sprint(i + 1), layerCell(&n), dims(l.Output), "-", "-", "-", "-"}
 		if rf := l.RF; rf != nil {
 			row[3], row[4], row[5], row[6] = perAxis(rf.Size), perAxis(rf.Jump), perAxisF(rf.Start), perAxisF(rf.Padding)

@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/cnncalc/cnncalc/calc"
+	"github.com/cnncalc/cnncalc/spec"
 	"github.com/spf13/cobra"
 )
 
@@ -48,27 +49,27 @@ func shapesRun(opts *ShapesOptions) error {
 }
 
 // shapesReport builds the table of the analysis; csv leaves out the footer.
-func shapesReport(a *analysis, csv bool) *report {
+func shapesReport(a *spec.Analysis, csv bool) *report {
 	r := &report{
 		title:  title(a),
 		header: []string{"#", "layer", "input", "output", "k/s/p", "rf size/jump/start"},
 		right:  []bool{true},
 	}
-	r.grow(len(a.net.Nodes))
-	for i, n := range a.net.Nodes {
-		l := a.res.Layers[i]
+	r.grow(len(a.Net.Nodes))
+	for i, n := range a.Net.Nodes {
+		l := a.Result.Layers[i]
 		r.add([]string{fmt.Sprint(i + 1), layerCell(&n), inputsCell(l.Inputs), dims(l.Output), window(&n.Layer), rfCell(l.RF)}, l.Formulas)
 	}
-	r.summary = []string{fmt.Sprintf("output %s; shapes are C x H x W (C x L, C x D x H x W), batch %d excluded", dims(a.res.Total.Output), a.net.Input[0])}
+	r.summary = []string{fmt.Sprintf("output %s; shapes are C x H x W (C x L, C x D x H x W), batch %d excluded", dims(a.Result.Total.Output), a.Net.Input[0])}
 	return r
 }
 
-func title(a *analysis) string {
-	name := a.net.Name
+func title(a *spec.Analysis) string {
+	name := a.Net.Name
 	if name == "" {
-		name = a.spec.File
+		name = a.Spec.File
 	}
-	return fmt.Sprintf("%s: input %s, batch %d, %d layers", name, dims(a.net.Input), a.net.Input[0], len(a.net.Nodes))
+	return fmt.Sprintf("%s: input %s, batch %d, %d layers", name, dims(a.Net.Input), a.Net.Input[0], len(a.Net.Nodes))
 }
 
 // window prints the kernel/stride/padding of a kind that takes a kernel

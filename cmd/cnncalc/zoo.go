@@ -52,12 +52,12 @@ func zooRun(opts *ZooOptions) error {
 		if err != nil {
 			return fmt.Errorf("embedded example %s: %w", name, err)
 		}
-		res, _, err := s.Analyze(0, nil)
+		a, err := s.Evaluate(0, nil)
 		if err != nil {
 			return fmt.Errorf("embedded example %s: %w", name, err)
 		}
-		t := res.Total
-		r.add([]string{name, s.Net.Name, dims(s.Net.Input), fmt.Sprint(len(s.Net.Nodes)), calc.Group(t.Params), calc.Human(t.MACs), dims(t.Output)}, nil)
+		t := a.Result.Total
+		r.add([]string{name, a.Net.Name, dims(a.Net.Input), fmt.Sprint(len(a.Net.Nodes)), calc.Group(t.Params), calc.Human(t.MACs), dims(t.Output)}, nil)
 	}
 	r.summary = []string{"run one with: cnncalc shapes NAME (or params, rf)"}
 	return r.write(opts.IO.Out, opts.Format, false)
