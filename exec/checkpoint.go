@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"os"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -99,7 +100,7 @@ func (p *Plan) LoadSafetensors(path string, describe func(node int) string) ([]P
 			if near >= 0 {
 				g := order[near]
 				for k, s := range need {
-					if s != nil && fmt.Sprint(g.tensors[paramNames[k]].Shape) != fmt.Sprint(s) {
+					if s != nil && !slices.Equal(g.tensors[paramNames[k]].Shape, s) {
 						return nil, fmt.Errorf("%s: checkpoint %v, spec needs %v (%s)", g.keys[paramNames[k]], g.tensors[paramNames[k]].Shape, s, describe(i))
 					}
 				}
@@ -140,7 +141,7 @@ func groupFits(g *ckptGroup, need [4][]int) (fits, sameKinds bool) {
 		if (t == nil) != (s == nil) {
 			return false, false
 		}
-		if t != nil && fmt.Sprint(t.Shape) != fmt.Sprint(s) {
+		if t != nil && !slices.Equal(t.Shape, s) {
 			fits = false
 		}
 	}

@@ -22,6 +22,9 @@ func (v Verdict) String() string {
 // LayerCheck compares, for one node, what calc claims with what execution did.
 type LayerCheck struct {
 	Shape, MACs, RF Verdict
+	// Measured is the receptive field the probe measured (nil where calc
+	// has none); RF compares the axes it could measure.
+	Measured *MeasuredRF
 	// Problems states each disagreement with both numbers.
 	Problems []string
 }
@@ -48,7 +51,7 @@ func CrossCheck(plan *Plan, res *calc.Result, params []Params, x *Tensor, opt Op
 		c := &checks[i]
 		got := run.Layers[i]
 		c.Shape = Agree
-		if fmt.Sprint(got.Shape) != fmt.Sprint(l.Output) {
+		if !sameShape64(got.Shape, l.Output) {
 			c.Shape = Disagree
 			c.Problems = append(c.Problems, fmt.Sprintf("shape: executed %v, calc %v", got.Shape, []int64(l.Output)))
 		}
@@ -58,6 +61,7 @@ func CrossCheck(plan *Plan, res *calc.Result, params []Params, x *Tensor, opt Op
 			c.Problems = append(c.Problems, fmt.Sprintf("MACs: kernels performed %s, calc %s", calc.Group(got.MACs), calc.Group(l.MACs)))
 		}
 		m := meas[i]
+		c.Measured = m
 		if l.RF == nil || m == nil {
 			continue
 		}
@@ -95,4 +99,17 @@ func CrossCheckMemory(plan *Plan, res *calc.Result) (forward, probe int64, err e
 	}
 	probe, err = ProbeMemory(plan.Net, rfs)
 	return plan.Memory(), probe, err
+}
+
+// sameShape64 compares a shape exec produced with one calc computed.
+func sameShape64(got []int, want calc.Shape) bool {
+	if len(got) != len(want) {
+		return false
+	}
+	for i := range got {
+		if int64(got[i]) != want[i] {
+			return false
+		}
+	}
+	return true
 }

@@ -2,6 +2,7 @@ package exec
 
 import (
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/cnncalc/cnncalc/calc"
@@ -35,7 +36,7 @@ type Options struct {
 // Forward runs the plan on x with the given tensors (from Init or a
 // checkpoint), in eval mode.
 func (p *Plan) Forward(params []Params, x *Tensor, opt Options) (*Result, error) {
-	if want := toInts(p.Net.Input); fmt.Sprint(x.Shape) != fmt.Sprint(want) {
+	if want := toInts(p.Net.Input); !slices.Equal(x.Shape, want) {
 		return nil, fmt.Errorf("input is %v, the network takes %v", x.Shape, want)
 	}
 	nodes := p.Net.Nodes

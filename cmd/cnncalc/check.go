@@ -299,9 +299,12 @@ func execOutcomes(a *spec.Analysis, maxMemory string) ([]spec.Outcome, error) {
 			}
 			outs = append(outs, o)
 		}
-		add("executed shape", c.Shape, spec.FormatExpect(l.Output), fmt.Sprint(run.Layers[i].Shape))
+		add("executed shape", c.Shape, spec.FormatExpect(l.Output), spec.FormatExpect(toShape(run.Layers[i].Shape)))
 		add("MACs performed", c.MACs, calc.Group(l.MACs), calc.Group(run.Layers[i].MACs))
-		add("measured receptive field", c.RF, "calc's", "measured")
+		if c.RF != exec.Skipped {
+			want, got := measuredRFCells(l.RF, c.Measured)
+			add("measured receptive field", c.RF, want, got)
+		}
 	}
 	return outs, nil
 }
@@ -496,4 +499,45 @@ func writeJUnit(w io.Writer, results []*fileResult) error {
 	}
 	_, err := io.WriteString(w, "\n")
 	return err
+}
+
+// toShape converts an executed shape to calc's.
+func toShape(v []int) calc.Shape {
+	s := make(calc.Shape, len(v))
+	for i, x := range v {
+		s[i] = int64(x)
+	}
+	return s
+}
+
+// measuredRFCells prints calc's receptive field and the measured one as
+// size/jump/start over the axes the probe measured (a jump it could not
+// measure is ?), so that both sides show the same numbers.
+func measuredRFCells(rf *calc.RF, m *exec.MeasuredRF) (want, got string) {
+	var ws, wj, gs, gj []string
+	var wst, gst []float64
+	for a := range rf.Size {
+		if !m.OK[a] {
+			continue
+		}
+		ws, wj, wst = append(ws, fmt.Sprint(rf.Size[a])), append(wj, fmt.Sprint(rf.Jump[a])), append(wst, rf.Start[a])
+		gs, gst = append(gs, fmt.Sprint(m.Size[a])), append(gst, m.Start[a])
+		if m.JumpOK[a] {
+			gj = append(gj, fmt.Sprint(m.Jump[a]))
+		} else {
+			gj = append(gj, "?")
+		}
+	}
+	same := func(v []string) string {
+		for _, x := range v {
+			if x != v[0] {
+				return strings.Join(v, "x")
+			}
+		}
+		return v[0]
+	}
+	cell := func(size, jump []string, start []float64) string {
+		return same(size) + "/" + same(jump) + "/" + axesCellF(start)
+	}
+	return cell(ws, wj, wst), cell(gs, gj, gst)
 }

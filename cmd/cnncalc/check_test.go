@@ -185,3 +185,27 @@ func TestCheckWriteZoo(t *testing.T) {
 		}
 	}
 }
+
+// TestCheckExecNumbers: check --exec states the executed shape, the MACs
+// the kernels performed and the measured receptive field as numbers, in
+// the same form as calc's (LeNet-5's first conv: 6x28x28, 117,600 MACs,
+// field 5, jump 1, start 2; after the 2x2 average pool 6, 2, 2.5).
+func TestCheckExecNumbers(t *testing.T) {
+	out, errOut, code := runCmd(t, "", "check", "--exec", "-v", "lenet5")
+	if code != 0 {
+		t.Fatalf("exit %d\n%s%s", code, out, errOut)
+	}
+	for _, want := range []string{
+		"layers[0] (conv2d): executed shape [1, 6, 28, 28]\n",
+		"layers[0] (conv2d): MACs performed 117,600\n",
+		"layers[0] (conv2d): measured receptive field 5/1/2\n",
+		"layers[2] (avgpool2d): measured receptive field 6/2/2.5\n",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("no line ending %q in\n%s", want, out)
+		}
+	}
+	if strings.Contains(out, "calc's") || strings.Contains(out, "measured\n") {
+		t.Errorf("check --exec prints words where numbers belong:\n%s", out)
+	}
+}

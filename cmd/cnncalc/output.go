@@ -264,8 +264,8 @@ func joinX(v []int64) string {
 	return string(b)
 }
 
-// perAxis prints one value when all axes agree, else each axis joined by x.
-func perAxis(v []int64) string {
+// axesCell prints one value when all axes agree, else each axis joined by x.
+func axesCell(v []int64) string {
 	same := true
 	for _, x := range v {
 		same = same && x == v[0]
@@ -276,7 +276,8 @@ func perAxis(v []int64) string {
 	return joinX(v)
 }
 
-func perAxisF(v []float64) string {
+// axesCellF is axesCell for fractional values (a receptive field's start).
+func axesCellF(v []float64) string {
 	same := true
 	for _, x := range v {
 		same = same && x == v[0]

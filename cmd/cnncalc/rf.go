@@ -57,7 +57,7 @@ func rfReport(a *spec.Analysis, csv bool) *report {
 		l := a.Result.Layers[i]
 		row := []string{fmt.Sprint(i + 1), layerCell(&n), dims(l.Output), "-", "-", "-", "-"}
 		if rf := l.RF; rf != nil {
-			row[3], row[4], row[5], row[6] = perAxis(rf.Size), perAxis(rf.Jump), perAxisF(rf.Start), perAxisF(rf.Padding)
+			row[3], row[4], row[5], row[6] = axesCell(rf.Size), axesCell(rf.Jump), axesCellF(rf.Start), axesCellF(rf.Padding)
 		}
 		r.add(row, l.Formulas)
 	}

@@ -83,12 +83,12 @@ func window(l *calc.Layer) string {
 	if stride == nil {
 		stride = l.Kernel
 	}
-	pad := perAxis(l.Padding)
+	pad := axesCell(l.Padding)
 	if l.PadMode != calc.PadExplicit {
 		pad = l.PadMode
 	}
-	s := perAxis(l.Kernel) + "/" + perAxis(stride) + "/" + pad
-	if d := perAxis(l.Dilation); d != "1" && d != "" && info.Arg("dilation") != nil {
+	s := axesCell(l.Kernel) + "/" + axesCell(stride) + "/" + pad
+	if d := axesCell(l.Dilation); d != "1" && d != "" && info.Arg("dilation") != nil {
 		s += " d" + d
 	}
 	if l.Groups > 1 {
@@ -101,7 +101,7 @@ func rfCell(rf *calc.RF) string {
 	if rf == nil {
 		return "-"
 	}
-	return perAxis(rf.Size) + "/" + perAxis(rf.Jump) + "/" + perAxisF(rf.Start)
+	return axesCell(rf.Size) + "/" + axesCell(rf.Jump) + "/" + axesCellF(rf.Start)
 }
 
 // layerCell names a row: the layer's name, with its type when the name does
