@@ -28,7 +28,7 @@ type ckptGroup struct {
 // have exactly the shapes the spec needs. num_batches_tracked is skipped.
 // A module whose shapes do not fit is reported with both shapes
 // ("conv2.weight: checkpoint [16 6 5 5], spec needs [16 6 3 3]").
-func (p *Plan) LoadSafetensors(path string, describe func(node int) string) ([]Params, error) {
+func (p *Plan) LoadSafetensors(path string, describe func(node int) string) ([]Weights, error) {
 	buf, err := os.ReadFile(path)
 	if err != nil {
 		return nil, err
@@ -76,7 +76,7 @@ func (p *Plan) LoadSafetensors(path string, describe func(node int) string) ([]P
 		tree = p.matchTree(order)
 	}
 	used := make([]bool, len(order))
-	params := make([]Params, len(p.Net.Nodes))
+	params := make([]Weights, len(p.Net.Nodes))
 	for i := range p.Net.Nodes {
 		need, ok := paramShapes(&p.Net.Nodes[i].Layer, p.inputShapes(i))
 		if !ok || (need[0] == nil && need[1] == nil && need[2] == nil && need[3] == nil) {

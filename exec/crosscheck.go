@@ -33,7 +33,7 @@ type LayerCheck struct {
 // the MACs its kernels performed and its receptive field measured by a
 // probe run (MeasureRF) with calc's result. x is the input; params the
 // network's tensors.
-func CrossCheck(plan *Plan, res *calc.Result, params []Params, x *Tensor, opt Options) (*Result, []LayerCheck, error) {
+func CrossCheck(plan *Plan, res *calc.Result, params []Weights, x *Tensor, opt Options) (*Run, []LayerCheck, error) {
 	run, err := plan.Forward(params, x, opt)
 	if err != nil {
 		return nil, nil, err

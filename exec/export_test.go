@@ -1,7 +1,7 @@
 package exec
 
 // RunNode runs node i alone on the given inputs into out (for benchmarks).
-func (p *Plan) RunNode(i int, w *Params, ins []*Tensor, out *Tensor) error {
+func (p *Plan) RunNode(i int, w *Weights, ins []*Tensor, out *Tensor) error {
 	got, err := p.layer(i, w, ins, nil)
 	if err != nil {
 		return err

@@ -31,7 +31,7 @@ type kernel struct {
 // call is one node's run: its layer, tensors, inputs and planned output.
 type call struct {
 	l     *calc.Layer
-	w     *Params
+	w     *Weights
 	ins   []*Tensor
 	shape []int     // the planned output shape
 	geom  *ConvGeom // conv geometry, nil for other kinds
@@ -216,7 +216,7 @@ func upsampleScale(l *calc.Layer, nsp int) []float64 {
 }
 
 // layer runs node i on its inputs through its kind's kernel.
-func (p *Plan) layer(i int, w *Params, ins []*Tensor, st *Stats) (*Tensor, error) {
+func (p *Plan) layer(i int, w *Weights, ins []*Tensor, st *Stats) (*Tensor, error) {
 	l := &p.Net.Nodes[i].Layer
 	k := kernelOf(l.Type)
 	if k.run == nil {

@@ -7,16 +7,16 @@ import (
 	"github.com/cnncalc/cnncalc/calc"
 )
 
-// Params holds one node's tensors, PyTorch's state_dict entries of its
+// Weights holds one node's tensors, PyTorch's state_dict entries of its
 // module: weight, bias, running_mean, running_var (nil where absent).
-type Params struct {
+type Weights struct {
 	Weight, Bias, Mean, Var *Tensor
 }
 
-// paramNames are the state_dict suffixes, in Params order.
+// paramNames are the state_dict suffixes, in Weights order.
 var paramNames = [4]string{"weight", "bias", "running_mean", "running_var"}
 
-func (p *Params) slot(i int) **Tensor {
+func (p *Weights) slot(i int) **Tensor {
 	switch i {
 	case 0:
 		return &p.Weight
@@ -28,7 +28,7 @@ func (p *Params) slot(i int) **Tensor {
 	return &p.Var
 }
 
-// paramShapes returns the shapes of a layer's tensors in Params order (nil
+// paramShapes returns the shapes of a layer's tensors in Weights order (nil
 // for the ones it does not have) by its kind's rule; ok is false for kinds
 // that have no tensors at all.
 func paramShapes(l *calc.Layer, ins [][]int) (s [4][]int, ok bool) {
@@ -114,9 +114,9 @@ func layerNormParams(l *calc.Layer, ins [][]int) (s [4][]int) {
 // drawn deterministically from seed: conv and linear weights and biases
 // uniform in ±1/sqrt(fan_in) (kaiming_uniform with a = sqrt(5)); norm weights
 // 1, biases 0; running_mean 0, running_var 1.
-func (p *Plan) Init(seed uint64) []Params {
+func (p *Plan) Init(seed uint64) []Weights {
 	r := rand.New(rand.NewPCG(seed, 0x636e6e63616c63))
-	out := make([]Params, len(p.Net.Nodes))
+	out := make([]Weights, len(p.Net.Nodes))
 	for i := range p.Net.Nodes {
 		l := &p.Net.Nodes[i].Layer
 		shapes, ok := paramShapes(l, p.inputShapes(i))

@@ -52,7 +52,7 @@ func ProbeMemory(net *calc.Network, rfs []*calc.RF) (int64, error) {
 // came from.
 type probeRun struct {
 	plan   *Plan
-	params []Params
+	params []Weights
 	x      *Tensor
 	win    [][2]int
 	origin []int
@@ -130,7 +130,7 @@ func newProbe(net *calc.Network, rfs []*calc.RF) (*probeRun, error) {
 	if err != nil {
 		return nil, err
 	}
-	params := make([]Params, len(probe.Nodes))
+	params := make([]Weights, len(probe.Nodes))
 	// Every probe layer with a weight (the convs) gets weights of 1.
 	for i := range probe.Nodes {
 		if shapes, _ := paramShapes(&probe.Nodes[i].Layer, plan.inputShapes(i)); shapes[0] != nil {
@@ -207,7 +207,7 @@ func perAxisAll(v []int64, want int64) bool {
 // forwardProbe runs the probe, clamping the outputs of weighted layers (the
 // convs) at 1, hands every
 // output to seen and frees it after its last use.
-func (p *Plan) forwardProbe(params []Params, x *Tensor, seen func(int, *Tensor)) error {
+func (p *Plan) forwardProbe(params []Weights, x *Tensor, seen func(int, *Tensor)) error {
 	outs := make([]*Tensor, len(p.Net.Nodes))
 	for i := range p.Net.Nodes {
 		n := &p.Net.Nodes[i]

@@ -15,8 +15,8 @@ type LayerRun struct {
 	Seconds float64 // wall time of the node
 }
 
-// Result is a forward pass.
-type Result struct {
+// Run is a forward pass.
+type Run struct {
 	Layers  []LayerRun
 	Output  *Tensor
 	Seconds float64
@@ -35,12 +35,12 @@ type Options struct {
 
 // Forward runs the plan on x with the given tensors (from Init or a
 // checkpoint), in eval mode.
-func (p *Plan) Forward(params []Params, x *Tensor, opt Options) (*Result, error) {
+func (p *Plan) Forward(params []Weights, x *Tensor, opt Options) (*Run, error) {
 	if want := toInts(p.Net.Input); !slices.Equal(x.Shape, want) {
 		return nil, fmt.Errorf("input is %v, the network takes %v", x.Shape, want)
 	}
 	nodes := p.Net.Nodes
-	res := &Result{Layers: make([]LayerRun, len(nodes))}
+	res := &Run{Layers: make([]LayerRun, len(nodes))}
 	outs := make([]*Tensor, len(nodes))
 	start := time.Now()
 	for i := range nodes {

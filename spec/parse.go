@@ -53,8 +53,8 @@ type Expect struct {
 	Item  string
 }
 
-// Totals are the whole-network expectations of the top-level expect:.
-type Totals struct {
+// ExpectedTotals are the whole-network expectations of the top-level expect:.
+type ExpectedTotals struct {
 	Output                *[]int64
 	Params, Buffers, MACs *int64
 	Pos                   map[string]Pos
@@ -72,7 +72,7 @@ type Spec struct {
 	// Info has one entry per node of Net.
 	Info    []NodeInfo
 	Expects []Expect
-	Totals  Totals
+	Totals  ExpectedTotals
 	// InputPos is where input: stands (for errors about the input).
 	InputPos Pos
 

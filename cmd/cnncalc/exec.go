@@ -88,7 +88,7 @@ func parseBytes(s string) (int64, error) {
 type execSetup struct {
 	a      *spec.Analysis
 	plan   *exec.Plan
-	params []exec.Params
+	params []exec.Weights
 	x      *exec.Tensor
 }
 
@@ -251,7 +251,7 @@ func execRun(opts *ExecOptions) error {
 	return nil
 }
 
-func writeExecTable(w io.Writer, a *spec.Analysis, run *exec.Result, checks []exec.LayerCheck) error {
+func writeExecTable(w io.Writer, a *spec.Analysis, run *exec.Run, checks []exec.LayerCheck) error {
 	r := &report{
 		title:  title(a),
 		header: []string{"#", "layer", "output", "shape", "MACs", "rf", "ms"},
@@ -295,7 +295,7 @@ func summary(v []float32) (mean, lo, hi float64) {
 	return mean / float64(len(v)), lo, hi
 }
 
-func writeExecJSON(w io.Writer, a *spec.Analysis, run *exec.Result, checks []exec.LayerCheck) error {
+func writeExecJSON(w io.Writer, a *spec.Analysis, run *exec.Run, checks []exec.LayerCheck) error {
 	type layer struct {
 		Name     string   `json:"name"`
 		Type     string   `json:"type"`
