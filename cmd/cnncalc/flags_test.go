@@ -1,0 +1,53 @@
+package main
+
+import (
+	"io"
+	"reflect"
+	"strings"
+	"testing"
+
+	"github.com/spf13/cobra"
+)
+
+// TestFlags builds each command with a runF that captures its options, so
+// that the flag layer is tested apart from the work: every flag lands in
+// its field, and the positional argument in Spec.
+func TestFlags(t *testing.T) {
+	ios := &IOStreams{In: strings.NewReader(""), Out: io.Discard, ErrOut: io.Discard}
+	sf := specFlags{Format: "json", Batch: 4, Input: "3x32x32", Explain: true}
+	specArgs := []string{"net.yaml", "--format", "json", "--batch", "4", "--input", "3x32x32", "--explain"}
+	var got any
+	for _, c := range []struct {
+		name string
+		cmd  *cobra.Command
+		args []string
+		want any
+	}{
+		{"shapes", newShapesCmd(ios, func(o *ShapesOptions) error { got = *o; return nil }), specArgs,
+			ShapesOptions{IO: ios, Spec: "net.yaml", specFlags: sf}},
+		{"params", newParamsCmd(ios, func(o *ParamsOptions) error { got = *o; return nil }), specArgs,
+			ParamsOptions{IO: ios, Spec: "net.yaml", specFlags: sf}},
+		{"rf", newRFCmd(ios, func(o *RFOptions) error { got = *o; return nil }), specArgs,
+			RFOptions{IO: ios, Spec: "net.yaml", specFlags: sf}},
+		{"exec", newExecCmd(ios, func(o *ExecOptions) error { got = *o; return nil }),
+			append(specArgs, "--weights", "w.safetensors", "--seed", "7", "--save-output", "y.npy", "--max-memory", "1GiB"),
+			ExecOptions{IO: ios, Spec: "net.yaml", Weights: "w.safetensors", Seed: 7, SaveOutput: "y.npy", MaxMemory: "1GiB", specFlags: sf}},
+		{"zoo", newZooCmd(ios, func(o *ZooOptions) error { got = *o; return nil }), []string{"--format", "csv"},
+			ZooOptions{IO: ios, Format: "csv"}},
+		{"check", newCheckCmd(ios, func(o *CheckOptions) error { got = *o; return nil }),
+			[]string{"a.yaml", "dir", "--format", "junit", "--batch", "2", "--write", "-v", "--exec", "--max-memory", "2GiB"},
+			CheckOptions{IO: ios, Specs: []string{"a.yaml", "dir"}, Format: "junit", Batch: 2, Write: true, Verbose: true, Exec: true, MaxMemory: "2GiB"}},
+	} {
+		got = nil
+		c.cmd.SetArgs(c.args)
+		c.cmd.SetOut(io.Discard)
+		c.cmd.SetErr(io.Discard)
+		if err := c.cmd.Execute(); err != nil {
+			t.Errorf("%s: %v", c.name, err)
+			continue
+		}
+		if !reflect.DeepEqual(got, c.want) {
+			t.Errorf("%s: options\n got %+v\nwant %+v", c.name, got, c.want)
+		}
+	}
+}
