@@ -90,6 +90,7 @@ func (p *parser) items(seq *yaml.Node, c *ctx, in int, path string) int {
 // item expands one item fed by node in and returns its output node (-2
 // when it failed, which later items treat as a failed input).
 func (p *parser) item(n *yaml.Node, c *ctx, in int, path string) int {
+	p.expanded++
 	n, ok := p.subst(n, c, path)
 	if !ok {
 		return failed
@@ -328,6 +329,7 @@ func (p *parser) repeat(countNode *yaml.Node, layers [2]*yaml.Node, c *ctx, in i
 		return failed
 	}
 	for i := int64(0); i < count && !p.stopped; i++ {
+		p.turns++
 		before := len(p.nodes)
 		inner := &ctx{env: c.env, block: c.block, use: c.use, depth: c.depth + 1, scope: &scope{names: map[string]int{}, parent: c.scope}}
 		in = p.items(layers[1], inner, in, path+".layers")
@@ -468,6 +470,7 @@ func (p *parser) addNode(l calc.Layer, from []int, pos Pos, path, item string, a
 		p.nodes = nodes
 	}
 	p.nodes = append(p.nodes, calc.Node{Layer: l, From: from})
+	p.added++
 	p.info = append(p.info, NodeInfo{Pos: pos, Path: path, Item: item, Args: args})
 	return len(p.nodes) - 1
 }

@@ -5,29 +5,113 @@ import (
 	"errors"
 	"fmt"
 	"math/rand"
+	"runtime"
 	"strings"
 	"testing"
-	"time"
 )
 
-// hostileTimeLimit is generous: these tests check that a hostile file ends
-// in a clear error at all, not how fast.
-const hostileTimeLimit = 2 * time.Second
+// These tests feed Parse hostile files and check that each ends in a clear
+// error after bounded work: YAML nodes walked, items expanded, repeat turns,
+// layers added and bytes allocated, counted by parse. They assert no time:
+// the clock depends on the machine's load; BenchmarkHostile times them.
 
-// mustFailWithin parses data and, if it parses, analyzes it; one of the two
-// must fail, within hostileTimeLimit, with an ErrorList whose text holds
-// every string of want (the cap or limit that was hit). It returns the
-// errors.
-func mustFailWithin(t *testing.T, data []byte, want ...string) ErrorList {
-	t.Helper()
-	start := time.Now()
-	s, err := Parse("hostile.yaml", data)
+// limits is the most work a hostile input may cause; a field left out is 0.
+type limits struct {
+	visits   int // YAML nodes walked, aliases followed included
+	expanded int // items expanded
+	turns    int // repeat iterations
+	added    int // calc nodes added
+	mb       int // MB allocated by Parse and Analyze
+	// stop: the walk must end at a cap (maxVisits, MaxLayers, MaxDepth,
+	// maxErrors or the repeat cap) rather than run out of input.
+	stop bool
+}
+
+// cost is the work of one Parse, and Analyze when Parse succeeds.
+type cost struct {
+	work
+	bytes uint64 // allocated on the heap
+}
+
+// measure parses data and, if it parses, analyzes it, counting the work.
+func measure(data []byte) (*Spec, cost, error) {
+	var c cost
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	s, err := parse("hostile.yaml", data, &c.work)
 	if err == nil {
 		_, err = s.Evaluate(0, nil)
 	}
-	elapsed := time.Since(start)
-	if elapsed > hostileTimeLimit {
-		t.Errorf("took %v, above %v", elapsed, hostileTimeLimit)
+	runtime.ReadMemStats(&after)
+	c.bytes = after.TotalAlloc - before.TotalAlloc
+	return s, c, err
+}
+
+// checkWork fails t when c exceeds lim.
+func checkWork(t *testing.T, data []byte, c cost, lim limits) {
+	t.Helper()
+	for _, f := range []struct {
+		what     string
+		got, max int
+	}{
+		{"YAML nodes walked", c.visits, lim.visits},
+		{"items expanded", c.expanded, lim.expanded},
+		{"repeat turns", c.turns, lim.turns},
+		{"layers added", c.added, lim.added},
+	} {
+		if f.got > f.max {
+			t.Errorf("%s: %d, above %d", f.what, f.got, f.max)
+		}
+	}
+	if c.aliases > c.visits {
+		t.Errorf("%d aliases followed in %d walks", c.aliases, c.visits)
+	}
+	if max := uint64(lim.mb) << 20; c.bytes > max {
+		t.Errorf("allocated %d bytes, above %d MB", c.bytes, lim.mb)
+	}
+	if c.stopped != lim.stop {
+		t.Errorf("walk stopped at a cap: %v, want %v", c.stopped, lim.stop)
+	}
+	// A file above MaxFileSize is refused before the decoder reads it.
+	if len(data) > MaxFileSize && c.read != 0 {
+		t.Errorf("read %d bytes of a file above MaxFileSize", c.read)
+	}
+	if c.read > len(data) {
+		t.Errorf("read %d bytes of %d", c.read, len(data))
+	}
+}
+
+// hostile is a hostile input and what must come of it.
+type hostile struct {
+	name string
+	data func() []byte
+	lim  limits
+	// want are strings the error text must hold (the cap or limit hit).
+	want []string
+	// pos, if set, is "line:col" of the first error.
+	pos string
+	// valid: the input must parse, without error.
+	valid bool
+	// check, if set, makes further checks on the errors.
+	check func(t *testing.T, l ErrorList)
+}
+
+func text(s string) func() []byte { return func() []byte { return []byte(s) } }
+
+// run parses c's input, which must fail (in Parse or Analyze) with an
+// ErrorList whose text holds every string of c.want (or, if c.valid, parse),
+// within c.lim.
+func (c hostile) run(t *testing.T) {
+	t.Helper()
+	data := c.data()
+	s, work, err := measure(data)
+	t.Logf("%+v, %d bytes allocated", work.work, work.bytes)
+	checkWork(t, data, work, c.lim)
+	if c.valid {
+		if err != nil {
+			t.Fatal(err)
+		}
+		return
 	}
 	if err == nil {
 		t.Fatalf("no error (%d nodes)", len(s.Net.Nodes))
@@ -36,16 +120,36 @@ func mustFailWithin(t *testing.T, data []byte, want ...string) ErrorList {
 	if !errors.As(err, &list) {
 		t.Fatalf("error is %T, want ErrorList: %v", err, err)
 	}
-	text := err.Error()
-	if strings.Contains(text, "internal error") {
-		t.Fatalf("panic: %s", text)
+	msg := err.Error()
+	if strings.Contains(msg, "internal error") {
+		t.Fatalf("panic: %s", msg)
 	}
-	for _, w := range want {
-		if !strings.Contains(text, w) {
-			t.Errorf("error lacks %q:\n%s", w, text)
+	for _, w := range c.want {
+		if !strings.Contains(msg, w) {
+			t.Errorf("error lacks %q:\n%s", w, msg)
 		}
 	}
-	return list
+	if got := fmt.Sprintf("%d:%d", list[0].Line, list[0].Col); c.pos != "" && got != c.pos {
+		t.Errorf("error at %s, want %s", got, c.pos)
+	}
+	if c.check != nil {
+		c.check(t, list)
+	}
+}
+
+func runHostile(t *testing.T, cases []hostile) {
+	for _, c := range cases {
+		t.Run(c.name, c.run)
+	}
+}
+
+// firstLine checks the line of the first error.
+func firstLine(line int) func(*testing.T, ErrorList) {
+	return func(t *testing.T, l ErrorList) {
+		if l[0].Line != line {
+			t.Errorf("error on line %d, want %d", l[0].Line, line)
+		}
+	}
 }
 
 // nest returns open repeated n times, then mid, then close repeated n times.
@@ -53,107 +157,137 @@ func nest(open, mid, close string, n int) string {
 	return strings.Repeat(open, n) + mid + strings.Repeat(close, n)
 }
 
-func TestHostileDeepNesting(t *testing.T) {
-	t.Run("10000 nested lists", func(t *testing.T) {
-		src := "input: [3, 8, 8]\nlayers: " + nest("[", "relu", "]", 10000) + "\n"
-		mustFailWithin(t, []byte(src), "layers[0]", "an item is a layer type or a mapping, got a list")
-	})
-	t.Run("10000 nested maps", func(t *testing.T) {
-		src := "input: [3, 8, 8]\nlayers:\n  - " + nest("{relu: ", "1", "}", 10000) + "\n"
-		mustFailWithin(t, []byte(src), `relu has no argument "relu"`)
-	})
-	t.Run("20000 nested lists", func(t *testing.T) {
-		// yaml.v3 stops at its own depth limit of 10000.
-		src := "input: [3, 8, 8]\nlayers: " + nest("[", "relu", "]", 20000) + "\n"
-		mustFailWithin(t, []byte(src), "exceeded max depth of 10000")
-	})
-	t.Run("20000 nested maps", func(t *testing.T) {
-		src := "input: [3, 8, 8]\nlayers:\n  - " + nest("{relu: ", "1", "}", 20000) + "\n"
-		mustFailWithin(t, []byte(src), "exceeded max depth of 10000")
-	})
-	t.Run("1000 nested lists", func(t *testing.T) {
-		src := "input: [3, 8, 8]\nlayers: " + nest("[", "relu", "]", 1000) + "\n"
-		l := mustFailWithin(t, []byte(src), "an item is a layer type or a mapping, got a list")
-		if l[0].Line != 2 {
-			t.Errorf("error on line %d, want 2", l[0].Line)
-		}
-	})
-	t.Run("nested residuals 1000 deep", func(t *testing.T) {
-		src := "input: [3, 8, 8]\nlayers: [" + nest("{residual: [", "relu", "]}", 1000) + "]\n"
-		mustFailWithin(t, []byte(src), fmt.Sprintf("nest deeper than %d levels", MaxDepth))
-	})
-	t.Run("nested residuals 1000 deep, block style", func(t *testing.T) {
-		var b strings.Builder
-		b.WriteString("input: [3, 8, 8]\nlayers:\n")
-		for i := 0; i < 1000; i++ {
-			fmt.Fprintf(&b, "%s- residual:\n", strings.Repeat("  ", 2*i+1))
-		}
-		fmt.Fprintf(&b, "%s- relu\n", strings.Repeat("  ", 2*1000+1))
-		l := mustFailWithin(t, []byte(b.String()), fmt.Sprintf("nest deeper than %d levels", MaxDepth))
+func blockResiduals(n int) []byte {
+	var b strings.Builder
+	b.WriteString("input: [3, 8, 8]\nlayers:\n")
+	for i := 0; i < n; i++ {
+		fmt.Fprintf(&b, "%s- residual:\n", strings.Repeat("  ", 2*i+1))
+	}
+	fmt.Fprintf(&b, "%s- relu\n", strings.Repeat("  ", 2*n+1))
+	return []byte(b.String())
+}
+
+func blockChain(n int) []byte {
+	var b strings.Builder
+	b.WriteString("input: [3, 8, 8]\nblocks:\n  b0: [relu]\n")
+	for i := 1; i < n; i++ {
+		fmt.Fprintf(&b, "  b%d: [b%d]\n", i, i-1)
+	}
+	fmt.Fprintf(&b, "layers: [b%d]\n", n-1)
+	return []byte(b.String())
+}
+
+var deepNesting = []hostile{{
+	name: "10000 nested lists",
+	data: text("input: [3, 8, 8]\nlayers: " + nest("[", "relu", "]", 10000) + "\n"),
+	lim:  limits{visits: 20, expanded: 1, mb: 16},
+	want: []string{"layers[0]", "an item is a layer type or a mapping, got a list"},
+}, {
+	name: "10000 nested maps",
+	data: text("input: [3, 8, 8]\nlayers:\n  - " + nest("{relu: ", "1", "}", 10000) + "\n"),
+	lim:  limits{visits: 20, expanded: 1, mb: 16},
+	want: []string{`relu has no argument "relu"`},
+}, {
+	// yaml.v3 stops at its own depth limit of 10000: the walk never starts.
+	name: "20000 nested lists",
+	data: text("input: [3, 8, 8]\nlayers: " + nest("[", "relu", "]", 20000) + "\n"),
+	lim:  limits{mb: 16},
+	want: []string{"exceeded max depth of 10000"},
+}, {
+	name: "20000 nested maps",
+	data: text("input: [3, 8, 8]\nlayers:\n  - " + nest("{relu: ", "1", "}", 20000) + "\n"),
+	lim:  limits{mb: 16},
+	want: []string{"exceeded max depth of 10000"},
+}, {
+	name:  "1000 nested lists",
+	data:  text("input: [3, 8, 8]\nlayers: " + nest("[", "relu", "]", 1000) + "\n"),
+	lim:   limits{visits: 20, expanded: 1, mb: 8},
+	want:  []string{"an item is a layer type or a mapping, got a list"},
+	check: firstLine(2),
+}, {
+	// The walk stops at MaxDepth, not at the bottom 1000 levels down.
+	name: "nested residuals 1000 deep",
+	data: text("input: [3, 8, 8]\nlayers: [" + nest("{residual: [", "relu", "]}", 1000) + "]\n"),
+	lim:  limits{visits: 10 * MaxDepth, expanded: MaxDepth + 2, mb: 8, stop: true},
+	want: []string{fmt.Sprintf("nest deeper than %d levels", MaxDepth)},
+}, {
+	name: "nested residuals 1000 deep, block style",
+	data: func() []byte { return blockResiduals(1000) },
+	lim:  limits{visits: 10 * MaxDepth, expanded: MaxDepth + 2, mb: 8, stop: true},
+	want: []string{fmt.Sprintf("nest deeper than %d levels", MaxDepth)},
+	check: func(t *testing.T, l ErrorList) {
 		if l[0].Line < 3 {
 			t.Errorf("error on line %d", l[0].Line)
 		}
-	})
-	t.Run("blocks using blocks 1000 deep", func(t *testing.T) {
-		var b strings.Builder
-		b.WriteString("input: [3, 8, 8]\nblocks:\n  b0: [relu]\n")
-		for i := 1; i < 1000; i++ {
-			fmt.Fprintf(&b, "  b%d: [b%d]\n", i, i-1)
-		}
-		b.WriteString("layers: [b999]\n")
-		mustFailWithin(t, []byte(b.String()), fmt.Sprintf("nest deeper than %d levels", MaxDepth))
-	})
+	},
+}, {
+	// The cycle check walks the 1000 blocks once each; the expansion
+	// stops at MaxDepth.
+	name: "blocks using blocks 1000 deep",
+	data: func() []byte { return blockChain(1000) },
+	lim:  limits{visits: 10 * 1000, expanded: MaxDepth + 2, mb: 8, stop: true},
+	want: []string{fmt.Sprintf("blocks nest deeper than %d levels", MaxDepth)},
+}}
+
+func TestHostileDeepNesting(t *testing.T) { runHostile(t, deepNesting) }
+
+// nestedRepeats is three repeats of 1000 turns, one inside the other,
+// around inner.
+func nestedRepeats(inner string) func() []byte {
+	return text("input: [3, 8, 8]\nlayers:\n" +
+		"  - repeat: 1000\n    layers:\n" +
+		"      - repeat: 1000\n        layers:\n" +
+		"          - repeat: 1000\n            layers: " + inner + "\n")
 }
 
-func TestHostileRepeat(t *testing.T) {
-	t.Run("repeat 1000000000", func(t *testing.T) {
-		src := "input: [3, 8, 8]\nlayers:\n  - repeat: 1000000000\n    layers: [relu]\n"
-		l := mustFailWithin(t, []byte(src), "repeat count 1,000,000,000", "100,000")
-		if got := fmt.Sprintf("%d:%d", l[0].Line, l[0].Col); got != "3:13" {
-			t.Errorf("error at %s, want 3:13", got)
-		}
-	})
-	nested := func(inner string) string {
-		return "input: [3, 8, 8]\nlayers:\n" +
-			"  - repeat: 1000\n    layers:\n" +
-			"      - repeat: 1000\n        layers:\n" +
-			"          - repeat: 1000\n            layers: " + inner + "\n"
-	}
-	t.Run("nested repeats 1000 x 1000 x 1000", func(t *testing.T) {
-		mustFailWithin(t, []byte(nested("[relu]")), "more than 100,000 layers")
-	})
-	t.Run("nested repeats of nothing", func(t *testing.T) {
-		// A repeat of nothing is the identity; it must not take 10^9 turns.
-		start := time.Now()
-		s, err := Parse("hostile.yaml", []byte(nested("[]")))
-		if err != nil {
-			t.Fatal(err)
-		}
-		if len(s.Net.Nodes) != 0 {
-			t.Errorf("%d nodes, want 0", len(s.Net.Nodes))
-		}
-		if d := time.Since(start); d > hostileTimeLimit {
-			t.Errorf("took %v", d)
-		}
-	})
-	t.Run("nested repeats of an empty residual", func(t *testing.T) {
-		// Each turn makes one add node: the second level already knows
-		// that 1000 x 1000 exceeds the cap.
-		l := mustFailWithin(t, []byte(nested("[{residual: []}]")), "more than 100,000 layers", "repeat 1,000 of 1,000 layers each")
-		if got := fmt.Sprintf("%d:%d", l[0].Line, l[0].Col); got != "5:17" {
-			t.Errorf("error at %s, want 5:17 (the middle repeat's count)", got)
-		}
-	})
-	t.Run("repeat count via a block argument", func(t *testing.T) {
-		src := "input: [3, 8, 8]\nblocks:\n  b:\n    args: {n: 1}\n    layers:\n      - repeat: $n\n        layers: [relu]\n" +
-			"layers:\n  - b: {n: 99999999999}\n"
-		mustFailWithin(t, []byte(src), "repeat count 99,999,999,999", "100,000")
-	})
-	t.Run("a flat list of 300000 layers", func(t *testing.T) {
-		src := "input: [3, 8, 8]\nlayers:\n" + strings.Repeat("- relu\n", 300000)
-		mustFailWithin(t, []byte(src), "more than 100,000 layers")
-	})
-}
+// capped is the work of an expansion that stops at MaxLayers: a few
+// visits and items per layer, and about 5 KB allocated per layer (its
+// calc.Node and NodeInfo, their lists' growth, its path and arguments,
+// yaml.v3's nodes): a blow-up past the cap, exponential or not, fails.
+var capped = limits{visits: 4 * MaxLayers, expanded: 2 * MaxLayers, turns: MaxLayers, added: MaxLayers, mb: 512, stop: true}
+
+var repeats = []hostile{{
+	// Refused from the count, before a single turn.
+	name: "repeat 1000000000",
+	data: text("input: [3, 8, 8]\nlayers:\n  - repeat: 1000000000\n    layers: [relu]\n"),
+	lim:  limits{visits: 20, expanded: 1, mb: 1, stop: true},
+	want: []string{"repeat count 1,000,000,000", "100,000"},
+	pos:  "3:13",
+}, {
+	// The first turn of the innermost repeat tells the total: 1000 turns
+	// of one relu, then the middle repeat knows 1000 x 1000 is too many.
+	name: "nested repeats 1000 x 1000 x 1000",
+	data: nestedRepeats("[relu]"),
+	lim:  limits{visits: 10 * 1000, expanded: 2 * 1000, turns: 1000 + 2, added: 1000, mb: 16, stop: true},
+	want: []string{"more than 100,000 layers"},
+}, {
+	// A repeat of nothing is the identity; it must not take 10^9 turns.
+	name:  "nested repeats of nothing",
+	data:  nestedRepeats("[]"),
+	lim:   limits{visits: 40, expanded: 3, turns: 3, mb: 1},
+	valid: true,
+}, {
+	// Each turn makes one add node: the second level already knows
+	// that 1000 x 1000 exceeds the cap.
+	name: "nested repeats of an empty residual",
+	data: nestedRepeats("[{residual: []}]"),
+	lim:  limits{visits: 10 * 1000, expanded: 2 * 1000, turns: 1000 + 2, added: 1000, mb: 16, stop: true},
+	want: []string{"more than 100,000 layers", "repeat 1,000 of 1,000 layers each"},
+	pos:  "5:17", // the middle repeat's count
+}, {
+	name: "repeat count via a block argument",
+	data: text("input: [3, 8, 8]\nblocks:\n  b:\n    args: {n: 1}\n    layers:\n      - repeat: $n\n        layers: [relu]\n" +
+		"layers:\n  - b: {n: 99999999999}\n"),
+	lim:  limits{visits: 40, expanded: 2, mb: 1, stop: true},
+	want: []string{"repeat count 99,999,999,999", "100,000"},
+}, {
+	name: "a flat list of 300000 layers",
+	data: text("input: [3, 8, 8]\nlayers:\n" + strings.Repeat("- relu\n", 300000)),
+	lim:  capped,
+	want: []string{"more than 100,000 layers"},
+}}
+
+func TestHostileRepeat(t *testing.T) { runHostile(t, repeats) }
 
 // laughs returns anchors l0..l(levels-1) as block argument defaults, which
 // are never walked, each level holding ten uses of the one below through
@@ -171,134 +305,221 @@ func laughs(levels int, wrap string) string {
 	return b.String()
 }
 
-func TestHostileAliasBomb(t *testing.T) {
-	t.Run("in layers", func(t *testing.T) {
-		src := "input: [3, 8, 8]\n" + laughs(9, "{residual: %s}") + "layers: *l8\n"
-		mustFailWithin(t, []byte(src), "more than 100,000 layers")
-	})
-	t.Run("in concat branches", func(t *testing.T) {
-		src := "input: [3, 8, 8]\n" + laughs(9, "{concat: [%[1]s, %[1]s]}") + "layers: *l8\n"
-		mustFailWithin(t, []byte(src), "more than 100,000 layers")
-	})
-	t.Run("in a block's layers", func(t *testing.T) {
-		// The cycle check walks every block, used or not.
-		src := "input: [3, 8, 8]\n" + strings.Replace(laughs(9, "{residual: %s}"), "    layers: [relu]\n", "    layers: *l8\n", 1) +
-			"layers: [relu]\n"
-		mustFailWithin(t, []byte(src), "YAML nodes", "4,000,000")
-	})
-	t.Run("in repeat layers", func(t *testing.T) {
-		src := "input: [3, 8, 8]\n" + laughs(9, "{repeat: 10, layers: %s}") + "layers: *l8\n"
-		mustFailWithin(t, []byte(src), "100,000")
-	})
-	t.Run("an alias of itself", func(t *testing.T) {
-		src := "input: [3, 8, 8]\nlayers: &l [relu, {residual: *l}]\n"
-		mustFailWithin(t, []byte(src), fmt.Sprintf("deeper than %d levels", MaxDepth))
-	})
-	t.Run("a block of itself through an alias", func(t *testing.T) {
-		src := "input: [3, 8, 8]\nblocks:\n  b: &l [relu, {concat: [*l, []]}]\nlayers: [b]\n"
-		mustFailWithin(t, []byte(src), fmt.Sprintf("deeper than %d levels", MaxDepth))
-	})
-}
+var aliasBombs = []hostile{{
+	name: "in layers",
+	data: text("input: [3, 8, 8]\n" + laughs(9, "{residual: %s}") + "layers: *l8\n"),
+	lim:  capped,
+	want: []string{"more than 100,000 layers"},
+}, {
+	name: "in concat branches",
+	data: text("input: [3, 8, 8]\n" + laughs(9, "{concat: [%[1]s, %[1]s]}") + "layers: *l8\n"),
+	lim:  capped,
+	want: []string{"more than 100,000 layers"},
+}, {
+	// The cycle check walks every block, used or not: it stops at
+	// maxVisits (written out, so that a raised cap fails), and nothing is
+	// expanded.
+	name: "in a block's layers",
+	data: text("input: [3, 8, 8]\n" + strings.Replace(laughs(9, "{residual: %s}"), "    layers: [relu]\n", "    layers: *l8\n", 1) +
+		"layers: [relu]\n"),
+	lim:  limits{visits: 4_000_000 + 1000, mb: 8, stop: true},
+	want: []string{"YAML nodes", "4,000,000"},
+}, {
+	name: "in repeat layers",
+	data: text("input: [3, 8, 8]\n" + laughs(9, "{repeat: 10, layers: %s}") + "layers: *l8\n"),
+	lim:  capped,
+	want: []string{"100,000"},
+}, {
+	name: "an alias of itself",
+	data: text("input: [3, 8, 8]\nlayers: &l [relu, {residual: *l}]\n"),
+	lim:  limits{visits: 20 * MaxDepth, expanded: 4 * MaxDepth, added: 2 * MaxDepth, mb: 8, stop: true},
+	want: []string{fmt.Sprintf("deeper than %d levels", MaxDepth)},
+}, {
+	name: "a block of itself through an alias",
+	data: text("input: [3, 8, 8]\nblocks:\n  b: &l [relu, {concat: [*l, []]}]\nlayers: [b]\n"),
+	lim:  limits{visits: 20 * MaxDepth, expanded: 4 * MaxDepth, added: 2 * MaxDepth, mb: 8, stop: true},
+	want: []string{fmt.Sprintf("deeper than %d levels", MaxDepth)},
+}}
 
-func TestHostileNumbers(t *testing.T) {
-	t.Run("input beyond the size limit", func(t *testing.T) {
-		src := "input: [3, 1000000000000, 1000000000000]\nlayers: [relu]\n"
-		mustFailWithin(t, []byte(src), "1000000000000", "68,719,476,736")
-	})
-	t.Run("input elements overflow", func(t *testing.T) {
-		src := "input: [3, 60000000000, 60000000000]\nlayers: [relu]\n"
-		l := mustFailWithin(t, []byte(src), "more elements than int64 holds")
+func TestHostileAliasBomb(t *testing.T) { runHostile(t, aliasBombs) }
+
+// oneLayer is the work of a spec of one layer.
+var oneLayer = limits{visits: 40, expanded: 1, added: 1, mb: 1}
+
+var numbers = []hostile{{
+	name: "input beyond the size limit",
+	data: text("input: [3, 1000000000000, 1000000000000]\nlayers: [relu]\n"),
+	lim:  oneLayer,
+	want: []string{"1000000000000", "68,719,476,736"},
+}, {
+	name: "input elements overflow",
+	data: text("input: [3, 60000000000, 60000000000]\nlayers: [relu]\n"),
+	lim:  oneLayer,
+	want: []string{"more elements than int64 holds"},
+	check: func(t *testing.T, l ErrorList) {
 		if l[0].Line != 1 || l[0].Path != "input" {
 			t.Errorf("error at line %d path %q, want line 1, input", l[0].Line, l[0].Path)
 		}
-	})
-	t.Run("MACs overflow", func(t *testing.T) {
-		src := "input: [16777216, 65536, 65536]\nlayers:\n  - conv2d: {out: 16777216, kernel: 1}\n"
-		mustFailWithin(t, []byte(src), "overflows int64")
-	})
-	t.Run("kernel beyond int64", func(t *testing.T) {
-		src := "input: [3, 8, 8]\nlayers:\n  - conv2d: {out: 8, kernel: 99999999999999999999}\n"
-		l := mustFailWithin(t, []byte(src), "99999999999999999999 does not fit in int64")
-		if got := fmt.Sprintf("%d:%d", l[0].Line, l[0].Col); got != "3:30" {
-			t.Errorf("error at %s, want 3:30", got)
+	},
+}, {
+	name: "MACs overflow",
+	data: text("input: [16777216, 65536, 65536]\nlayers:\n  - conv2d: {out: 16777216, kernel: 1}\n"),
+	lim:  oneLayer,
+	want: []string{"overflows int64"},
+}, {
+	name: "kernel beyond int64",
+	data: text("input: [3, 8, 8]\nlayers:\n  - conv2d: {out: 8, kernel: 99999999999999999999}\n"),
+	lim:  oneLayer,
+	want: []string{"99999999999999999999 does not fit in int64"},
+	pos:  "3:30",
+}, {
+	name: "kernel beyond the argument limit",
+	data: text("input: [3, 8, 8]\nlayers:\n  - conv2d: {out: 8, kernel: 9999999999}\n"),
+	lim:  oneLayer,
+	want: []string{"9999999999", "16,777,216"},
+}, {
+	name: "batch beyond the limit",
+	data: text("input: [3, 8, 8]\nbatch: 99999999999\nlayers: [relu]\n"),
+	lim:  oneLayer,
+	want: []string{"batch must be between 1 and 16,777,216"},
+}, {
+	name: "huge float",
+	data: text("input: [3, 8, 8]\nlayers:\n  - linear: 1e300\n"),
+	lim:  oneLayer,
+	want: []string{"1e300"},
+}}
+
+func TestHostileNumbers(t *testing.T) { runHostile(t, numbers) }
+
+// garbage returns the i-th of a fixed series of random byte strings of up
+// to 64 KB.
+func garbage(i int) []byte {
+	r := rand.New(rand.NewSource(1))
+	for {
+		data := make([]byte, 1+r.Intn(1<<16))
+		r.Read(data)
+		if i == 0 {
+			return data
 		}
-	})
-	t.Run("kernel beyond the argument limit", func(t *testing.T) {
-		src := "input: [3, 8, 8]\nlayers:\n  - conv2d: {out: 8, kernel: 9999999999}\n"
-		mustFailWithin(t, []byte(src), "9999999999", "16,777,216")
-	})
-	t.Run("batch beyond the limit", func(t *testing.T) {
-		src := "input: [3, 8, 8]\nbatch: 99999999999\nlayers: [relu]\n"
-		mustFailWithin(t, []byte(src), "batch must be between 1 and 16,777,216")
-	})
-	t.Run("huge float", func(t *testing.T) {
-		src := "input: [3, 8, 8]\nlayers:\n  - linear: 1e300\n"
-		mustFailWithin(t, []byte(src), "1e300")
-	})
+		i--
+	}
 }
 
-func TestHostileFiles(t *testing.T) {
-	t.Run("100 MB", func(t *testing.T) {
+var files = append([]hostile{{
+	// Refused from its size: checkWork sees that nothing was read.
+	name: "100 MB",
+	data: func() []byte {
 		data := bytes.Repeat([]byte("- relu\n"), 100<<20/7)
-		data = append([]byte("input: [3, 8, 8]\nlayers:\n"), data...)
-		l := mustFailWithin(t, data, "above the limit of 4,194,304 bytes")
+		return append([]byte("input: [3, 8, 8]\nlayers:\n"), data...)
+	},
+	lim:  limits{mb: 1},
+	want: []string{"above the limit of 4,194,304 bytes"},
+	check: func(t *testing.T, l ErrorList) {
 		if len(l) != 1 || l[0].Line != 0 {
 			t.Errorf("want one whole-file error, got %v", l)
 		}
-	})
-	t.Run("just above MaxFileSize", func(t *testing.T) {
-		data := append([]byte("input: [3]\nlayers: [relu]\n"), bytes.Repeat([]byte("#"), MaxFileSize)...)
-		mustFailWithin(t, data, "above the limit")
-	})
-	t.Run("NUL bytes", func(t *testing.T) {
-		l := mustFailWithin(t, []byte("input: [3, 8, 8]\nlayers:\n  - re\x00lu\n"), "control characters")
-		if got := fmt.Sprintf("%d:%d", l[0].Line, l[0].Col); got != "3:7" {
-			t.Errorf("error at %s, want 3:7", got)
-		}
-	})
-	t.Run("all NUL", func(t *testing.T) {
-		mustFailWithin(t, make([]byte, 1<<20))
-	})
-	t.Run("binary garbage", func(t *testing.T) {
-		r := rand.New(rand.NewSource(1))
-		for i := 0; i < 20; i++ {
-			data := make([]byte, 1+r.Intn(1<<16))
-			r.Read(data)
-			l := mustFailWithin(t, data)
-			for _, e := range l {
-				if e.Line < 1 {
-					t.Errorf("garbage %d: error without a line: %v", i, e)
-				}
-			}
-		}
-	})
-	t.Run("empty", func(t *testing.T) {
-		mustFailWithin(t, nil, "the file is empty")
-		mustFailWithin(t, []byte("  \n\n# nothing\n"), "the file is empty")
-	})
-	t.Run("just a list", func(t *testing.T) {
-		l := mustFailWithin(t, []byte("- relu\n- conv2d: {out: 8, kernel: 3}\n"), "a spec is a mapping")
-		if l[0].Line != 1 {
-			t.Errorf("error on line %d, want 1", l[0].Line)
-		}
-	})
-	t.Run("just a scalar", func(t *testing.T) {
-		mustFailWithin(t, []byte("relu\n"), "a spec is a mapping")
-	})
-	t.Run("long key", func(t *testing.T) {
-		src := "input: [3, 8, 8]\nlayers:\n  - " + strings.Repeat("conv", 500000) + ": {out: 1}\n"
-		// yaml.v3 takes keys of at most 1024 characters.
-		l := mustFailWithin(t, []byte(src), "YAML:")
-		if l[0].Line != 3 {
-			t.Errorf("error on line %d, want 3", l[0].Line)
-		}
-	})
-	t.Run("100000 errors", func(t *testing.T) {
-		src := "input: [3, 8, 8]\nlayers:\n" + strings.Repeat("- relux\n", 100000)
-		// The walk stops after maxErrors; the first ten are printed.
-		l := mustFailWithin(t, []byte(src), "(and 990 more errors)")
+	},
+}, {
+	name: "just above MaxFileSize",
+	data: func() []byte {
+		return append([]byte("input: [3]\nlayers: [relu]\n"), bytes.Repeat([]byte("#"), MaxFileSize)...)
+	},
+	lim:  limits{mb: 1},
+	want: []string{"above the limit"},
+}, {
+	name: "NUL bytes",
+	data: text("input: [3, 8, 8]\nlayers:\n  - re\x00lu\n"),
+	lim:  limits{mb: 1},
+	want: []string{"control characters"},
+	pos:  "3:7",
+}, {
+	name: "all NUL",
+	data: func() []byte { return make([]byte, 1<<20) },
+	lim:  limits{mb: 16},
+}, {
+	name: "empty",
+	data: text(""),
+	lim:  limits{mb: 1},
+	want: []string{"the file is empty"},
+}, {
+	name: "only a comment",
+	data: text("  \n\n# nothing\n"),
+	lim:  limits{mb: 1},
+	want: []string{"the file is empty"},
+}, {
+	name:  "just a list",
+	data:  text("- relu\n- conv2d: {out: 8, kernel: 3}\n"),
+	lim:   limits{visits: 2, mb: 1},
+	want:  []string{"a spec is a mapping"},
+	check: firstLine(1),
+}, {
+	name: "just a scalar",
+	data: text("relu\n"),
+	lim:  limits{visits: 2, mb: 1},
+	want: []string{"a spec is a mapping"},
+}, {
+	// yaml.v3 takes keys of at most 1024 characters.
+	name:  "long key",
+	data:  text("input: [3, 8, 8]\nlayers:\n  - " + strings.Repeat("conv", 500000) + ": {out: 1}\n"),
+	lim:   limits{mb: 32},
+	want:  []string{"YAML:"},
+	check: firstLine(3),
+}, {
+	// The walk stops after maxErrors; the first ten are printed.
+	name: "100000 errors",
+	data: text("input: [3, 8, 8]\nlayers:\n" + strings.Repeat("- relux\n", 100000)),
+	lim:  limits{visits: 2 * maxErrors, expanded: maxErrors, mb: 128, stop: true},
+	want: []string{"(and 990 more errors)"},
+	check: func(t *testing.T, l ErrorList) {
 		if len(l) != maxErrors {
 			t.Errorf("got %d errors, want the cap %d", len(l), maxErrors)
 		}
-	})
+	},
+}}, garbageCases()...)
+
+func garbageCases() []hostile {
+	var cases []hostile
+	for i := 0; i < 20; i++ {
+		cases = append(cases, hostile{
+			name: fmt.Sprintf("binary garbage %d", i),
+			data: func() []byte { return garbage(i) },
+			// At most a node per two bytes of the 64 KB, a layer per node.
+			lim: limits{visits: 1 << 15, expanded: 1 << 15, added: 1 << 15, mb: 16},
+			check: func(t *testing.T, l ErrorList) {
+				for _, e := range l {
+					if e.Line < 1 {
+						t.Errorf("error without a line: %v", e)
+					}
+				}
+			},
+		})
+	}
+	return cases
+}
+
+func TestHostileFiles(t *testing.T) { runHostile(t, files) }
+
+// BenchmarkHostile times Parse (and Analyze) on each hostile input, and
+// reports the YAML nodes walked and layers added per run.
+func BenchmarkHostile(b *testing.B) {
+	for _, set := range []struct {
+		name  string
+		cases []hostile
+	}{{"DeepNesting", deepNesting}, {"Repeat", repeats}, {"AliasBomb", aliasBombs}, {"Numbers", numbers}, {"Files", files}} {
+		for _, c := range set.cases {
+			b.Run(set.name+"/"+c.name, func(b *testing.B) {
+				data := c.data()
+				b.ReportAllocs()
+				var w work
+				for b.Loop() {
+					w = work{}
+					if s, err := parse("hostile.yaml", data, &w); err == nil {
+						s.Analyze(0, nil)
+					}
+				}
+				b.ReportMetric(float64(w.visits), "visits/op")
+				b.ReportMetric(float64(w.added), "layers/op")
+			})
+		}
+	}
 }

@@ -85,8 +85,30 @@ type Spec struct {
 var yamlLine = regexp.MustCompile(`^line (\d+): (.*)$`)
 
 // Parse reads a spec. The error, if any, is an ErrorList.
-func Parse(file string, data []byte) (s *Spec, err error) {
+func Parse(file string, data []byte) (*Spec, error) {
+	return parse(file, data, &work{})
+}
+
+// work counts what a parse did, so that tests can bound it (a hostile
+// file must end in an error after little work, not merely soon).
+type work struct {
+	read    int // bytes the YAML decoder took in
+	visits  int // YAML nodes walked, aliases followed included
+	aliases int // alias hops followed by those walks
+	// expanded counts items expanded: each item once per block use and
+	// repeat turn that reaches it.
+	expanded int
+	turns    int // repeat iterations run
+	added    int // calc nodes added
+	// stopped is set once a cap is hit, to end the walk quickly.
+	stopped bool
+}
+
+// parse is Parse, counting its work in w.
+func parse(file string, data []byte, w *work) (s *Spec, err error) {
+	r := bytes.NewReader(nil)
 	defer func() {
+		w.read = int(r.Size()) - r.Len()
 		if r := recover(); r != nil {
 			s, err = nil, ErrorList{{File: file, Msg: fmt.Sprintf("internal error reading the spec: %v", r)}}
 		}
@@ -95,7 +117,8 @@ func Parse(file string, data []byte) (s *Spec, err error) {
 		return nil, ErrorList{{File: file, Msg: fmt.Sprintf("file is %s bytes, above the limit of %s bytes", calc.Group(int64(len(data))), calc.Group(MaxFileSize))}}
 	}
 	var doc yaml.Node
-	dec := yaml.NewDecoder(bytes.NewReader(data))
+	r.Reset(data)
+	dec := yaml.NewDecoder(r)
 	if err := dec.Decode(&doc); err != nil {
 		return nil, yamlError(file, data, err)
 	}
@@ -106,7 +129,7 @@ func Parse(file string, data []byte) (s *Spec, err error) {
 		}
 		return nil, ErrorList{{File: file, Pos: Pos{next.Line, next.Column}, Msg: "a second YAML document; a spec file holds one"}}
 	}
-	p := &parser{file: file, spec: &Spec{File: file, Source: data, Batch: 1}}
+	p := &parser{file: file, spec: &Spec{File: file, Source: data, Batch: 1}, work: w}
 	// Most items take a line: size the node list once rather than grow it.
 	lines := min(bytes.Count(data, []byte("\n"))+1, MaxLayers)
 	p.nodes = make([]calc.Node, 0, lines)
@@ -187,12 +210,10 @@ type parser struct {
 	blocks map[string]*blockDef
 	nodes  []calc.Node
 	info   []NodeInfo
-	visits int
 	// hidden records names declared in scopes that are closed, for the error
 	// on a reference from outside.
 	hidden map[string]string
-	// stopped is set once a cap is hit, to end the walk quickly.
-	stopped bool
+	*work  // visits, stopped and the other counts
 }
 
 func (p *parser) errorf(n *yaml.Node, path, item, format string, a ...any) *Diagnostic {
@@ -211,6 +232,7 @@ func (p *parser) errorf(n *yaml.Node, path, item, format string, a ...any) *Diag
 func (p *parser) resolve(n *yaml.Node) *yaml.Node {
 	for n != nil && n.Kind == yaml.AliasNode {
 		n = n.Alias
+		p.aliases++
 	}
 	p.visits++
 	if p.visits > maxVisits && !p.stopped {
