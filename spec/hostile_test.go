@@ -21,13 +21,13 @@ type limits struct {
 	expanded int // items expanded
 	turns    int // repeat iterations
 	added    int // calc nodes added
-	mb       int // MB allocated by Parse and Analyze
+	mb       int // MB allocated by Parse and Evaluate
 	// stop: the walk must end at a cap (maxVisits, MaxLayers, MaxDepth,
 	// maxErrors or the repeat cap) rather than run out of input.
 	stop bool
 }
 
-// cost is the work of one Parse, and Analyze when Parse succeeds.
+// cost is the work of one Parse, and Evaluate when Parse succeeds.
 type cost struct {
 	work
 	bytes uint64 // allocated on the heap
@@ -98,7 +98,7 @@ type hostile struct {
 
 func text(s string) func() []byte { return func() []byte { return []byte(s) } }
 
-// run parses c's input, which must fail (in Parse or Analyze) with an
+// run parses c's input, which must fail (in Parse or Evaluate) with an
 // ErrorList whose text holds every string of c.want (or, if c.valid, parse),
 // within c.lim.
 func (c hostile) run(t *testing.T) {
@@ -499,7 +499,7 @@ func garbageCases() []hostile {
 
 func TestHostileFiles(t *testing.T) { runHostile(t, files) }
 
-// BenchmarkHostile times Parse (and Analyze) on each hostile input, and
+// BenchmarkHostile times Parse (and Evaluate) on each hostile input, and
 // reports the YAML nodes walked and layers added per run.
 func BenchmarkHostile(b *testing.B) {
 	for _, set := range []struct {
@@ -514,7 +514,7 @@ func BenchmarkHostile(b *testing.B) {
 				for b.Loop() {
 					w = work{}
 					if s, err := parse("hostile.yaml", data, &w); err == nil {
-						s.Analyze(0, nil)
+						s.Evaluate(0, nil)
 					}
 				}
 				b.ReportMetric(float64(w.visits), "visits/op")
