@@ -1,6 +1,11 @@
 // Package exec runs real float32 forward passes over a calc.Network, so that
 // every shape, MAC count and receptive field calc claims is checked by
-// execution.
+// execution (the checks are in exec/verify, the file formats in
+// exec/tensorio; this package holds the kernels, the plan and the run).
+//
+// kernels.go holds one table, indexed by calc.Op: per layer kind the rule
+// for its output shape (plan.go), its tensors (params.go), its kernel and
+// its receptive-field probe rule (probelayer.go). Adding a kind is one entry.
 //
 // Tensors are dense and row-major (C order), batch first:
 //
@@ -16,6 +21,7 @@
 // check that reads zeros (or the padding mode's value), never a padded copy.
 //
 // Every fast kernel has a slow, obviously right reference beside it
-// (reference.go) and a test comparing the two; counters in Stats are
-// incremented inside the kernels by the work they actually do.
+// (*_ref_test.go, gathered per kind in kernels_test.go) and tests comparing
+// the two; counters in Stats are incremented inside the kernels by the work
+// they actually do.
 package exec

@@ -13,10 +13,11 @@ type Weights struct {
 	Weight, Bias, Mean, Var *Tensor
 }
 
-// paramNames are the state_dict suffixes, in Weights order.
-var paramNames = [4]string{"weight", "bias", "running_mean", "running_var"}
+// TensorNames are the state_dict suffixes, in Weights order.
+var TensorNames = [4]string{"weight", "bias", "running_mean", "running_var"}
 
-func (p *Weights) slot(i int) **Tensor {
+// Slot returns the field of tensor k (in TensorNames order).
+func (p *Weights) Slot(i int) **Tensor {
 	switch i {
 	case 0:
 		return &p.Weight
@@ -119,7 +120,7 @@ func (p *Plan) Init(seed uint64) []Weights {
 	out := make([]Weights, len(p.Net.Nodes))
 	for i := range p.Net.Nodes {
 		l := &p.Net.Nodes[i].Layer
-		shapes, ok := paramShapes(l, p.inputShapes(i))
+		shapes, ok := paramShapes(l, p.Inputs(i))
 		if !ok {
 			continue
 		}
@@ -145,7 +146,7 @@ func (p *Plan) Init(seed uint64) []Weights {
 					t.Data[j] = 1
 				}
 			}
-			*out[i].slot(k) = t
+			*out[i].Slot(k) = t
 		}
 	}
 	return out

@@ -81,14 +81,14 @@ func (p *Plan) estimate() {
 		freeAt[last] = append(freeAt[last], i)
 	}
 	for i := range p.Net.Nodes {
-		ws, _ := paramShapes(&p.Net.Nodes[i].Layer, p.inputShapes(i))
+		ws, _ := paramShapes(&p.Net.Nodes[i].Layer, p.Inputs(i))
 		for _, s := range ws {
 			if s != nil {
 				p.WeightBytes += 4 * numel(s)
 			}
 		}
 		if g := p.geom[i]; g != nil {
-			work = max(work, 4*colSize(&p.Net.Nodes[i].Layer, p.inputShapes(i)[0], p.Shapes[i], g))
+			work = max(work, 4*colSize(&p.Net.Nodes[i].Layer, p.Inputs(i)[0], p.Shapes[i], g))
 		}
 		live += 4 * numel(p.Shapes[i])
 		peak = max(peak, live)
@@ -108,8 +108,8 @@ func colSize(l *calc.Layer, in, out []int, g *ConvGeom) int64 {
 	return int64(in[1]/g.Groups) * kk * numel(out[2:])
 }
 
-// inputShapes returns node i's input shapes.
-func (p *Plan) inputShapes(i int) [][]int {
+// Inputs returns node i's input shapes.
+func (p *Plan) Inputs(i int) [][]int {
 	var ins [][]int
 	for _, f := range p.Net.Nodes[i].From {
 		if f == calc.Input {
@@ -352,4 +352,21 @@ func zeroPadList(l *calc.Layer, nsp int) []int {
 		}
 	}
 	return pad
+}
+
+// TensorShapes returns the shapes of node i's state_dict tensors in
+// Weights order (TensorNames), nil for the ones it does not have; ok is
+// false for kinds that have no tensors at all.
+func (p *Plan) TensorShapes(i int) (shapes [4][]int, ok bool) {
+	return paramShapes(&p.Net.Nodes[i].Layer, p.Inputs(i))
+}
+
+// LastUse is the index of the last node that reads node i's output
+// (len(Net.Nodes) for the network output): after it the output can go.
+func (p *Plan) LastUse(i int) int { return p.lastUse[i] }
+
+// RunNode runs node i alone on its inputs with its tensors, adding the
+// MACs its kernels perform to st (which may be nil).
+func (p *Plan) RunNode(i int, w *Weights, ins []*Tensor, st *Stats) (*Tensor, error) {
+	return p.layer(i, w, ins, st)
 }

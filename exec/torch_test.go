@@ -9,6 +9,8 @@ import (
 	"testing"
 
 	"github.com/cnncalc/cnncalc/exec"
+	"github.com/cnncalc/cnncalc/exec/tensorio"
+	"github.com/cnncalc/cnncalc/exec/verify"
 )
 
 // TestAgainstPyTorch runs the networks of testdata/torch/exec with the
@@ -25,7 +27,7 @@ func TestAgainstPyTorch(t *testing.T) {
 		base := filepath.Join(filepath.Dir(outPath), name)
 		for _, weights := range []string{base + ".safetensors", base + ".sorted.safetensors"} {
 			t.Run(filepath.Base(weights), func(t *testing.T) {
-				x, err := exec.ReadNpy(base + ".input.npy")
+				x, err := tensorio.ReadNpy(base + ".input.npy")
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -39,12 +41,12 @@ func TestAgainstPyTorch(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				params, err := plan.LoadSafetensors(weights, func(i int) string { return s.Info[i].Path })
+				params, err := tensorio.LoadSafetensors(plan, weights, func(i int) string { return s.Info[i].Path })
 				if err != nil {
 					t.Fatal(err)
 				}
 				// The cross-check runs the forward pass and the probe.
-				run, checks, err := exec.CrossCheck(plan, res, params, x, exec.Options{})
+				run, checks, err := verify.CrossCheck(plan, res, params, x, exec.Options{})
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -53,7 +55,7 @@ func TestAgainstPyTorch(t *testing.T) {
 						t.Errorf("layer %d (%s): %s", i+1, s.Info[i].Path, p)
 					}
 				}
-				want, err := exec.ReadNpy(outPath)
+				want, err := tensorio.ReadNpy(outPath)
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -88,7 +90,7 @@ func TestCheckpointMismatch(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, err = plan.LoadSafetensors(base+".safetensors", func(i int) string { return s.Info[i].Path })
+	_, err = tensorio.LoadSafetensors(plan, base+".safetensors", func(i int) string { return s.Info[i].Path })
 	if err == nil {
 		t.Fatal("a mismatched checkpoint was accepted")
 	}

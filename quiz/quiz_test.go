@@ -9,7 +9,7 @@ import (
 	"testing"
 
 	"github.com/cnncalc/cnncalc/calc"
-	"github.com/cnncalc/cnncalc/exec"
+	"github.com/cnncalc/cnncalc/exec/verify"
 )
 
 // The course's answers (Coursera "Convolutional Neural Networks", week 1
@@ -410,9 +410,9 @@ func checkRF(t *testing.T, name string, q *Problem) bool {
 	for i := range res.Layers {
 		rfs[i] = res.Layers[i].RF
 	}
-	m, err := exec.MeasureRF(&net, rfs)
+	m, err := verify.MeasureRF(&net, rfs)
 	if err != nil {
-		t.Fatalf("%s: exec.MeasureRF: %v", name, err)
+		t.Fatalf("%s: verify.MeasureRF: %v", name, err)
 	}
 	last := m[len(m)-1]
 	if last == nil || !last.OK[0] {

@@ -12,11 +12,13 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/cnncalc/cnncalc/calc"
-	"github.com/cnncalc/cnncalc/exec"
-	"github.com/cnncalc/cnncalc/spec"
 	"github.com/mattn/go-isatty"
 	"github.com/spf13/cobra"
+
+	"github.com/cnncalc/cnncalc/calc"
+	"github.com/cnncalc/cnncalc/exec"
+	"github.com/cnncalc/cnncalc/exec/verify"
+	"github.com/cnncalc/cnncalc/spec"
 )
 
 // CheckOptions are the check command's streams and flags.
@@ -273,14 +275,14 @@ func execOutcomes(a *spec.Analysis, maxMemory string) ([]spec.Outcome, error) {
 	if err != nil {
 		return nil, err
 	}
-	fwd, probe, err := exec.CrossCheckMemory(plan, res)
+	fwd, probe, err := verify.CrossCheckMemory(plan, res)
 	if err != nil {
 		return nil, err
 	}
 	if m := max(fwd, probe); m > limit {
 		return nil, fmt.Errorf("%s: running it needs about %s, above --max-memory %s", s.File, mibText(m), mibText(limit))
 	}
-	run, checks, err := exec.CrossCheck(plan, res, plan.Init(0), randomInput(a.Net.Input, 0), exec.Options{})
+	run, checks, err := verify.CrossCheck(plan, res, plan.Init(0), randomInput(a.Net.Input, 0), exec.Options{})
 	if err != nil {
 		return nil, err
 	}
@@ -289,11 +291,11 @@ func execOutcomes(a *spec.Analysis, maxMemory string) ([]spec.Outcome, error) {
 		inf := s.Info[i]
 		o := spec.Outcome{File: s.File, Pos: inf.Pos, Path: inf.Path, Item: inf.Item}
 		l := res.Layers[i]
-		add := func(what string, v exec.Verdict, want, got string) {
-			if v == exec.Skipped {
+		add := func(what string, v verify.Verdict, want, got string) {
+			if v == verify.Skipped {
 				return
 			}
-			o.What, o.Expected, o.Actual, o.Pass = what, want, got, v == exec.Agree
+			o.What, o.Expected, o.Actual, o.Pass = what, want, got, v == verify.Agree
 			if !o.Pass {
 				o.Actual = got + " (" + strings.Join(c.Problems, "; ") + ")"
 			}
@@ -301,7 +303,7 @@ func execOutcomes(a *spec.Analysis, maxMemory string) ([]spec.Outcome, error) {
 		}
 		add("executed shape", c.Shape, spec.FormatExpect(l.Output), spec.FormatExpect(toShape(run.Layers[i].Shape)))
 		add("MACs performed", c.MACs, calc.Group(l.MACs), calc.Group(run.Layers[i].MACs))
-		if c.RF != exec.Skipped {
+		if c.RF != verify.Skipped {
 			want, got := measuredRFCells(l.RF, c.Measured)
 			add("measured receptive field", c.RF, want, got)
 		}
@@ -513,7 +515,7 @@ func toShape(v []int) calc.Shape {
 // measuredRFCells prints calc's receptive field and the measured one as
 // size/jump/start over the axes the probe measured (a jump it could not
 // measure is ?), so that both sides show the same numbers.
-func measuredRFCells(rf *calc.RF, m *exec.MeasuredRF) (want, got string) {
+func measuredRFCells(rf *calc.RF, m *verify.MeasuredRF) (want, got string) {
 	var ws, wj, gs, gj []string
 	var wst, gst []float64
 	for a := range rf.Size {

@@ -11,11 +11,14 @@ import (
 	"strings"
 	"time"
 
-	"github.com/cnncalc/cnncalc/calc"
-	"github.com/cnncalc/cnncalc/exec"
-	"github.com/cnncalc/cnncalc/spec"
 	"github.com/mattn/go-isatty"
 	"github.com/spf13/cobra"
+
+	"github.com/cnncalc/cnncalc/calc"
+	"github.com/cnncalc/cnncalc/exec"
+	"github.com/cnncalc/cnncalc/exec/tensorio"
+	"github.com/cnncalc/cnncalc/exec/verify"
+	"github.com/cnncalc/cnncalc/spec"
 )
 
 // ExecOptions are the exec command's streams and flags.
@@ -111,7 +114,7 @@ func prepareExec(opts *ExecOptions) (*execSetup, error) {
 	var x *exec.Tensor
 	switch {
 	case strings.HasSuffix(opts.Input, ".npy"):
-		if x, err = exec.ReadNpy(opts.Input); err != nil {
+		if x, err = tensorio.ReadNpy(opts.Input); err != nil {
 			return nil, &codeError{code: exitError, err: err}
 		}
 		shape := make([]int64, len(x.Shape))
@@ -137,7 +140,7 @@ func prepareExec(opts *ExecOptions) (*execSetup, error) {
 	if err != nil {
 		return nil, &codeError{code: exitError, err: err}
 	}
-	fwd, probe, err := exec.CrossCheckMemory(plan, a.Result)
+	fwd, probe, err := verify.CrossCheckMemory(plan, a.Result)
 	if err != nil {
 		return nil, &codeError{code: exitError, err: err}
 	}
@@ -149,7 +152,7 @@ func prepareExec(opts *ExecOptions) (*execSetup, error) {
 	debug.SetMemoryLimit(limit)
 	setup := &execSetup{a: a, plan: plan}
 	if opts.Weights != "" {
-		setup.params, err = plan.LoadSafetensors(opts.Weights, func(i int) string {
+		setup.params, err = tensorio.LoadSafetensors(plan, opts.Weights, func(i int) string {
 			return fmt.Sprintf("%s %s (%s)", a.Spec.Info[i].Path, a.Net.Nodes[i].Name, a.Net.Nodes[i].Type)
 		})
 		if err != nil {
@@ -215,14 +218,14 @@ func execRun(opts *ExecOptions) error {
 		return err
 	}
 	a := setup.a
-	run, checks, err := exec.CrossCheck(setup.plan, a.Result, setup.params, setup.x, exec.Options{Progress: progress(opts.IO)})
+	run, checks, err := verify.CrossCheck(setup.plan, a.Result, setup.params, setup.x, exec.Options{Progress: progress(opts.IO)})
 	if err != nil {
 		return &codeError{code: exitError, err: err}
 	}
 	if opts.SaveOutput != "" {
 		f, err := os.Create(opts.SaveOutput)
 		if err == nil {
-			err = exec.WriteNpy(f, run.Output)
+			err = tensorio.WriteNpy(f, run.Output)
 			if cerr := f.Close(); err == nil {
 				err = cerr
 			}
@@ -251,7 +254,7 @@ func execRun(opts *ExecOptions) error {
 	return nil
 }
 
-func writeExecTable(w io.Writer, a *spec.Analysis, run *exec.Run, checks []exec.LayerCheck) error {
+func writeExecTable(w io.Writer, a *spec.Analysis, run *exec.Run, checks []verify.LayerCheck) error {
 	r := &report{
 		title:  title(a),
 		header: []string{"#", "layer", "output", "shape", "MACs", "rf", "ms"},
@@ -295,7 +298,7 @@ func summary(v []float32) (mean, lo, hi float64) {
 	return mean / float64(len(v)), lo, hi
 }
 
-func writeExecJSON(w io.Writer, a *spec.Analysis, run *exec.Run, checks []exec.LayerCheck) error {
+func writeExecJSON(w io.Writer, a *spec.Analysis, run *exec.Run, checks []verify.LayerCheck) error {
 	type layer struct {
 		Name     string   `json:"name"`
 		Type     string   `json:"type"`

@@ -8,7 +8,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/cnncalc/cnncalc/exec"
+	"github.com/cnncalc/cnncalc/exec/tensorio"
 )
 
 func TestExecAgrees(t *testing.T) {
@@ -53,11 +53,11 @@ func TestExecCheckpoint(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("exit %d\n%s%s", code, out, errOut)
 	}
-	got, err := exec.ReadNpy(saved)
+	got, err := tensorio.ReadNpy(saved)
 	if err != nil {
 		t.Fatal(err)
 	}
-	want, err := exec.ReadNpy(base + ".output.npy")
+	want, err := tensorio.ReadNpy(base + ".output.npy")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -104,7 +104,7 @@ func TestExecStdinWithNpy(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	x, err := exec.ReadNpy(base + ".input.npy")
+	x, err := tensorio.ReadNpy(base + ".input.npy")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,4 +1,4 @@
-package exec
+package tensorio
 
 import (
 	"encoding/binary"
@@ -11,15 +11,17 @@ import (
 	"strings"
 
 	"github.com/nlpodyssey/safetensors"
+
+	"github.com/cnncalc/cnncalc/exec"
 )
 
 // ckptGroup is one module's tensors in a checkpoint: the keys sharing a
 // prefix ("layer1.0.conv1" for "layer1.0.conv1.weight").
 type ckptGroup struct {
 	prefix  string
-	tensors map[string]*Tensor // by suffix: weight, bias, running_mean, running_var
-	keys    map[string]string  // suffix -> full key
-	order   uint64             // where its data starts in the file
+	tensors map[string]*exec.Tensor // by suffix: weight, bias, running_mean, running_var
+	keys    map[string]string       // suffix -> full key
+	order   uint64                  // where its data starts in the file
 }
 
 // LoadSafetensors reads a PyTorch state_dict saved as safetensors and
@@ -28,7 +30,7 @@ type ckptGroup struct {
 // have exactly the shapes the spec needs. num_batches_tracked is skipped.
 // A module whose shapes do not fit is reported with both shapes
 // ("conv2.weight: checkpoint [16 6 5 5], spec needs [16 6 3 3]").
-func (p *Plan) LoadSafetensors(path string, describe func(node int) string) ([]Weights, error) {
+func LoadSafetensors(p *exec.Plan, path string, describe func(node int) string) ([]exec.Weights, error) {
 	buf, err := os.ReadFile(path)
 	if err != nil {
 		return nil, err
@@ -49,7 +51,7 @@ func (p *Plan) LoadSafetensors(path string, describe func(node int) string) ([]W
 			continue
 		}
 		known := false
-		for _, s := range paramNames {
+		for _, s := range exec.TensorNames {
 			known = known || s == suffix
 		}
 		if !known {
@@ -61,7 +63,7 @@ func (p *Plan) LoadSafetensors(path string, describe func(node int) string) ([]W
 		}
 		g := groups[prefix]
 		if g == nil {
-			g = &ckptGroup{prefix: prefix, tensors: map[string]*Tensor{}, keys: map[string]string{}, order: math.MaxUint64}
+			g = &ckptGroup{prefix: prefix, tensors: map[string]*exec.Tensor{}, keys: map[string]string{}, order: math.MaxUint64}
 			groups[prefix] = g
 		}
 		g.tensors[suffix] = t
@@ -73,12 +75,12 @@ func (p *Plan) LoadSafetensors(path string, describe func(node int) string) ([]W
 	if byName {
 		// A file sorted by name has lost the module order: recover it from
 		// the module tree and the shapes the layers need.
-		tree = p.matchTree(order)
+		tree = matchTree(p, order)
 	}
 	used := make([]bool, len(order))
-	params := make([]Weights, len(p.Net.Nodes))
+	params := make([]exec.Weights, len(p.Net.Nodes))
 	for i := range p.Net.Nodes {
-		need, ok := paramShapes(&p.Net.Nodes[i].Layer, p.inputShapes(i))
+		need, ok := p.TensorShapes(i)
 		if !ok || (need[0] == nil && need[1] == nil && need[2] == nil && need[3] == nil) {
 			continue
 		}
@@ -100,8 +102,8 @@ func (p *Plan) LoadSafetensors(path string, describe func(node int) string) ([]W
 			if near >= 0 {
 				g := order[near]
 				for k, s := range need {
-					if s != nil && !slices.Equal(g.tensors[paramNames[k]].Shape, s) {
-						return nil, fmt.Errorf("%s: checkpoint %v, spec needs %v (%s)", g.keys[paramNames[k]], g.tensors[paramNames[k]].Shape, s, describe(i))
+					if s != nil && !slices.Equal(g.tensors[exec.TensorNames[k]].Shape, s) {
+						return nil, fmt.Errorf("%s: checkpoint %v, spec needs %v (%s)", g.keys[exec.TensorNames[k]], g.tensors[exec.TensorNames[k]].Shape, s, describe(i))
 					}
 				}
 			}
@@ -110,7 +112,7 @@ func (p *Plan) LoadSafetensors(path string, describe func(node int) string) ([]W
 		used[match] = true
 		for k := range need {
 			if need[k] != nil {
-				*params[i].slot(k) = order[match].tensors[paramNames[k]]
+				*params[i].Slot(k) = order[match].tensors[exec.TensorNames[k]]
 			}
 		}
 	}
@@ -137,7 +139,7 @@ func (p *Plan) LoadSafetensors(path string, describe func(node int) string) ([]W
 func groupFits(g *ckptGroup, need [4][]int) (fits, sameKinds bool) {
 	fits, sameKinds = true, true
 	for k, s := range need {
-		t := g.tensors[paramNames[k]]
+		t := g.tensors[exec.TensorNames[k]]
 		if (t == nil) != (s == nil) {
 			return false, false
 		}
@@ -152,7 +154,7 @@ func needText(need [4][]int) string {
 	var parts []string
 	for k, s := range need {
 		if s != nil {
-			parts = append(parts, fmt.Sprintf("%s %v", paramNames[k], s))
+			parts = append(parts, fmt.Sprintf("%s %v", exec.TensorNames[k], s))
 		}
 	}
 	return strings.Join(parts, ", ")
@@ -230,11 +232,11 @@ func buildTree(groups []*ckptGroup) *modTree {
 // contiguous. Children are tried in natural order, the first whose modules
 // fit the next layers' shapes is taken, with backtracking. It returns the
 // module of each node that has tensors, or nil when no order fits.
-func (p *Plan) matchTree(groups []*ckptGroup) map[int]*ckptGroup {
+func matchTree(p *exec.Plan, groups []*ckptGroup) map[int]*ckptGroup {
 	var layers []int
 	var needs [][4][]int
 	for i := range p.Net.Nodes {
-		need, ok := paramShapes(&p.Net.Nodes[i].Layer, p.inputShapes(i))
+		need, ok := p.TensorShapes(i)
 		if ok && (need[0] != nil || need[1] != nil || need[2] != nil || need[3] != nil) {
 			layers = append(layers, i)
 			needs = append(needs, need)
@@ -362,12 +364,12 @@ func offsetOf(buf []byte, name string) uint64 {
 }
 
 // toTensor converts a float32 (or float16/bfloat16/float64) safetensors view.
-func toTensor(tv safetensors.NamedTensorView) (*Tensor, error) {
+func toTensor(tv safetensors.NamedTensorView) (*exec.Tensor, error) {
 	shape := make([]int, len(tv.TensorView.Shape()))
 	for i, s := range tv.TensorView.Shape() {
 		shape[i] = int(s)
 	}
-	t := New(shape...)
+	t := exec.New(shape...)
 	raw := tv.TensorView.Data()
 	switch tv.TensorView.DType() {
 	case safetensors.F32:

@@ -1,7 +1,8 @@
-package exec
+package verify
 
 import (
 	"github.com/cnncalc/cnncalc/calc"
+	"github.com/cnncalc/cnncalc/exec"
 )
 
 // MeasuredRF is a receptive field measured by execution, per spatial axis.
@@ -33,7 +34,7 @@ func MeasureRF(net *calc.Network, rfs []*calc.RF) ([]*MeasuredRF, error) {
 		return make([]*MeasuredRF, len(net.Nodes)), err
 	}
 	out := make([]*MeasuredRF, len(net.Nodes))
-	err = pr.plan.forwardProbe(pr.params, pr.x, func(pi int, y *Tensor) {
+	err = forwardProbe(pr.plan, pr.params, pr.x, func(pi int, y *exec.Tensor) {
 		out[pr.origin[pi]] = measure(y, pr.win)
 	})
 	return out, err
@@ -51,9 +52,9 @@ func ProbeMemory(net *calc.Network, rfs []*calc.RF) (int64, error) {
 // probeRun is the probe network, its impulse input and where each probe node
 // came from.
 type probeRun struct {
-	plan   *Plan
-	params []Weights
-	x      *Tensor
+	plan   *exec.Plan
+	params []exec.Weights
+	x      *exec.Tensor
 	win    [][2]int
 	origin []int
 }
@@ -88,7 +89,7 @@ func newProbe(net *calc.Network, rfs []*calc.RF) (*probeRun, error) {
 		if !ok {
 			continue
 		}
-		l, keep := probeLayer(n.Layer)
+		l, keep := exec.ProbeLayer(n.Layer)
 		if !keep {
 			continue
 		}
@@ -109,7 +110,7 @@ func newProbe(net *calc.Network, rfs []*calc.RF) (*probeRun, error) {
 	// merge (a channel concat becomes a sum: on non-negative values the
 	// support of a sum is the union of the supports).
 	probe.Input = append(calc.Shape{int64(batch), 1}, net.Input[2:]...)
-	x := New(append([]int{batch, 1}, in[2:]...)...)
+	x := exec.New(append([]int{batch, 1}, in[2:]...)...)
 	img := int(numel(in[2:]))
 	b := 0
 	for a := 0; a < nsp; a++ {
@@ -126,15 +127,15 @@ func newProbe(net *calc.Network, rfs []*calc.RF) (*probeRun, error) {
 			b++
 		}
 	}
-	plan, err := NewPlan(probe)
+	plan, err := exec.NewPlan(probe)
 	if err != nil {
 		return nil, err
 	}
-	params := make([]Weights, len(probe.Nodes))
+	params := make([]exec.Weights, len(probe.Nodes))
 	// Every probe layer with a weight (the convs) gets weights of 1.
 	for i := range probe.Nodes {
-		if shapes, _ := paramShapes(&probe.Nodes[i].Layer, plan.inputShapes(i)); shapes[0] != nil {
-			w := New(shapes[0]...)
+		if shapes, _ := plan.TensorShapes(i); shapes[0] != nil {
+			w := exec.New(shapes[0]...)
 			for j := range w.Data {
 				w.Data[j] = 1
 			}
@@ -148,70 +149,14 @@ func newProbe(net *calc.Network, rfs []*calc.RF) (*probeRun, error) {
 // input (16,000 audio samples) costs a window, not the square of its length.
 const maxProbeWindow = 1024
 
-// probeLayer turns a layer into its probe counterpart by its kind's rule;
-// keep is false for layers the probe cannot carry (none have a receptive
-// field anyway).
-func probeLayer(l calc.Layer) (calc.Layer, bool) {
-	if k := kernelOf(l.Type); k.probe != nil {
-		return k.probe(l)
-	}
-	return l, false
-}
-
-// The probe rules of the kernel table (kernels.go).
-
-// probeKeep carries the layer as it is (average pooling, zeropad, add):
-// on non-negative values it hides no influence.
-func probeKeep(l calc.Layer) (calc.Layer, bool) { return l, true }
-
-// probeDrop leaves the layer out.
-func probeDrop(l calc.Layer) (calc.Layer, bool) { return l, false }
-
-// probeIdentity passes the input through (norms, activations, dropout).
-func probeIdentity(calc.Layer) (calc.Layer, bool) { return calc.Layer{Type: calc.Identity}, true }
-
-// probeConv keeps the geometry with one output channel and no bias; the
-// probe gives it weights of 1.
-func probeConv(l calc.Layer) (calc.Layer, bool) {
-	l.Out, l.Groups, l.Bias, l.In = 1, 1, false, 0
-	return l, true
-}
-
-// probeMaxPool becomes the average pool avg of the same geometry, except
-// where it is dilated (on non-negative values max pooling hides no
-// influence either, and average pooling has no dilation).
-func probeMaxPool(avg calc.Op) func(calc.Layer) (calc.Layer, bool) {
-	return func(l calc.Layer) (calc.Layer, bool) {
-		if perAxisAll(l.Dilation, 1) {
-			l.Type = avg
-			l.CountIncludePad = true
-		}
-		return l, true
-	}
-}
-
-// probeSum turns a concat into a sum: the probe has one channel, and on
-// non-negative values the support of a sum is the union of the supports.
-// Only channel concats carry a receptive field.
-func probeSum(calc.Layer) (calc.Layer, bool) { return calc.Layer{Type: calc.Add}, true }
-
-func perAxisAll(v []int64, want int64) bool {
-	for _, x := range v {
-		if x != want {
-			return false
-		}
-	}
-	return true
-}
-
 // forwardProbe runs the probe, clamping the outputs of weighted layers (the
 // convs) at 1, hands every
 // output to seen and frees it after its last use.
-func (p *Plan) forwardProbe(params []Weights, x *Tensor, seen func(int, *Tensor)) error {
-	outs := make([]*Tensor, len(p.Net.Nodes))
+func forwardProbe(p *exec.Plan, params []exec.Weights, x *exec.Tensor, seen func(int, *exec.Tensor)) error {
+	outs := make([]*exec.Tensor, len(p.Net.Nodes))
 	for i := range p.Net.Nodes {
 		n := &p.Net.Nodes[i]
-		ins := make([]*Tensor, len(n.From))
+		ins := make([]*exec.Tensor, len(n.From))
 		for k, f := range n.From {
 			if f == calc.Input {
 				ins[k] = x
@@ -219,7 +164,7 @@ func (p *Plan) forwardProbe(params []Weights, x *Tensor, seen func(int, *Tensor)
 				ins[k] = outs[f]
 			}
 		}
-		out, err := p.layer(i, &params[i], ins, nil)
+		out, err := p.RunNode(i, &params[i], ins, nil)
 		if err != nil {
 			return err
 		}
@@ -231,7 +176,7 @@ func (p *Plan) forwardProbe(params []Weights, x *Tensor, seen func(int, *Tensor)
 		seen(i, out)
 		outs[i] = out
 		for _, f := range n.From {
-			if f != calc.Input && p.lastUse[f] == i {
+			if f != calc.Input && p.LastUse(f) == i {
 				outs[f] = nil
 			}
 		}
@@ -241,7 +186,7 @@ func (p *Plan) forwardProbe(params []Weights, x *Tensor, seen func(int, *Tensor)
 
 // measure reads the fields off a probe output (B, C, spatial...), whose
 // batch holds the impulse images of each axis's window in turn.
-func measure(y *Tensor, win [][2]int) *MeasuredRF {
+func measure(y *exec.Tensor, win [][2]int) *MeasuredRF {
 	nsp := len(win)
 	m := &MeasuredRF{Size: make([]int64, nsp), Jump: make([]int64, nsp), Start: make([]float64, nsp), OK: make([]bool, nsp), JumpOK: make([]bool, nsp)}
 	osp := y.Shape[2:]
@@ -299,4 +244,20 @@ func measure(y *Tensor, win [][2]int) *MeasuredRF {
 		}
 	}
 	return m
+}
+
+func toInts(s calc.Shape) []int {
+	out := make([]int, len(s))
+	for i, v := range s {
+		out[i] = int(v)
+	}
+	return out
+}
+
+func numel(s []int) int64 {
+	n := int64(1)
+	for _, v := range s {
+		n *= int64(v)
+	}
+	return n
 }

@@ -1,4 +1,4 @@
-package exec_test
+package verify_test
 
 import (
 	"fmt"
@@ -8,6 +8,7 @@ import (
 
 	"github.com/cnncalc/cnncalc/calc"
 	"github.com/cnncalc/cnncalc/exec"
+	"github.com/cnncalc/cnncalc/exec/verify"
 	"github.com/cnncalc/cnncalc/spec"
 )
 
@@ -32,8 +33,8 @@ func load(t testing.TB, path string, batch int64, input []int64) *spec.Analysis 
 // shapes exec produces, the MACs its kernels count and the receptive fields
 // it measures equal calc's.
 func TestCrossCheck(t *testing.T) {
-	specs, _ := filepath.Glob("../testdata/specs/*.yaml")
-	specs = append(specs, "../testdata/zoo/lenet5.yaml", "../testdata/zoo/audio1d.yaml", "../testdata/zoo/unet.yaml")
+	specs, _ := filepath.Glob("../../testdata/specs/*.yaml")
+	specs = append(specs, "../../testdata/zoo/lenet5.yaml", "../../testdata/zoo/audio1d.yaml", "../../testdata/zoo/unet.yaml")
 	for _, path := range specs {
 		t.Run(filepath.Base(path), func(t *testing.T) {
 			a := load(t, path, 0, nil)
@@ -50,7 +51,7 @@ func TestCrossCheck(t *testing.T) {
 			for i := range res.Layers {
 				rfs[i] = res.Layers[i].RF
 			}
-			meas, err := exec.MeasureRF(&a.Net, rfs)
+			meas, err := verify.MeasureRF(&a.Net, rfs)
 			if err != nil {
 				t.Fatal(err)
 			}

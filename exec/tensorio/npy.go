@@ -1,4 +1,4 @@
-package exec
+package tensorio
 
 import (
 	"encoding/binary"
@@ -9,10 +9,12 @@ import (
 	"strings"
 
 	"codeberg.org/sbinet/npyio"
+
+	"github.com/cnncalc/cnncalc/exec"
 )
 
 // ReadNpy reads a float32 (or float64) NumPy array in C order.
-func ReadNpy(path string) (*Tensor, error) {
+func ReadNpy(path string) (*exec.Tensor, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, err
@@ -46,13 +48,13 @@ func ReadNpy(path string) (*Tensor, error) {
 	if int64(len(data)) != numel(shape) {
 		return nil, fmt.Errorf("%s: %d values for shape %v", path, len(data), shape)
 	}
-	return FromData(data, shape...), nil
+	return exec.FromData(data, shape...), nil
 }
 
 // WriteNpy writes t as a little-endian float32 NumPy array (format 1.0)
 // with its shape. npyio writes only 1-D and 2-D shapes, so the header is
 // written here; the data follows in C order.
-func WriteNpy(w io.Writer, t *Tensor) error {
+func WriteNpy(w io.Writer, t *exec.Tensor) error {
 	shape := ""
 	for _, s := range t.Shape {
 		shape += fmt.Sprintf("%d, ", s)
@@ -73,4 +75,12 @@ func WriteNpy(w io.Writer, t *Tensor) error {
 	}
 	_, err := w.Write(buf)
 	return err
+}
+
+func numel(s []int) int64 {
+	n := int64(1)
+	for _, v := range s {
+		n *= int64(v)
+	}
+	return n
 }

@@ -1,9 +1,10 @@
-package exec
+package verify
 
 import (
 	"fmt"
 
 	"github.com/cnncalc/cnncalc/calc"
+	"github.com/cnncalc/cnncalc/exec"
 )
 
 // Verdict is the outcome of one check of one layer.
@@ -33,7 +34,7 @@ type LayerCheck struct {
 // the MACs its kernels performed and its receptive field measured by a
 // probe run (MeasureRF) with calc's result. x is the input; params the
 // network's tensors.
-func CrossCheck(plan *Plan, res *calc.Result, params []Weights, x *Tensor, opt Options) (*Run, []LayerCheck, error) {
+func CrossCheck(plan *exec.Plan, res *calc.Result, params []exec.Weights, x *exec.Tensor, opt exec.Options) (*exec.Run, []LayerCheck, error) {
 	run, err := plan.Forward(params, x, opt)
 	if err != nil {
 		return nil, nil, err
@@ -92,7 +93,7 @@ func CrossCheck(plan *Plan, res *calc.Result, params []Weights, x *Tensor, opt O
 
 // CrossCheckMemory estimates the peak memory of CrossCheck's two runs, in
 // bytes: the forward pass (weights and live activations) and the probe.
-func CrossCheckMemory(plan *Plan, res *calc.Result) (forward, probe int64, err error) {
+func CrossCheckMemory(plan *exec.Plan, res *calc.Result) (forward, probe int64, err error) {
 	rfs := make([]*calc.RF, len(res.Layers))
 	for i := range res.Layers {
 		rfs[i] = res.Layers[i].RF
