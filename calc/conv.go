@@ -102,12 +102,15 @@ func convGeometry(l *Layer, x Shape) (int, *Error) {
 	return n, nil
 }
 
+// maxWindowAxes is the most spatial axes a window kind (conv, pool) has.
+const maxWindowAxes = 3
+
 // convAxes is the geometry of a conv's n spatial axes on input x, padding
-// resolved; it rejects padding the mode cannot take and a kernel wider
-// than the padded input.
-func convAxes(l *Layer, x Shape, n int) ([]convAxis, *Error) {
+// resolved, in buf; it rejects padding the mode cannot take and a kernel
+// wider than the padded input.
+func convAxes(l *Layer, x Shape, n int, buf *[maxWindowAxes]convAxis) ([]convAxis, *Error) {
 	names := AxisNames(n)
-	axes := make([]convAxis, n)
+	axes := buf[:n]
 	for i := range axes {
 		a := convAxis{in: x[2+i], k: axis(l.Kernel, i, 1), s: axis(l.Stride, i, 1), d: axis(l.Dilation, i, 1)}
 		switch l.PadMode {
@@ -145,7 +148,8 @@ func convShape(l *Layer, lr *LayerResult) *Error {
 	if err != nil {
 		return err
 	}
-	axes, err := convAxes(l, x, n)
+	var buf [maxWindowAxes]convAxis
+	axes, err := convAxes(l, x, n, &buf)
 	if err != nil {
 		return err
 	}
@@ -175,7 +179,8 @@ func convCount(l *Layer, lr *LayerResult) *Error {
 // convField carries the field through the conv's windows.
 func convField(l *Layer, lr *LayerResult, rfs []*RF) (*RF, string) {
 	x := lr.Inputs[0]
-	axes, err := convAxes(l, x, len(x)-2)
+	var buf [maxWindowAxes]convAxis
+	axes, err := convAxes(l, x, len(x)-2, &buf)
 	if err != nil {
 		return nil, ""
 	}

@@ -224,7 +224,14 @@ func (a *vals) enum(d *calc.Arg, n *yaml.Node) string {
 // the schema's defaults (PyTorch's) for the rest: each argument's value is
 // read by the type of the field it sets.
 func (a *vals) build(op calc.Op) calc.Layer {
-	l := calc.Layer{Type: op}
+	// The argument fields are reached through the schema's Field functions,
+	// which make the layer escape: fill the parser's one scratch layer and
+	// return a copy, rather than allocate a layer per item.
+	if a.p.scratch == nil {
+		a.p.scratch = new(calc.Layer)
+	}
+	l := a.p.scratch
+	*l = calc.Layer{Type: op}
 	for i := range a.t.Args {
 		d := &a.t.Args[i]
 		n := a.get(d.Name)
@@ -234,7 +241,7 @@ func (a *vals) build(op calc.Op) calc.Layer {
 			}
 			continue
 		}
-		field := d.Field(&l)
+		field := d.Field(l)
 		if n == nil {
 			setDefault(field, d.Default)
 			continue
@@ -273,7 +280,7 @@ func (a *vals) build(op calc.Op) calc.Layer {
 			}
 		}
 		if d.Check != nil && a.ok {
-			if msg := d.Check(&l); msg != "" {
+			if msg := d.Check(l); msg != "" {
 				a.p.errorf(n, a.path, a.item, "%s", msg)
 				a.ok = false
 			}
@@ -291,7 +298,7 @@ func (a *vals) build(op calc.Op) calc.Layer {
 			a.ok = false
 		}
 	}
-	return l
+	return *l
 }
 
 // setDefault stores an argument's default (nil: leave the zero value) in

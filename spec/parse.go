@@ -204,6 +204,8 @@ func offsetPos(data []byte, off int) Pos {
 }
 
 type parser struct {
+	// scratch is the layer build fills before it is copied into nodes.
+	scratch *calc.Layer
 	file   string
 	spec   *Spec
 	errs   ErrorList
