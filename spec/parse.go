@@ -206,12 +206,12 @@ func offsetPos(data []byte, off int) Pos {
 type parser struct {
 	// scratch is the layer build fills before it is copied into nodes.
 	scratch *calc.Layer
-	file   string
-	spec   *Spec
-	errs   ErrorList
-	blocks map[string]*blockDef
-	nodes  []calc.Node
-	info   []NodeInfo
+	file    string
+	spec    *Spec
+	errs    ErrorList
+	blocks  map[string]*blockDef
+	nodes   []calc.Node
+	info    []NodeInfo
 	// hidden records names declared in scopes that are closed, for the error
 	// on a reference from outside.
 	hidden map[string]string
