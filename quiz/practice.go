@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"slices"
-	"strconv"
 	"strings"
 
 	"github.com/cnncalc/cnncalc/calc"
@@ -116,16 +115,6 @@ func (q *Problem) Answer() string {
 		s += " " + q.unit
 	}
 	return s
-}
-
-// Reply is the right answer as a student types it: a volume in the
-// notation asked (29x29x32), a number in digits (7600).
-func (q *Problem) Reply() string {
-	if q.isVolume {
-		a := q.vol.in(q.notation)
-		return fmt.Sprintf("%dx%dx%d", a[0], a[1], a[2])
-	}
-	return strconv.FormatInt(q.Num, 10)
 }
 
 // seedStream keeps practice streams apart from exec's init streams.
