@@ -48,9 +48,15 @@ func Analyze(net *Network) (*Result, []*Error) {
 			errs = append(errs, &Error{Node: i, Msg: "node has no input"})
 			continue
 		}
+		if f := n.From[0]; f != Input {
+			lr.Layout = res.Layers[f].Layout
+		}
 		err := checkLimits(&n.Layer)
 		if err == nil {
 			err = layer(&n.Layer, lr, rfs)
+		}
+		if err == nil && len(lr.Output) != len(lr.Inputs[0]) {
+			lr.Layout = nil
 		}
 		if err == nil {
 			err = checkDims(lr.Output)
@@ -75,10 +81,31 @@ func Analyze(net *Network) (*Result, []*Error) {
 	if len(errs) > 0 {
 		return res, errs
 	}
+	warnUnused(net, res)
 	if err := totals(net, res); err != nil {
 		return res, []*Error{err}
 	}
 	return res, nil
+}
+
+// warnUnused warns of every node but the last whose output nothing reads:
+// a branch that ends nowhere is not part of the network (PyTorch would not
+// run it), and usually means a merge is missing.
+func warnUnused(net *Network, res *Result) {
+	used := make([]bool, len(net.Nodes))
+	for _, n := range net.Nodes {
+		for _, f := range n.From {
+			if f >= 0 {
+				used[f] = true
+			}
+		}
+	}
+	for i := range len(net.Nodes) - 1 {
+		if !used[i] {
+			res.Layers[i].Warnings = append(res.Layers[i].Warnings,
+				fmt.Sprintf("the output of %s is never used: nothing reads it and it is not the network's output (a merge such as mul, add or concat missing?)", net.Nodes[i].Name))
+		}
+	}
 }
 
 func totals(net *Network, res *Result) *Error {
@@ -115,7 +142,7 @@ func layer(l *Layer, lr *LayerResult, rfs []*RF) *Error {
 	if info.Shape == nil {
 		return errorf("", "unknown layer type %q", l.Type)
 	}
-	if !info.Merge && len(lr.Inputs) != 1 {
+	if !info.Merge && len(lr.Inputs) != 1 && !(info.SizeInput && len(lr.Inputs) == 2) {
 		return errorf("from", "%s takes one input, got %d", l.Type, len(lr.Inputs))
 	}
 	if err := info.Shape(l, lr); err != nil {

@@ -63,7 +63,24 @@ type Layer struct {
 
 	NegativeSlope, Alpha float64
 	Approximate          string  // gelu: none or tanh
-	P                    float64 // dropout probability
+	P                    float64 // dropout and stochastic depth probability
+
+	Beta, Threshold float64 // softplus; Beta is also hardsigmoid's offset
+	MinVal, MaxVal  float64 // hardtanh's bounds
+	// NumParams is prelu's num_parameters (1, or the channels).
+	NumParams int64
+	// Init is the initial value of prelu's and layerscale's weights (it
+	// changes no count; exec starts from it).
+	Init float64
+	// Mode is also stochastic depth's row or batch.
+
+	// Chunks and Index pick chunk Index of Chunks along Dim (chunk), or
+	// piece Index of a split along Dim into pieces of SplitSize or of the
+	// sizes Sections.
+	Chunks, Index, SplitSize int64
+	Sections                 []int64
+	// Perm is permute's order of the axes, counted with the batch axis.
+	Perm []int64
 
 	// Pad is zeropad's padding in PyTorch's order: last axis first,
 	// [left, right, top, bottom, front, back]. Negative values crop.

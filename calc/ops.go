@@ -65,6 +65,21 @@ const (
 	Upsample
 	Add
 	Concat
+	SELU
+	CELU
+	PReLU
+	Softplus
+	LogSoftmax
+	Hardtanh
+	Mish
+	Chunk
+	Split
+	ChannelShuffle
+	Permute
+	LayerNorm2d
+	LayerScale
+	StochasticDepth
+	Mul
 	numOps
 )
 
@@ -85,8 +100,11 @@ type OpInfo struct {
 	Rank int
 	// Merge kinds take two inputs or more and are not written as items of
 	// their own type in a spec (add and concat come from residual, concat
-	// and from:).
+	// and from:; mul from gate and from:).
 	Merge bool
+	// SizeInput kinds may take a second input that only lends its spatial
+	// size (upsample's size_of).
+	SizeInput bool
 	// Args is the argument schema, as a spec writes the arguments.
 	Args []Arg
 	// Primary is the argument that a bare value sets (maxpool2d: 3 is
@@ -125,6 +143,7 @@ const (
 	ArgScale                  // a number, or a list of one per spatial axis
 	ArgEnum                   // one of Arg.Enum
 	ArgIgnored                // accepted for PyTorch compatibility, no effect on any number (inplace)
+	ArgRef                    // the name of an earlier item, or input (a second input, not a field)
 )
 
 // Arg is one argument of a layer kind.
@@ -224,6 +243,10 @@ var (
 	fAffine  = func(l *Layer) any { return &l.Affine }
 	fTrack   = func(l *Layer) any { return &l.TrackRunningStats }
 	fP       = func(l *Layer) any { return &l.P }
+	fAlpha   = func(l *Layer) any { return &l.Alpha }
+	fBeta    = func(l *Layer) any { return &l.Beta }
+	fInit    = func(l *Layer) any { return &l.Init }
+	fIndex   = func(l *Layer) any { return &l.Index }
 )
 
 // Arguments shared by several kinds.
@@ -316,7 +339,7 @@ func init() {
 	def(Linear, OpInfo{Name: "linear", Torch: "Linear", Aliases: []string{"fc", "dense"}, Primary: "out",
 		Args: []Arg{{Name: "out", Aliases: []string{"out_features"}, Kind: ArgInt, Required: true, Field: fOut}, argBias,
 			{Name: "in", Aliases: []string{"in_features"}, Kind: ArgInt, Field: fIn}},
-		Shape: linearShape, Count: linearCount})
+		Shape: linearShape, Count: linearCount, Field: linearField})
 	def(Flatten, OpInfo{Name: "flatten", Torch: "Flatten",
 		Args: []Arg{{Name: "start_dim", Kind: ArgDim, Default: 1, Field: func(l *Layer) any { return &l.StartDim }},
 			{Name: "end_dim", Kind: ArgDim, Default: -1, Field: func(l *Layer) any { return &l.EndDim }}},
@@ -336,8 +359,9 @@ func init() {
 		name, torch string
 		inplace     bool
 	}{{ReLU, "relu", "ReLU", true}, {ReLU6, "relu6", "ReLU6", true}, {SiLU, "silu", "SiLU", true},
-		{Hardswish, "hardswish", "Hardswish", true}, {Hardsigmoid, "hardsigmoid", "Hardsigmoid", true},
-		{Sigmoid, "sigmoid", "Sigmoid", false}, {Tanh, "tanh", "Tanh", false}, {Identity, "identity", "Identity", false}} {
+		{Hardswish, "hardswish", "Hardswish", true},
+		{Sigmoid, "sigmoid", "Sigmoid", false}, {Tanh, "tanh", "Tanh", false}, {Identity, "identity", "Identity", false},
+		{SELU, "selu", "SELU", true}, {Mish, "mish", "Mish", true}} {
 		var args []Arg
 		if a.inplace {
 			args = []Arg{argInplace}
@@ -348,7 +372,7 @@ func init() {
 		Args:  []Arg{{Name: "negative_slope", Kind: ArgFloat, Default: 0.01, Field: func(l *Layer) any { return &l.NegativeSlope }}, argInplace},
 		Shape: sameShape, Field: sameField})
 	def(ELU, OpInfo{Name: "elu", Torch: "ELU", Primary: "alpha",
-		Args:  []Arg{{Name: "alpha", Kind: ArgFloat, Default: 1.0, Field: func(l *Layer) any { return &l.Alpha }}, argInplace},
+		Args:  []Arg{{Name: "alpha", Kind: ArgFloat, Default: 1.0, Field: fAlpha}, argInplace},
 		Shape: sameShape, Field: sameField})
 	def(GELU, OpInfo{Name: "gelu", Torch: "GELU", Primary: "approximate",
 		Args:  []Arg{{Name: "approximate", Kind: ArgEnum, Enum: []string{"none", "tanh"}, Default: "none", Field: func(l *Layer) any { return &l.Approximate }}},
@@ -358,13 +382,69 @@ func init() {
 		Shape: softmaxShape, Field: sameField})
 	def(Dropout, OpInfo{Name: "dropout", Torch: "Dropout", Primary: "p", Args: []Arg{argDropoutP, argInplace},
 		Shape: dropoutShape, Field: sameField})
-	def(Upsample, OpInfo{Name: "upsample", Torch: "Upsample", Primary: "scale", OneOf: []string{"scale", "size"},
+	def(Upsample, OpInfo{Name: "upsample", Torch: "Upsample", Primary: "scale", OneOf: []string{"scale", "size", "size_of"},
 		Args: []Arg{{Name: "scale", Aliases: []string{"scale_factor"}, Kind: ArgScale, Field: func(l *Layer) any { return &l.Scale }},
 			{Name: "size", Kind: ArgSizes, Field: func(l *Layer) any { return &l.Size }},
 			{Name: "mode", Kind: ArgEnum, Enum: upsampleModeNames, Default: "nearest", Field: func(l *Layer) any { return &l.Mode }},
-			{Name: "align_corners", Kind: ArgBool, Field: func(l *Layer) any { return &l.AlignCorners }}},
-		Shape: upsampleShape})
+			{Name: "align_corners", Kind: ArgBool, Field: func(l *Layer) any { return &l.AlignCorners }},
+			{Name: "size_of", Aliases: []string{"like"}, Kind: ArgRef}},
+		SizeInput: true, Shape: upsampleShape})
+	def(Hardsigmoid, OpInfo{Name: "hardsigmoid", Torch: "Hardsigmoid",
+		Args:  []Arg{{Name: "alpha", Kind: ArgFloat, Default: 1.0 / 6, Field: fAlpha}, {Name: "beta", Kind: ArgFloat, Default: 0.5, Field: fBeta}, argInplace},
+		Shape: sameShape, Field: sameField})
+	def(CELU, OpInfo{Name: "celu", Torch: "CELU", Primary: "alpha",
+		Args: []Arg{{Name: "alpha", Kind: ArgFloat, Default: 1.0, Field: fAlpha, Check: func(l *Layer) string {
+			if l.Alpha == 0 {
+				return "ZeroDivisionError: alpha cannot be 0 for CELU"
+			}
+			return ""
+		}}, argInplace},
+		Shape: sameShape, Field: sameField})
+	def(PReLU, OpInfo{Name: "prelu", Torch: "PReLU", Primary: "num_parameters",
+		Args: []Arg{{Name: "num_parameters", Aliases: []string{"n"}, Kind: ArgInt, Default: int64(1), Field: func(l *Layer) any { return &l.NumParams }},
+			{Name: "init", Kind: ArgFloat, Default: 0.25, Field: fInit}},
+		Shape: preluShape, Count: preluCount, Field: sameField})
+	def(Softplus, OpInfo{Name: "softplus", Torch: "Softplus", Primary: "beta",
+		Args: []Arg{{Name: "beta", Kind: ArgFloat, Default: 1.0, Field: fBeta},
+			{Name: "threshold", Kind: ArgFloat, Default: 20.0, Field: func(l *Layer) any { return &l.Threshold }}},
+		Shape: sameShape, Field: sameField})
+	def(LogSoftmax, OpInfo{Name: "logsoftmax", Torch: "LogSoftmax", Aliases: []string{"log_softmax"}, Primary: "dim",
+		Args:  []Arg{{Name: "dim", Kind: ArgDim, Default: 1, Field: func(l *Layer) any { return &l.Dim }}},
+		Shape: softmaxShape, Field: sameField})
+	def(Hardtanh, OpInfo{Name: "hardtanh", Torch: "Hardtanh", Aliases: []string{"clip"},
+		Args: []Arg{{Name: "min_val", Aliases: []string{"min"}, Kind: ArgFloat, Default: -1.0, Field: func(l *Layer) any { return &l.MinVal }},
+			{Name: "max_val", Aliases: []string{"max"}, Kind: ArgFloat, Default: 1.0, Field: func(l *Layer) any { return &l.MaxVal }}, argInplace},
+		Shape: hardtanhShape, Field: sameField})
+	def(Chunk, OpInfo{Name: "chunk", Torch: "torch.chunk",
+		Args: []Arg{{Name: "chunks", Kind: ArgInt, Required: true, Field: func(l *Layer) any { return &l.Chunks }},
+			{Name: "index", Kind: ArgInt, Required: true, Field: fIndex},
+			{Name: "dim", Kind: ArgDim, Default: 1, Field: func(l *Layer) any { return &l.Dim }}},
+		Shape: chunkShape, Field: pieceField})
+	def(Split, OpInfo{Name: "split", Torch: "torch.split", OneOf: []string{"size", "sections"},
+		Args: []Arg{{Name: "size", Aliases: []string{"split_size"}, Kind: ArgInt, Field: func(l *Layer) any { return &l.SplitSize }},
+			{Name: "sections", Kind: ArgShape, Field: func(l *Layer) any { return &l.Sections }},
+			{Name: "index", Kind: ArgInt, Required: true, Field: fIndex},
+			{Name: "dim", Kind: ArgDim, Default: 1, Field: func(l *Layer) any { return &l.Dim }}},
+		Shape: splitShape, Field: pieceField})
+	def(ChannelShuffle, OpInfo{Name: "channelshuffle", Torch: "ChannelShuffle", Aliases: []string{"channel_shuffle", "shuffle"}, Primary: "groups",
+		Args:  []Arg{{Name: "groups", Kind: ArgInt, Required: true, Field: fGroups}},
+		Shape: shuffleShape, Field: sameField})
+	def(Permute, OpInfo{Name: "permute", Torch: "torch.permute", Primary: "dims",
+		Args:  []Arg{{Name: "dims", Kind: ArgShape, Required: true, Field: func(l *Layer) any { return &l.Perm }}},
+		Shape: permuteShape, Field: permuteField})
+	def(LayerNorm2d, OpInfo{Name: "layernorm2d", Torch: "LayerNorm2d", Rank: 2,
+		Args: []Arg{argEps, {Name: "elementwise_affine", Aliases: []string{"affine"}, Kind: ArgBool, Default: true, Field: fAffine},
+			{Name: "in", Aliases: []string{"num_channels"}, Kind: ArgInt, Field: fIn}},
+		Shape: layerNorm2dShape, Count: layerNorm2dCount, Field: sameField})
+	def(LayerScale, OpInfo{Name: "layerscale", Torch: "LayerScale", Aliases: []string{"layer_scale"}, Primary: "init",
+		Args:  []Arg{{Name: "init", Kind: ArgFloat, Default: 1e-6, Field: fInit}, {Name: "in", Aliases: []string{"dim"}, Kind: ArgInt, Field: fIn}},
+		Shape: layerScaleShape, Count: layerScaleCount, Field: sameField})
+	def(StochasticDepth, OpInfo{Name: "stochasticdepth", Torch: "StochasticDepth", Aliases: []string{"stochastic_depth", "droppath", "drop_path"}, Primary: "p",
+		Args: []Arg{{Name: "p", Kind: ArgFloat, Default: 0.0, Field: fP, Check: argDropoutP.Check},
+			{Name: "mode", Kind: ArgEnum, Enum: []string{"row", "batch"}, Default: "row", Field: func(l *Layer) any { return &l.Mode }}},
+		Shape: sameShape, Field: sameField})
 	def(Add, OpInfo{Name: "add", Torch: "torch.add", Merge: true, Shape: addShape, Field: unionField})
+	def(Mul, OpInfo{Name: "mul", Torch: "torch.mul", Merge: true, Shape: mulShape, Field: unionField})
 	def(Concat, OpInfo{Name: "concat", Torch: "torch.cat", Merge: true, Shape: concatShape, Field: concatField})
 }
 

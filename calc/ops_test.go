@@ -80,7 +80,7 @@ func checkArg(t *testing.T, op string, a Arg) {
 		if a.Default != nil {
 			t.Errorf("%s.%s: a default but no field", op, a.Name)
 		}
-		if a.Kind != ArgIgnored && a.Kind != ArgEnum {
+		if a.Kind != ArgIgnored && a.Kind != ArgEnum && a.Kind != ArgRef {
 			t.Errorf("%s.%s: no field, and neither ignored nor a checked enum", op, a.Name)
 		}
 		return

@@ -19,11 +19,21 @@ func linearShape(l *Layer, lr *LayerResult) *Error {
 	if l.Out < 1 {
 		return errorf("out", "linear out_features must be positive, got %d", l.Out)
 	}
-	if len(x) > 2 {
+	if spatialLast(lr.Layout, len(x)) {
 		lr.Warnings = append(lr.Warnings, fmt.Sprintf("linear on a %d-D tensor %s acts on the last axis only (%d features); did you forget flatten?", len(x), fmtShape(x), in))
 	}
 	lr.Output = append(x[:len(x)-1].Clone(), l.Out)
 	return nil
+}
+
+// linearField: a linear on the channels of a channels-last tensor (after
+// a permute) works position by position and keeps the field; on a spatial
+// axis, or after flatten, there is none.
+func linearField(l *Layer, lr *LayerResult, rfs []*RF) (*RF, string) {
+	if rf := rfs[0]; rf != nil && rf.Layout != nil && !spatialLast(rf.Layout, len(lr.Inputs[0])) {
+		return rf, ""
+	}
+	return nil, ""
 }
 
 // linearCount: weight in*out (+ out bias); MACs prod(input)*out.
@@ -328,8 +338,15 @@ func upsampleShape(l *Layer, lr *LayerResult) *Error {
 	}
 	n := len(x) - 2
 	names := AxisNames(n)
-	if (len(l.Scale) == 0) == (len(l.Size) == 0) {
-		return errorf("scale", "upsample needs exactly one of scale and size")
+	var like Shape // the spatial size of size_of's item, when given
+	if len(lr.Inputs) == 2 {
+		like = lr.Inputs[1]
+		if len(like) != len(x) {
+			return errorf("size_of", "upsample size_of needs an item of the input's rank %d, got %s", len(x), fmtShape(like))
+		}
+	}
+	if given := btoi(len(l.Scale) > 0) + btoi(len(l.Size) > 0) + btoi(like != nil); given != 1 {
+		return errorf("scale", "upsample needs exactly one of scale, size and size_of")
 	}
 	if len(l.Scale) > 1 && len(l.Scale) != n {
 		return errorf("scale", "upsample scale needs 1 or %d values, got %d", n, len(l.Scale))
@@ -341,7 +358,10 @@ func upsampleShape(l *Layer, lr *LayerResult) *Error {
 	for i := 0; i < n; i++ {
 		var o int64
 		var f string
-		if len(l.Size) > 0 {
+		if like != nil {
+			o = like[2+i]
+			f = fmt.Sprintf("%s = %d (size_of)", names[i], o)
+		} else if len(l.Size) > 0 {
 			o = axis(l.Size, i, 1)
 			f = fmt.Sprintf("%s = %d (size)", names[i], o)
 		} else {
@@ -420,4 +440,11 @@ func concatField(l *Layer, lr *LayerResult, rfs []*RF) (*RF, string) {
 		return nil, ""
 	}
 	return rfUnion(rfs)
+}
+
+func btoi(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }

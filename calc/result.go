@@ -15,6 +15,10 @@ type RF struct {
 	// Padding is the effective padding (Size-1)/2 - Start, as in
 	// google-research/receptive_field.
 	Padding []float64
+	// Layout is nil while the tensor is in the standard layout (N, C,
+	// spatial...); after a permute it lists, for each spatial axis of the
+	// field, the tensor axis that now holds it (channels last: [1, 2]).
+	Layout []int64
 }
 
 // LayerResult is what Analyze computes for one node.
@@ -34,6 +38,10 @@ type LayerResult struct {
 	explain  bool
 	// Warnings are findings that do not stop the analysis.
 	Warnings []string
+	// Layout is nil while the output is in the standard layout (N, C,
+	// spatial...); after a permute it lists the tensor axis of each
+	// spatial axis (channels last: [1, 2]).
+	Layout []int64
 }
 
 // Totals sums a network.

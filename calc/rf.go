@@ -17,10 +17,11 @@ func inputRF(in Shape) *RF {
 }
 
 // rfWindows carries a receptive field through a sliding window per axis:
+// (only on the standard layout: a window over permuted axes has none)
 // r' = r + (k_eff-1)*j, j' = j*stride, s' = s + ((k_eff-1)/2 - pad_left)*j.
 // It returns nil when rf is nil or a count overflows int64.
 func rfWindows(rf *RF, axes []convAxis) *RF {
-	if rf == nil || len(rf.Size) != len(axes) {
+	if rf == nil || len(rf.Size) != len(axes) || rf.Layout != nil {
 		return nil
 	}
 	out := newRF(len(axes))
@@ -53,7 +54,13 @@ func rfUnion(rfs []*RF) (*RF, string) {
 	}
 	first := rfs[0]
 	n := len(first.Size)
+	for _, r := range rfs[1:] {
+		if !equalInts(first.Layout, r.Layout) {
+			return nil, ""
+		}
+	}
 	out := newRF(n)
+	out.Layout = first.Layout
 	copy(out.Jump, first.Jump)
 	for i := 0; i < n; i++ {
 		lo, hi := first.Start[i]-float64(first.Size[i]-1)/2, first.Start[i]+float64(first.Size[i]-1)/2

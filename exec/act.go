@@ -161,3 +161,140 @@ func Softmax(out, x *Tensor, dim int) {
 		}
 	}
 }
+
+// HardsigmoidAB: out = min(max(alpha*x + beta, 0), 1) (ONNX's HardSigmoid;
+// PyTorch's is alpha 1/6, beta 1/2, which Hardsigmoid computes as
+// PyTorch does).
+func HardsigmoidAB(out, x *Tensor, alpha, beta float32) {
+	o := out.Data[:len(x.Data)]
+	for i, a := range x.Data {
+		o[i] = min(max(alpha*a+beta, 0), 1)
+	}
+}
+
+// seluAlpha and seluScale are SELU's constants (Klambauer et al., as in
+// PyTorch).
+const (
+	seluAlpha = 1.6732632423543772848170429916717
+	seluScale = 1.0507009873554804934193349852946
+)
+
+// SELU: out = scale*x if x > 0, else scale*alpha*(exp(x) - 1).
+func SELU(out, x *Tensor) {
+	o := out.Data[:len(x.Data)]
+	for i, a := range x.Data {
+		if a > 0 {
+			o[i] = float32(seluScale * float64(a))
+		} else {
+			o[i] = float32(seluScale * seluAlpha * math.Expm1(float64(a)))
+		}
+	}
+}
+
+// CELU: out = x if x > 0, else alpha*(exp(x/alpha) - 1).
+func CELU(out, x *Tensor, alpha float32) {
+	o := out.Data[:len(x.Data)]
+	al := float64(alpha)
+	for i, a := range x.Data {
+		if a > 0 {
+			o[i] = a
+		} else {
+			o[i] = float32(al * math.Expm1(float64(a)/al))
+		}
+	}
+}
+
+// Softplus: out = log(1 + exp(beta*x))/beta, and x itself where
+// beta*x > threshold (PyTorch's switch to the linear part).
+func Softplus(out, x *Tensor, beta, threshold float32) {
+	o := out.Data[:len(x.Data)]
+	b := float64(beta)
+	for i, a := range x.Data {
+		if bx := b * float64(a); bx > float64(threshold) {
+			o[i] = a
+		} else {
+			o[i] = float32(math.Log1p(math.Exp(bx)) / b)
+		}
+	}
+}
+
+// Mish: out = x*tanh(softplus(x)).
+func Mish(out, x *Tensor) {
+	o := out.Data[:len(x.Data)]
+	for i, a := range x.Data {
+		v := float64(a)
+		o[i] = float32(v * math.Tanh(math.Log1p(math.Exp(v))))
+	}
+}
+
+// Hardtanh: out = min(max(x, lo), hi) (ReLU6 is lo 0, hi 6; ONNX's Clip).
+func Hardtanh(out, x *Tensor, lo, hi float32) {
+	o := out.Data[:len(x.Data)]
+	for i, a := range x.Data {
+		o[i] = min(max(a, lo), hi)
+	}
+}
+
+// PReLU: out = x if x >= 0, else w*x, with w of one value for every
+// channel (len(w) == 1) or one per channel of axis 1.
+func PReLU(out, x *Tensor, w []float32) {
+	o := out.Data[:len(x.Data)]
+	inner := 1
+	for _, d := range x.Shape[2:] {
+		inner *= d
+	}
+	c := 1
+	if len(x.Shape) > 1 {
+		c = x.Shape[1]
+	}
+	for i, a := range x.Data {
+		if a >= 0 {
+			o[i] = a
+			continue
+		}
+		wi := 0
+		if len(w) > 1 {
+			wi = (i / inner) % c
+		}
+		o[i] = w[wi] * a
+	}
+}
+
+// LogSoftmax: out = x - m - log(sum_k exp(x_k - m)) along axis dim, with m
+// the maximum (overflow-free), viewed as (outer, K, inner) as Softmax.
+func LogSoftmax(out, x *Tensor, dim int) {
+	outer, k, inner := 1, x.Shape[dim], 1
+	for _, d := range x.Shape[:dim] {
+		outer *= d
+	}
+	for _, d := range x.Shape[dim+1:] {
+		inner *= d
+	}
+	if k == 0 || inner == 0 {
+		return
+	}
+	mx := make([]float32, inner)
+	sum := make([]float64, inner)
+	for o := 0; o < outer; o++ {
+		base := o * k * inner
+		copy(mx, x.Data[base:base+inner])
+		for j := 1; j < k; j++ {
+			for i, a := range x.Data[base+j*inner : base+(j+1)*inner] {
+				mx[i] = max(mx[i], a)
+			}
+		}
+		clear(sum)
+		for j := 0; j < k; j++ {
+			for i, a := range x.Data[base+j*inner : base+(j+1)*inner] {
+				sum[i] += math.Exp(float64(a - mx[i]))
+			}
+		}
+		for j := 0; j < k; j++ {
+			off := base + j*inner
+			dst := out.Data[off : off+inner]
+			for i, a := range x.Data[off : off+inner] {
+				dst[i] = float32(float64(a-mx[i]) - math.Log(sum[i]))
+			}
+		}
+	}
+}

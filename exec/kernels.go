@@ -19,13 +19,16 @@ type kernel struct {
 	// order; nil for kinds without tensors.
 	params func(l *calc.Layer, ins [][]int) [4][]int
 	// fanIn marks weights PyTorch draws uniform in ±1/sqrt(fan_in) (conv,
-	// linear); other tensors start as norms do (weight 1, bias 0).
+	// linear); other tensors start as norms do (weight 1, bias 0), or the
+	// weight at init's value (prelu, layer scale).
 	fanIn bool
+	init  func(l *calc.Layer) float32
 	// run computes the node's output.
 	run func(c *call) *Tensor
-	// probe turns the layer into its probe counterpart (probe.go); keep is
-	// false when the probe cannot carry it.
-	probe func(l calc.Layer) (probe calc.Layer, keep bool)
+	// probe turns the layer into its probe counterpart (probelayer.go) on
+	// tensors of the given rank; keep is false when the probe cannot carry
+	// it.
+	probe func(l calc.Layer, rank int) (probe calc.Layer, keep bool)
 }
 
 // call is one node's run: its layer, tensors, inputs and planned output.
@@ -183,10 +186,92 @@ func init() {
 		run: func(c *call) *Tensor {
 			out := c.out()
 			var scale []float64
-			if len(c.l.Size) == 0 {
+			if len(c.l.Size) == 0 && len(c.ins) == 1 {
 				scale = upsampleScale(c.l, c.nsp())
 			}
 			UpsampleMode(out, c.x(), c.l, scale)
+			return out
+		}}
+	for op, f := range map[calc.Op]func(out, x *Tensor){calc.SELU: SELU, calc.Mish: Mish} {
+		kernels[op] = kernel{shape: sameShape, probe: probeIdentity, run: unary(f)}
+	}
+	kernels[calc.Hardsigmoid] = kernel{shape: sameShape, probe: probeIdentity,
+		run: func(c *call) *Tensor {
+			out := c.out()
+			if c.l.Alpha == 1.0/6 && c.l.Beta == 0.5 {
+				Hardsigmoid(out, c.x()) // PyTorch's, computed as min(max(x + 3, 0), 6)/6
+			} else {
+				HardsigmoidAB(out, c.x(), float32(c.l.Alpha), float32(c.l.Beta))
+			}
+			return out
+		}}
+	kernels[calc.CELU] = kernel{shape: sameShape, probe: probeIdentity,
+		run: func(c *call) *Tensor {
+			out := c.out()
+			CELU(out, c.x(), float32(c.l.Alpha))
+			return out
+		}}
+	kernels[calc.Softplus] = kernel{shape: sameShape, probe: probeIdentity,
+		run: func(c *call) *Tensor {
+			out := c.out()
+			Softplus(out, c.x(), float32(c.l.Beta), float32(c.l.Threshold))
+			return out
+		}}
+	kernels[calc.Hardtanh] = kernel{shape: sameShape, probe: probeIdentity,
+		run: func(c *call) *Tensor {
+			out := c.out()
+			Hardtanh(out, c.x(), float32(c.l.MinVal), float32(c.l.MaxVal))
+			return out
+		}}
+	kernels[calc.LogSoftmax] = kernel{shape: sameShape, probe: probeIdentity,
+		run: func(c *call) *Tensor {
+			out := c.out()
+			LogSoftmax(out, c.x(), dimIndex(c.l.Dim, len(c.x().Shape)))
+			return out
+		}}
+	kernels[calc.PReLU] = kernel{shape: sameShape, params: preluParams, probe: probeIdentity,
+		init: func(l *calc.Layer) float32 { return float32(l.Init) },
+		run: func(c *call) *Tensor {
+			out := c.out()
+			PReLU(out, c.x(), c.w.Weight.Data)
+			return out
+		}}
+	kernels[calc.Chunk] = kernel{shape: pieceShape, probe: probePiece, run: piece}
+	kernels[calc.Split] = kernel{shape: pieceShape, probe: probePiece, run: piece}
+	kernels[calc.ChannelShuffle] = kernel{shape: sameShape, probe: probeIdentity,
+		run: func(c *call) *Tensor {
+			out := c.out()
+			ChannelShuffle(out, c.x(), int(c.l.Groups))
+			return out
+		}}
+	kernels[calc.Permute] = kernel{shape: permuteShape, probe: probeKeep,
+		run: func(c *call) *Tensor {
+			out := c.out()
+			perm := make([]int, len(c.l.Perm))
+			for a, p := range c.l.Perm {
+				perm[a] = dimIndex(int(p), len(perm))
+			}
+			Permute(out, c.x(), perm)
+			return out
+		}}
+	kernels[calc.LayerNorm2d] = kernel{shape: sameShape, params: channelParams, probe: probeIdentity,
+		run: func(c *call) *Tensor {
+			out := c.out()
+			LayerNorm2d(out, c.x(), data(c.w.Weight), data(c.w.Bias), float32(c.l.Eps))
+			return out
+		}}
+	kernels[calc.LayerScale] = kernel{shape: sameShape, params: layerScaleParams, probe: probeIdentity,
+		init: func(l *calc.Layer) float32 { return float32(l.Init) },
+		run: func(c *call) *Tensor {
+			out := c.out()
+			ScaleChannels(out, c.x(), c.w.Weight.Data)
+			return out
+		}}
+	kernels[calc.StochasticDepth] = kernel{shape: sameShape, probe: probeIdentity, run: reshape}
+	kernels[calc.Mul] = kernel{shape: broadcastShape, probe: probeSum,
+		run: func(c *call) *Tensor {
+			out := c.out()
+			Mul(out, c.ins...)
 			return out
 		}}
 	kernels[calc.Add] = kernel{shape: sameShape, probe: probeKeep,
@@ -223,4 +308,13 @@ func (p *Plan) layer(i int, w *Weights, ins []*Tensor, st *Stats) (*Tensor, erro
 		return nil, fmt.Errorf("no kernel for %s", l.Type)
 	}
 	return k.run(&call{l: l, w: w, ins: ins, shape: p.Shapes[i], geom: p.geom[i], st: st}), nil
+}
+
+// piece copies a chunk's or split's piece.
+func piece(c *call) *Tensor {
+	d := dimIndex(c.l.Dim, len(c.x().Shape))
+	start, _, _ := pieceRange(c.l, c.x().Shape[d])
+	out := c.out()
+	Slice(out, c.x(), d, start)
+	return out
 }

@@ -80,7 +80,7 @@ func init() {
 		refGroupNorm(out, c.x(), int(c.l.Groups), data(c.w.Weight), data(c.w.Bias), float32(c.l.Eps))
 	})
 	for op, name := range map[calc.Op]string{calc.ReLU: "relu", calc.ReLU6: "relu6", calc.Sigmoid: "sigmoid", calc.Tanh: "tanh",
-		calc.SiLU: "silu", calc.Hardswish: "hardswish", calc.Hardsigmoid: "hardsigmoid"} {
+		calc.SiLU: "silu", calc.Hardswish: "hardswish"} {
 		f := refActs[name]
 		references[op] = refAct(func(*call) func(float64) float64 { return f })
 	}
@@ -101,11 +101,51 @@ func init() {
 			mode = "nearest"
 		}
 		var scale []float64
-		if len(c.l.Size) == 0 {
+		if len(c.l.Size) == 0 && len(c.ins) == 1 {
 			scale = upsampleScale(c.l, c.nsp())
 		}
 		refUpsample(out, c.x(), mode, c.l.AlignCorners != nil && *c.l.AlignCorners, scale)
 	})
+	references[calc.Hardsigmoid] = refAct(func(c *call) func(float64) float64 {
+		a, b := float64(float32(c.l.Alpha)), float64(float32(c.l.Beta))
+		return func(v float64) float64 { return math.Min(math.Max(a*v+b, 0), 1) }
+	})
+	references[calc.SELU] = refAct(func(*call) func(float64) float64 {
+		const alpha, scale = 1.6732632423543772848170429916717, 1.0507009873554804934193349852946
+		return func(v float64) float64 { return scale * (math.Max(0, v) + math.Min(0, alpha*(math.Exp(v)-1))) }
+	})
+	references[calc.CELU] = refAct(func(c *call) func(float64) float64 {
+		a := float64(float32(c.l.Alpha))
+		return func(v float64) float64 { return math.Max(0, v) + math.Min(0, a*(math.Exp(v/a)-1)) }
+	})
+	references[calc.Softplus] = refAct(func(c *call) func(float64) float64 {
+		b, th := float64(float32(c.l.Beta)), float64(float32(c.l.Threshold))
+		return func(v float64) float64 {
+			if b*v > th {
+				return v
+			}
+			return math.Log(1+math.Exp(b*v)) / b
+		}
+	})
+	references[calc.Mish] = refAct(func(*call) func(float64) float64 {
+		return func(v float64) float64 { return v * math.Tanh(math.Log(1+math.Exp(v))) }
+	})
+	references[calc.Hardtanh] = refAct(func(c *call) func(float64) float64 {
+		lo, hi := float64(float32(c.l.MinVal)), float64(float32(c.l.MaxVal))
+		return func(v float64) float64 { return math.Min(math.Max(v, lo), hi) }
+	})
+	references[calc.PReLU] = refWith(func(out *Tensor, c *call) { refPReLU(out, c.x(), c.w.Weight.Data) })
+	references[calc.LogSoftmax] = refWith(func(out *Tensor, c *call) { refLogSoftmax(out, c.x(), dimIndex(c.l.Dim, len(c.x().Shape))) })
+	references[calc.Chunk] = refWith(func(out *Tensor, c *call) { refPiece(out, c.x(), c.l) })
+	references[calc.Split] = refWith(func(out *Tensor, c *call) { refPiece(out, c.x(), c.l) })
+	references[calc.ChannelShuffle] = refWith(func(out *Tensor, c *call) { refChannelShuffle(out, c.x(), int(c.l.Groups)) })
+	references[calc.Permute] = refWith(func(out *Tensor, c *call) { refPermute(out, c.x(), c.l.Perm) })
+	references[calc.Mul] = refWith(func(out *Tensor, c *call) { refMul(out, c.ins...) })
+	references[calc.LayerNorm2d] = refWith(func(out *Tensor, c *call) {
+		refLayerNorm2d(out, c.x(), data(c.w.Weight), data(c.w.Bias), float32(c.l.Eps))
+	})
+	references[calc.LayerScale] = refWith(func(out *Tensor, c *call) { refMul(out, c.x(), c.w.Weight) })
+	references[calc.StochasticDepth] = refCopy
 	references[calc.Add] = refWith(func(out *Tensor, c *call) { refAdd(out, c.ins...) })
 	references[calc.Concat] = refWith(func(out *Tensor, c *call) { refConcat(out, dimIndex(c.l.Dim, len(c.x().Shape)), c.ins...) })
 }

@@ -96,6 +96,33 @@ func groupNormParams(l *calc.Layer, ins [][]int) (s [4][]int) {
 	return s
 }
 
+// preluParams: weight (num_parameters).
+func preluParams(l *calc.Layer, ins [][]int) (s [4][]int) {
+	s[0] = []int{int(l.NumParams)}
+	return s
+}
+
+// channelParams (torchvision's LayerNorm2d): weight and bias (C) when
+// affine.
+func channelParams(l *calc.Layer, ins [][]int) (s [4][]int) {
+	if l.Affine {
+		s[0], s[1] = []int{ins[0][1]}, []int{ins[0][1]}
+	}
+	return s
+}
+
+// layerScaleParams: weight (C, 1, ...), one scale per channel broadcast
+// over the spatial axes, as torchvision's ConvNeXt holds layer_scale.
+func layerScaleParams(l *calc.Layer, ins [][]int) (s [4][]int) {
+	x := ins[0]
+	w := []int{x[1]}
+	for range x[2:] {
+		w = append(w, 1)
+	}
+	s[0] = w
+	return s
+}
+
 // layerNormParams: weight (and bias) of normalized_shape when affine.
 func layerNormParams(l *calc.Layer, ins [][]int) (s [4][]int) {
 	shape := ins[0][1:]
@@ -140,6 +167,11 @@ func (p *Plan) Init(seed uint64) []Weights {
 				bound := float32(1 / math.Sqrt(float64(fanIn)))
 				for j := range t.Data {
 					t.Data[j] = (2*r.Float32() - 1) * bound
+				}
+			case k == 0 && kernelOf(l.Type).init != nil: // prelu, layer scale
+				v := kernelOf(l.Type).init(l)
+				for j := range t.Data {
+					t.Data[j] = v
 				}
 			case k == 0 || k == 3: // norm weight, running_var
 				for j := range t.Data {

@@ -307,11 +307,15 @@ func zeroPadShape(l *calc.Layer, ins [][]int) ([]int, *ConvGeom, error) {
 	return out, nil, nil
 }
 
-// upsampleShape is the size given, or the input's times the scale, floored.
+// upsampleShape is the size given (or that of the second input, size_of),
+// or the input's times the scale, floored.
 func upsampleShape(l *calc.Layer, ins [][]int) ([]int, *ConvGeom, error) {
 	x := ins[0]
 	nsp := len(x) - 2
 	out := []int{x[0], x[1]}
+	if len(ins) == 2 {
+		return append(out, ins[1][2:]...), nil, nil
+	}
 	for a := 0; a < nsp; a++ {
 		if len(l.Size) > 0 {
 			out = append(out, perAxis(l.Size, nsp, 1)[a])
@@ -369,4 +373,78 @@ func (p *Plan) LastUse(i int) int { return p.lastUse[i] }
 // MACs its kernels perform to st (which may be nil).
 func (p *Plan) RunNode(i int, w *Weights, ins []*Tensor, st *Stats) (*Tensor, error) {
 	return p.layer(i, w, ins, st)
+}
+
+// pieceRange walks the pieces of torch.chunk (Chunks pieces of
+// ceil(n/Chunks)) or torch.split (pieces of SplitSize, or the Sections)
+// along an axis of n and returns where piece Index starts and its size.
+func pieceRange(l *calc.Layer, n int) (start, size int, err error) {
+	next := func(i int) int { return int(l.SplitSize) }
+	switch {
+	case l.Type == calc.Chunk:
+		step := (n + int(l.Chunks) - 1) / int(l.Chunks)
+		next = func(int) int { return step }
+	case l.Sections != nil && l.SplitSize == 0:
+		next = func(i int) int {
+			if i < len(l.Sections) {
+				return int(l.Sections[i])
+			}
+			return 0
+		}
+	}
+	for i := 0; start < n || (i < len(l.Sections) && l.Type == calc.Split && l.SplitSize == 0); i++ {
+		size = min(next(i), n-start)
+		if i == int(l.Index) {
+			return start, size, nil
+		}
+		if next(i) <= 0 && l.Type != calc.Split {
+			break
+		}
+		start += next(i)
+	}
+	return 0, 0, fmt.Errorf("no piece %d", l.Index)
+}
+
+// pieceShape is the piece's size on its axis.
+func pieceShape(l *calc.Layer, ins [][]int) ([]int, *ConvGeom, error) {
+	x := ins[0]
+	d := dimIndex(l.Dim, len(x))
+	_, size, err := pieceRange(l, x[d])
+	if err != nil {
+		return nil, nil, err
+	}
+	out := append([]int(nil), x...)
+	out[d] = size
+	return out, nil, nil
+}
+
+// permuteShape: out axis a has x's axis perm[a].
+func permuteShape(l *calc.Layer, ins [][]int) ([]int, *ConvGeom, error) {
+	x := ins[0]
+	out := make([]int, len(x))
+	for a, p := range l.Perm {
+		out[a] = x[dimIndex(int(p), len(x))]
+	}
+	return out, nil, nil
+}
+
+// broadcastShape: the inputs aligned at their last axes, each axis the
+// size that is not 1.
+func broadcastShape(l *calc.Layer, ins [][]int) ([]int, *ConvGeom, error) {
+	r := 0
+	for _, x := range ins {
+		r = max(r, len(x))
+	}
+	out := make([]int, r)
+	for i := range out {
+		out[i] = 1
+	}
+	for _, x := range ins {
+		for a, v := range x {
+			if oa := a + r - len(x); v != 1 {
+				out[oa] = v
+			}
+		}
+	}
+	return out, nil, nil
 }

@@ -8,9 +8,9 @@ import "github.com/cnncalc/cnncalc/calc"
 // max pooling becomes average pooling, a concat a sum, norms and
 // activations the identity. keep is false for layers the probe cannot
 // carry (none have a receptive field anyway).
-func ProbeLayer(l calc.Layer) (probe calc.Layer, keep bool) {
+func ProbeLayer(l calc.Layer, rank int) (probe calc.Layer, keep bool) {
 	if k := kernelOf(l.Type); k.probe != nil {
-		return k.probe(l)
+		return k.probe(l, rank)
 	}
 	return l, false
 }
@@ -19,17 +19,17 @@ func ProbeLayer(l calc.Layer) (probe calc.Layer, keep bool) {
 
 // probeKeep carries the layer as it is (average pooling, zeropad, add):
 // on non-negative values it hides no influence.
-func probeKeep(l calc.Layer) (calc.Layer, bool) { return l, true }
+func probeKeep(l calc.Layer, _ int) (calc.Layer, bool) { return l, true }
 
 // probeDrop leaves the layer out.
-func probeDrop(l calc.Layer) (calc.Layer, bool) { return l, false }
+func probeDrop(l calc.Layer, _ int) (calc.Layer, bool) { return l, false }
 
 // probeIdentity passes the input through (norms, activations, dropout).
-func probeIdentity(calc.Layer) (calc.Layer, bool) { return calc.Layer{Type: calc.Identity}, true }
+func probeIdentity(calc.Layer, int) (calc.Layer, bool) { return calc.Layer{Type: calc.Identity}, true }
 
 // probeConv keeps the geometry with one output channel and no bias; the
 // probe gives it weights of 1.
-func probeConv(l calc.Layer) (calc.Layer, bool) {
+func probeConv(l calc.Layer, _ int) (calc.Layer, bool) {
 	l.Out, l.Groups, l.Bias, l.In = 1, 1, false, 0
 	return l, true
 }
@@ -37,8 +37,8 @@ func probeConv(l calc.Layer) (calc.Layer, bool) {
 // probeMaxPool becomes the average pool avg of the same geometry, except
 // where it is dilated (on non-negative values max pooling hides no
 // influence either, and average pooling has no dilation).
-func probeMaxPool(avg calc.Op) func(calc.Layer) (calc.Layer, bool) {
-	return func(l calc.Layer) (calc.Layer, bool) {
+func probeMaxPool(avg calc.Op) func(calc.Layer, int) (calc.Layer, bool) {
+	return func(l calc.Layer, _ int) (calc.Layer, bool) {
 		if perAxisAll(l.Dilation, 1) {
 			l.Type = avg
 			l.CountIncludePad = true
@@ -50,7 +50,7 @@ func probeMaxPool(avg calc.Op) func(calc.Layer) (calc.Layer, bool) {
 // probeSum turns a concat into a sum: the probe has one channel, and on
 // non-negative values the support of a sum is the union of the supports.
 // Only channel concats carry a receptive field.
-func probeSum(calc.Layer) (calc.Layer, bool) { return calc.Layer{Type: calc.Add}, true }
+func probeSum(calc.Layer, int) (calc.Layer, bool) { return calc.Layer{Type: calc.Add}, true }
 
 func perAxisAll(v []int64, want int64) bool {
 	for _, x := range v {
@@ -59,4 +59,13 @@ func perAxisAll(v []int64, want int64) bool {
 		}
 	}
 	return true
+}
+
+// probePiece: the probe has one channel, so a piece of the channels is the
+// identity there; a piece along a spatial axis is kept.
+func probePiece(l calc.Layer, rank int) (calc.Layer, bool) {
+	if dimIndex(l.Dim, rank) == 1 {
+		return calc.Layer{Type: calc.Identity}, true
+	}
+	return l, true
 }

@@ -126,7 +126,7 @@ func (p *parser) blockUses(n *yaml.Node, depth int) []*yaml.Node {
 				out = append(out, k)
 			}
 			switch k.Value {
-			case "layers", "residual", "shortcut", "concat":
+			case "layers", "residual", "shortcut", "concat", "gate":
 				out = append(out, p.blockUses(n.Content[i+1], depth+1)...)
 			}
 		}

@@ -140,17 +140,20 @@ func suggest(s string, candidates []string) string {
 	return fmt.Sprintf("; did you mean %s?", best)
 }
 
-// editDistance is the Levenshtein distance of a and b.
+// editDistance is the optimal-string-alignment distance of a and b:
+// Levenshtein's, with a swap of two neighbouring letters as one edit (reul
+// is one edit from relu, two from mul).
 func editDistance(a, b string) int {
 	if len(a) > 64 || len(b) > 64 {
 		return 1 << 20
 	}
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
+	rows := [3][]int{make([]int, len(b)+1), make([]int, len(b)+1), make([]int, len(b)+1)}
+	for j := range rows[1] {
+		rows[1][j] = j
 	}
+	// rows[0] is row i-2, rows[1] row i-1, rows[2] row i.
 	for i := 1; i <= len(a); i++ {
+		pp, prev, cur := rows[0], rows[1], rows[2]
 		cur[0] = i
 		for j := 1; j <= len(b); j++ {
 			c := prev[j-1]
@@ -158,8 +161,11 @@ func editDistance(a, b string) int {
 				c++
 			}
 			cur[j] = min(c, prev[j]+1, cur[j-1]+1)
+			if i > 1 && j > 1 && a[i-1] == b[j-2] && a[i-2] == b[j-1] {
+				cur[j] = min(cur[j], pp[j-2]+1)
+			}
 		}
-		prev, cur = cur, prev
+		rows[0], rows[1], rows[2] = prev, cur, pp
 	}
-	return prev[len(b)]
+	return rows[1][len(b)]
 }

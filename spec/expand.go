@@ -36,7 +36,7 @@ type ctx struct {
 
 func isComposite(k string) bool {
 	switch k {
-	case "repeat", "residual", "concat", "add", "layers", "shortcut", "name", "from", "expect":
+	case "repeat", "residual", "concat", "add", "mul", "gate", "layers", "shortcut", "name", "from", "expect":
 		return true
 	}
 	return false
@@ -164,13 +164,18 @@ func (p *parser) mapItem(n *yaml.Node, c *ctx, in int, path string) int {
 	case has(keys, "residual"):
 		p.only(keys, order, path, c, item, "residual", "shortcut")
 		out = p.residual(keys["residual"][1], keys["shortcut"], c, in, path, item)
+	case has(keys, "gate"):
+		p.only(keys, order, path, c, item, "gate")
+		out = p.gate(keys["gate"][0], keys["gate"][1], c, in, path, item)
 	case has(keys, "concat") && p.resolve(keys["concat"][1]).Kind == yaml.SequenceNode:
 		p.only(keys, order, path, c, item, "concat")
 		out = p.concatBranches(keys["concat"][0], keys["concat"][1], c, in, path, item)
-	case has(keys, "add") || has(keys, "concat"):
+	case has(keys, "add") || has(keys, "concat") || has(keys, "mul"):
 		t := "add"
 		if has(keys, "concat") {
 			t = "concat"
+		} else if has(keys, "mul") {
+			t = "mul"
 		}
 		p.only(keys, order, path, c, item, t)
 		out = p.merge(keys[t][0], keys[t][1], froms, c, path, item)
@@ -184,7 +189,7 @@ func (p *parser) mapItem(n *yaml.Node, c *ctx, in int, path string) int {
 	default:
 		kv := keys[order[0]]
 		if len(froms) > 1 {
-			p.errorf(from, path+c.use, item, "%s takes one input; from: lists %d (only add and concat merge several)", kv[0].Value, len(froms))
+			p.errorf(from, path+c.use, item, "%s takes one input; from: lists %d (only add, concat and mul merge several)", kv[0].Value, len(froms))
 			return failed
 		}
 		out = p.typed(kv[0], kv[1], c, in, path, item)
@@ -382,6 +387,18 @@ func (p *parser) residual(body *yaml.Node, shortcut [2]*yaml.Node, c *ctx, in in
 		return failed
 	}
 	return p.addNode(calc.Layer{Type: calc.Add}, []int{b, s}, Pos{body.Line, body.Column}, path+c.use, item, nil)
+}
+
+// gate is x * gate(x): the body's output (a C x 1 x 1 squeeze-excitation
+// scale, say) multiplies the item's input, with broadcasting.
+func (p *parser) gate(key, body *yaml.Node, c *ctx, in int, path, item string) int {
+	inner := *c
+	inner.depth++
+	g := p.items(body, &inner, in, path+".gate")
+	if g == failed || in == failed {
+		return failed
+	}
+	return p.addNode(calc.Layer{Type: calc.Mul}, []int{in, g}, Pos{key.Line, key.Column}, path+c.use, item, nil)
 }
 
 func (p *parser) concatBranches(key, branches *yaml.Node, c *ctx, in int, path, item string) int {

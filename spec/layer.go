@@ -18,9 +18,9 @@ func (p *parser) typed(key, v *yaml.Node, c *ctx, in int, path, item string) int
 	op, known := calc.Lookup(name)
 	if !known {
 		switch name {
-		case "add", "concat":
-			p.errorf(key, path+c.use, item, "%s needs from: with two names or more (or concat: [[...], [...]] for branches)", name)
-		case "residual", "repeat", "layers", "shortcut":
+		case "add", "concat", "mul":
+			p.errorf(key, path+c.use, item, "%s needs from: with two names or more (or concat: [[...], [...]] for branches, gate: [...] for x * gate(x))", name)
+		case "residual", "repeat", "layers", "shortcut", "gate":
 			p.errorf(key, path+c.use, item, "%s needs a list of items", name)
 		default:
 			p.errorf(key, path+c.use, item, "unknown layer type %q%s", name, suggest(name, typeNames(p.blocks)))
@@ -30,11 +30,11 @@ func (p *parser) typed(key, v *yaml.Node, c *ctx, in int, path, item string) int
 	if item == "" {
 		item = op.String()
 	}
-	l, args, ok := p.layerArgs(op, key, v, c, path, item)
+	l, args, refs, ok := p.layerArgs(op, key, v, c, path, item)
 	if !ok || in == failed {
 		return failed
 	}
-	return p.addNode(l, []int{in}, Pos{key.Line, key.Column}, path+c.use, item, args)
+	return p.addNode(l, append([]int{in}, refs...), Pos{key.Line, key.Column}, path+c.use, item, args)
 }
 
 func (p *parser) useBlock(b *blockDef, key, v *yaml.Node, c *ctx, in int, path, item string) int {
@@ -94,14 +94,15 @@ type vals struct {
 
 // layerArgs reads a layer's arguments into a calc.Layer with PyTorch's
 // defaults, recording each argument's position.
-func (p *parser) layerArgs(op calc.Op, key, v *yaml.Node, c *ctx, path, item string) (calc.Layer, []ArgPos, bool) {
+// refs are the nodes the layer's ArgRef arguments name (upsample's
+// size_of), which become further inputs.
+func (p *parser) layerArgs(op calc.Op, key, v *yaml.Node, c *ctx, path, item string) (l calc.Layer, pos []ArgPos, refs []int, ok bool) {
 	t := op.Info()
 	a := &vals{p: p, t: t, key: key, path: path + c.use, item: item, ok: true}
-	var pos []ArgPos
 	if v != nil {
 		v, ok := p.subst(v, c, path)
 		if !ok {
-			return calc.Layer{}, nil, false
+			return calc.Layer{}, nil, nil, false
 		}
 		switch {
 		case v.Kind == yaml.ScalarNode && v.Tag == "!!null":
@@ -118,7 +119,7 @@ func (p *parser) layerArgs(op calc.Op, key, v *yaml.Node, c *ctx, path, item str
 					a.ok = false
 					continue
 				}
-				val, ok := p.subst(kv[1], c, path)
+				val, ok := p.substValue(kv[1], c, path)
 				if !ok {
 					a.ok = false
 					continue
@@ -129,14 +130,11 @@ func (p *parser) layerArgs(op calc.Op, key, v *yaml.Node, c *ctx, path, item str
 		default:
 			if t.Primary == "" {
 				p.errorf(v, a.path, item, "%s takes a mapping of arguments (it has no primary argument), got %s", t.Name, describe(v))
-				return calc.Layer{}, nil, false
+				return calc.Layer{}, nil, nil, false
 			}
-			if v.Kind == yaml.SequenceNode {
-				for i, e := range v.Content {
-					if e2, ok := p.subst(e, c, path); ok {
-						v.Content[i] = e2
-					}
-				}
+			v, ok := p.substValue(v, c, path)
+			if !ok {
+				return calc.Layer{}, nil, nil, false
 			}
 			a.m = append(a.m, argVal{t.Primary, v})
 			pos = append(pos, ArgPos{t.Primary, Pos{v.Line, v.Column}})
@@ -148,12 +146,52 @@ func (p *parser) layerArgs(op calc.Op, key, v *yaml.Node, c *ctx, path, item str
 			p.errorf(key, a.path, item, "%s needs %s", t.Name, d.Name)
 			a.ok = false
 		}
+		if n := a.get(d.Name); n != nil && d.Kind == calc.ArgRef && a.ok {
+			ids := p.from(n, c, path, item)
+			if ids == nil || len(ids) != 1 {
+				if ids != nil {
+					p.errorf(n, a.path, item, "%s takes one name", d.Name)
+				}
+				a.ok = false
+				continue
+			}
+			refs = append(refs, ids[0])
+		}
 	}
 	if !a.ok {
-		return calc.Layer{}, nil, false
+		return calc.Layer{}, nil, nil, false
 	}
-	l := a.build(op)
-	return l, pos, a.ok
+	l = a.build(op)
+	return l, pos, refs, a.ok
+}
+
+// substValue substitutes a $arg value, and the $args inside a list, into a
+// copy: a block's definition is shared by all its uses and stays as
+// written.
+func (p *parser) substValue(n *yaml.Node, c *ctx, path string) (*yaml.Node, bool) {
+	n, ok := p.subst(n, c, path)
+	if !ok || n.Kind != yaml.SequenceNode {
+		return n, ok
+	}
+	var cp *yaml.Node
+	for i, e := range n.Content {
+		e2, ok := p.subst(e, c, path)
+		if !ok {
+			return n, false
+		}
+		if e2 != e {
+			if cp == nil {
+				cp = new(yaml.Node)
+				*cp = *n
+				cp.Content = append([]*yaml.Node(nil), n.Content...)
+			}
+			cp.Content[i] = e2
+		}
+	}
+	if cp != nil {
+		return cp, true
+	}
+	return n, true
 }
 
 // argVal is an argument's canonical name and value.
@@ -294,7 +332,8 @@ func (a *vals) build(op calc.Op) calc.Layer {
 			}
 		}
 		if given != 1 {
-			a.p.errorf(a.key, a.path, a.item, "%s needs exactly one of %s", a.t.Name, strings.Join(a.t.OneOf, " and "))
+			names := a.t.OneOf
+			a.p.errorf(a.key, a.path, a.item, "%s needs exactly one of %s and %s", a.t.Name, strings.Join(names[:len(names)-1], ", "), names[len(names)-1])
 			a.ok = false
 		}
 	}

@@ -12,7 +12,7 @@ import (
 // typeNames lists the canonical types, the merges and the blocks, for
 // suggestions.
 func typeNames(blocks map[string]*blockDef) []string {
-	names := []string{"add", "concat", "repeat", "residual"}
+	names := []string{"add", "concat", "gate", "mul", "repeat", "residual"}
 	for _, op := range calc.Ops() {
 		if info := op.Info(); !info.Merge {
 			names = append(names, info.Name)

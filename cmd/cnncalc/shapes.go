@@ -58,7 +58,7 @@ func shapesReport(a *spec.Analysis, csv bool) *report {
 	r.grow(len(a.Net.Nodes))
 	for i, n := range a.Net.Nodes {
 		l := a.Result.Layers[i]
-		r.add([]string{fmt.Sprint(i + 1), layerCell(&n), inputsCell(l.Inputs), dims(l.Output), window(&n.Layer), rfCell(l.RF)}, l.Formulas)
+		r.add([]string{fmt.Sprint(i + 1), layerCell(&n), inputsCell(n.Type, l.Inputs), dims(l.Output), window(&n.Layer), rfCell(l.RF)}, l.Formulas)
 	}
 	r.summary = []string{fmt.Sprintf("output %s; shapes are C x H x W (C x L, C x D x H x W), batch %d excluded", dims(a.Result.Total.Output), a.Net.Input[0])}
 	return r
@@ -115,7 +115,7 @@ func layerCell(n *calc.Node) string {
 
 // inputsCell prints a merge's inputs: 8x32x32 + 16x32x32, or 64x56x56 x2
 // when they are all equal.
-func inputsCell(ins []calc.Shape) string {
+func inputsCell(op calc.Op, ins []calc.Shape) string {
 	parts := make([]string, len(ins))
 	same := true
 	for i, s := range ins {
@@ -125,7 +125,7 @@ func inputsCell(ins []calc.Shape) string {
 	if same && len(parts) > 1 {
 		return fmt.Sprintf("%s x%d", parts[0], len(parts))
 	}
-	if d := onlyDiffering(ins); d > 0 {
+	if d := onlyDiffering(ins); d > 0 && op == calc.Concat {
 		// A concat: (64+128+32+32)x28x28.
 		sizes := make([]string, len(ins))
 		for i, s := range ins {
@@ -135,7 +135,15 @@ func inputsCell(ins []calc.Shape) string {
 		cells[d-1] = "(" + strings.Join(sizes, "+") + ")"
 		return strings.Join(cells, "x")
 	}
-	return strings.Join(parts, " + ")
+	switch op {
+	case calc.Add:
+		return strings.Join(parts, " + ")
+	case calc.Mul:
+		return strings.Join(parts, " * ")
+	}
+	// A layer with a second input (upsample's size_of): its input, then
+	// the other.
+	return strings.Join(parts, ", ")
 }
 
 // onlyDiffering returns the one axis on which the shapes differ, or -1.

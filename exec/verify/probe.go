@@ -35,7 +35,11 @@ func MeasureRF(net *calc.Network, rfs []*calc.RF) ([]*MeasuredRF, error) {
 	}
 	out := make([]*MeasuredRF, len(net.Nodes))
 	err = forwardProbe(pr.plan, pr.params, pr.x, func(pi int, y *exec.Tensor) {
-		out[pr.origin[pi]] = measure(y, pr.win)
+		// A permuted tensor's spatial axes are not at 2...: its field is
+		// carried on, not read off.
+		if o := pr.origin[pi]; rfs[o].Layout == nil {
+			out[o] = measure(y, pr.win)
+		}
 	})
 	return out, err
 }
@@ -89,7 +93,7 @@ func newProbe(net *calc.Network, rfs []*calc.RF) (*probeRun, error) {
 		if !ok {
 			continue
 		}
-		l, keep := exec.ProbeLayer(n.Layer)
+		l, keep := exec.ProbeLayer(n.Layer, len(net.Input))
 		if !keep {
 			continue
 		}

@@ -102,13 +102,27 @@ FAMILIES = {
     "sigmoid": ({}, {}, [], None),
     "tanh": ({}, {}, [], None),
     "hardswish": ({}, {}, [], None),
-    "hardsigmoid": ({}, {}, [], None),
+    "hardsigmoid": (dict(alpha=1 / 6, beta=0.5), {}, [], None),
     "softmax": (dict(dim=1), {}, [], None),
     "identity": ({}, {}, [], None),
     "dropout": (dict(p=0.5), {}, [], "p"),
     "zeropad": (dict(padding=REQ), {}, [], "padding"),
-    "upsample": (dict(scale=None, size=None, mode="nearest", align_corners=None),
-                 {"scale_factor": "scale"}, [], "scale"),
+    "upsample": (dict(scale=None, size=None, mode="nearest", align_corners=None, size_of=None),
+                 {"scale_factor": "scale", "like": "size_of"}, [], "scale"),
+    "selu": ({}, {}, [], None),
+    "celu": (dict(alpha=1.0), {}, [], "alpha"),
+    "prelu": (dict(num_parameters=1, init=0.25), {"n": "num_parameters"}, [], "num_parameters"),
+    "softplus": (dict(beta=1.0, threshold=20.0), {}, [], "beta"),
+    "logsoftmax": (dict(dim=1), {}, [], "dim"),
+    "hardtanh": (dict(min_val=-1.0, max_val=1.0), {"min": "min_val", "max": "max_val"}, [], None),
+    "mish": ({}, {}, [], None),
+    "chunk": (dict(chunks=REQ, index=REQ, dim=1), {}, [], None),
+    "split": (dict(size=None, sections=None, index=REQ, dim=1), {"split_size": "size"}, [], None),
+    "channelshuffle": (dict(groups=REQ), {}, [], "groups"),
+    "permute": (dict(dims=REQ), {}, [], "dims"),
+    "layernorm2d": (dict(eps=1e-5, elementwise_affine=True), {"affine": "elementwise_affine"}, ["num_channels"], None),
+    "layerscale": (dict(init=1e-6), {}, [], "init"),
+    "stochasticdepth": (dict(p=0.0, mode="row"), {}, [], "p"),
 }
 
 # canonical type name -> (family, spatial rank or None)
@@ -124,9 +138,11 @@ for _fam in FAMILIES:
 TYPES["dropout1d"] = ("dropout", 1)
 TYPES["dropout2d"] = ("dropout", 2)
 TYPES["dropout3d"] = ("dropout", 3)
-TYPE_ALIASES = {"fc": "linear", "dense": "linear"}
-MERGES = ("add", "concat")
-COMPOSITES = ("repeat", "residual", "concat", "add")
+TYPE_ALIASES = {"fc": "linear", "dense": "linear", "clip": "hardtanh", "log_softmax": "logsoftmax",
+                "channel_shuffle": "channelshuffle", "shuffle": "channelshuffle", "layer_scale": "layerscale",
+                "stochastic_depth": "stochasticdepth", "droppath": "stochasticdepth", "drop_path": "stochasticdepth"}
+MERGES = ("add", "concat", "mul")
+COMPOSITES = ("repeat", "residual", "concat", "add", "mul", "gate")
 WIRING = ("name", "from", "expect")
 
 
@@ -198,6 +214,58 @@ class Pad(nn.Module):
 
     def forward(self, x):
         return F.pad(x, self.pad)
+
+
+class Piece(nn.Module):
+    """torch.chunk or torch.split along dim, then piece index."""
+
+    def __init__(self, kind, arg, index, dim):
+        super().__init__()
+        self.kind, self.arg, self.index, self.dim = kind, arg, index, dim
+
+    def forward(self, x):
+        parts = torch.chunk(x, self.arg, self.dim) if self.kind == "chunk" else torch.split(x, self.arg, self.dim)
+        return parts[self.index]
+
+
+class Permute(nn.Module):
+    def __init__(self, dims):
+        super().__init__()
+        self.dims = list(dims)
+
+    def forward(self, x):
+        return x.permute(self.dims)
+
+
+class LayerScale(nn.Module):
+    """A learnable per-channel multiply, gamma (C, 1, ...) as torchvision's ConvNeXt holds layer_scale."""
+
+    def __init__(self, c, rank, init):
+        super().__init__()
+        self.weight = nn.Parameter(torch.ones([c] + [1] * (rank - 2)) * init)
+
+    def forward(self, x):
+        return self.weight * x
+
+
+class HardSigmoidAB(nn.Module):
+    def __init__(self, alpha, beta):
+        super().__init__()
+        self.alpha, self.beta = alpha, beta
+
+    def forward(self, x):
+        return torch.clamp(self.alpha * x + self.beta, 0, 1)
+
+
+class UpsampleLike(nn.Module):
+    """F.interpolate to the spatial size of a second tensor (FCN's, DeepLabV3's, LRASPP's upsampling)."""
+
+    def __init__(self, mode, align_corners):
+        super().__init__()
+        self.mode, self.align_corners = mode, align_corners
+
+    def forward(self, x, like):
+        return F.interpolate(x, size=like.shape[2:], mode=self.mode, align_corners=self.align_corners)
 
 
 def torch_pad_order(pairs):
@@ -369,6 +437,10 @@ def build_layer(canon, fam, nd, args, x, path):
         return Pad(pad), zero
     if fam == "upsample":
         scale, size, mode = args["scale"], args["size"], args["mode"]
+        if args.get("__like") is not None:
+            if scale is not None or size is not None:
+                raise SpecError("%s (upsample): give exactly one of scale, size or size_of" % path)
+            return UpsampleLike(mode, args["align_corners"]), zero
         if (scale is None) == (size is None):
             raise SpecError("%s (upsample): give exactly one of scale or size" % path)
         ranks = {"nearest": [3, 4, 5], "linear": [3], "bilinear": [4], "bicubic": [4], "trilinear": [5]}
@@ -387,8 +459,42 @@ def build_layer(canon, fam, nd, args, x, path):
         else:
             kw["size"] = tuple(per_axis(size, snd, path + " size"))
         return nn.Upsample(mode=mode, align_corners=args["align_corners"], **kw), zero
+    if fam in ("chunk", "split"):
+        dim = args["dim"]
+        if not is_int(dim) or not -x.dim() <= dim < x.dim() or dim % x.dim() == 0:
+            raise SpecError("%s (%s): dim %r (the batch axis is not allowed)" % (path, canon, dim))
+        if fam == "chunk":
+            return Piece("chunk", args["chunks"], args["index"], dim), zero
+        if (args["size"] is None) == (args["sections"] is None):
+            raise SpecError("%s (split): give exactly one of size or sections" % path)
+        arg = args["size"] if args["size"] is not None else list(args["sections"])
+        return Piece("split", arg, args["index"], dim), zero
+    if fam == "channelshuffle":
+        return nn.ChannelShuffle(args["groups"]), zero
+    if fam == "permute":
+        dims = args["dims"]
+        if not isinstance(dims, list) or sorted(d % x.dim() for d in dims) != list(range(x.dim())) or dims[0] % x.dim():
+            raise SpecError("%s (permute): dims %r must permute the axes and keep the batch first" % (path, dims))
+        return Permute(dims), zero
+    if fam == "layernorm2d":
+        from torchvision.models.convnext import LayerNorm2d
+        need_rank(x, [4], path, canon)
+        check_input_size(args, "num_channels", C, path, canon)
+        return LayerNorm2d(C, eps=float(args["eps"]), elementwise_affine=bool(args["elementwise_affine"])), zero
+    if fam == "layerscale":
+        return LayerScale(C, x.dim(), float(args["init"])), zero
+    if fam == "stochasticdepth":
+        from torchvision.ops import StochasticDepth
+        return StochasticDepth(float(args["p"]), args["mode"]), zero
+    if fam == "prelu":
+        return nn.PReLU(args["num_parameters"], float(args["init"])), zero
+    if fam == "hardsigmoid" and (args["alpha"] != 1 / 6 or args["beta"] != 0.5):
+        return HardSigmoidAB(float(args["alpha"]), float(args["beta"])), zero
     # plain activations
-    simple = {"relu": lambda a: nn.ReLU(), "relu6": lambda a: nn.ReLU6(),
+    simple = {"selu": lambda a: nn.SELU(), "celu": lambda a: nn.CELU(float(a["alpha"])),
+              "softplus": lambda a: nn.Softplus(float(a["beta"]), float(a["threshold"])),
+              "logsoftmax": lambda a: nn.LogSoftmax(dim=a["dim"]), "mish": lambda a: nn.Mish(),
+              "hardtanh": lambda a: nn.Hardtanh(float(a["min_val"]), float(a["max_val"])),"relu": lambda a: nn.ReLU(), "relu6": lambda a: nn.ReLU6(),
               "leakyrelu": lambda a: nn.LeakyReLU(float(a["negative_slope"])),
               "elu": lambda a: nn.ELU(float(a["alpha"])), "gelu": lambda a: nn.GELU(approximate=a["approximate"]),
               "silu": lambda a: nn.SiLU(), "sigmoid": lambda a: nn.Sigmoid(), "tanh": lambda a: nn.Tanh(),
@@ -415,7 +521,12 @@ class Net(nn.Module):
         out = 0
         for kind, arg, ins, o in self.prog:
             if kind == "layer":
-                vals[o] = self.mods[arg](vals[ins[0]])
+                vals[o] = self.mods[arg](*[vals[i] for i in ins])
+            elif kind == "mul":
+                v = vals[ins[0]]
+                for i in ins[1:]:
+                    v = v * vals[i]
+                vals[o] = v
             elif kind == "add":
                 v = vals[ins[0]]
                 for i in ins[1:]:
@@ -466,7 +577,7 @@ class Compiler:
                         acc.add(k)
                     if k in ("repeat",):
                         self.block_refs(it.get("layers"), acc)
-                    if k in ("residual", "shortcut"):
+                    if k in ("residual", "shortcut", "gate"):
                         self.block_refs(v, acc)
                     if k == "concat" and isinstance(v, list):
                         for br in v:
@@ -559,7 +670,7 @@ class Compiler:
                 if n not in scope:
                     raise SpecError("%s: unknown name %r" % (path, n))
                 srcs.append(scope[n])
-        is_merge = tkey == "add" or (tkey == "concat" and not isinstance(value, list))
+        is_merge = tkey in ("add", "mul") or (tkey == "concat" and not isinstance(value, list))
         if is_merge:
             if srcs is None or len(srcs) < 2:
                 raise SpecError("%s: a merge needs from: with two names or more" % path)
@@ -581,6 +692,11 @@ class Compiler:
             b = self.items(value, cur, scope, path + ".body")
             s = self.items(extra.get("shortcut") or [], cur, scope, path + ".shortcut")
             out = self.merge("add", 1, [b, s], path)
+        elif tkey == "gate":
+            if not isinstance(value, list):
+                raise SpecError("%s: gate wants a list of items" % path)
+            g = self.items(value, cur, scope, path + ".gate")
+            out = self.merge("mul", 1, [cur, g], path)
         elif tkey == "concat" and isinstance(value, list):
             outs = []
             for bi, br in enumerate(value):
@@ -592,9 +708,9 @@ class Compiler:
             out = self.merge("concat", 1, outs, path)
         elif is_merge:
             dim = 1
-            if tkey == "add":
+            if tkey in ("add", "mul"):
                 if value not in (None, {}):
-                    raise SpecError("%s: add takes no arguments" % path)
+                    raise SpecError("%s: %s takes no arguments" % (path, tkey))
             else:
                 if isinstance(value, dict):
                     if set(value) - {"dim"}:
@@ -625,7 +741,13 @@ class Compiler:
                 raise SpecError("%s: unknown type %r" % (path, tkey))
             fam, nd = TYPES[canon]
             args = parse_args(canon, fam, value, base)
-            out = self.layer(canon, fam, nd, args, cur, base)
+            extra_in = []
+            if args.get("size_of") is not None:
+                if args["size_of"] not in scope:
+                    raise SpecError("%s: unknown name %r in size_of" % (path, args["size_of"]))
+                extra_in = [scope[args["size_of"]]]
+                args["__like"] = extra_in[0]
+            out = self.layer(canon, fam, nd, args, cur, base, extra_in)
 
         if "name" in extra:
             nm = extra["name"]
@@ -642,13 +764,13 @@ class Compiler:
                 raise SpecError("%s: expect %r, got %r" % (path, want, got))
         return out
 
-    def layer(self, canon, fam, nd, args, cur, path):
+    def layer(self, canon, fam, nd, args, cur, path, extra_in=()):
         x = self.vals[cur]
         try:
             mod, macs = build_layer(canon, fam, nd, args, x, path)
             mod.eval()
             with torch.no_grad():
-                y = mod(x)
+                y = mod(x, *[self.vals[i] for i in extra_in])
         except SpecError:
             raise
         except Exception as e:  # PyTorch's own complaint
@@ -658,8 +780,8 @@ class Compiler:
         idx = len(self.net.mods)
         self.net.mods.append(mod)
         o = self.new_val(y)
-        self.net.prog.append(("layer", idx, [cur], o))
-        self.rows.append({"type": canon, "input": [list(x.shape)], "output": list(y.shape),
+        self.net.prog.append(("layer", idx, [cur] + list(extra_in), o))
+        self.rows.append({"type": canon, "input": [list(x.shape)] + [self.shape(i) for i in extra_in], "output": list(y.shape),
                           "params": n_params(mod), "buffers": n_buffers(mod), "macs": int(macs(x, y))})
         return o
 
@@ -673,6 +795,12 @@ class Compiler:
             y = ts[0]
             for t in ts[1:]:
                 y = y + t
+        elif kind == "mul":
+            y = ts[0]
+            for t in ts[1:]:
+                y = y * t
+            if y.shape[0] != ts[0].shape[0] or y.dim() != ts[0].dim():
+                raise SpecError("%s: mul broadcasts the first input %s to %s" % (path, list(ts[0].shape), list(y.shape)))
         else:
             if not is_int(dim) or not -r <= dim < r or dim % r == 0:
                 raise SpecError("%s: concat dim %r (rank %d; the batch axis is not allowed)" % (path, dim, r))

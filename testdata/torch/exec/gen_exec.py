@@ -175,11 +175,16 @@ def run_rows(net, x):
     vals, outs = {0: x}, []
     for kind, arg, ins, o in net.prog:
         if kind == "layer":
-            vals[o] = net.mods[arg](vals[ins[0]])
+            vals[o] = net.mods[arg](*[vals[i] for i in ins])
         elif kind == "add":
             v = vals[ins[0]]
             for i in ins[1:]:
                 v = v + vals[i]
+            vals[o] = v
+        elif kind == "mul":
+            v = vals[ins[0]]
+            for i in ins[1:]:
+                v = v * vals[i]
             vals[o] = v
         else:
             vals[o] = torch.cat([vals[i] for i in ins], dim=arg)
