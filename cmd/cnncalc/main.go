@@ -40,7 +40,8 @@ func newRootCmd(ios *IOStreams) *cobra.Command {
 	root := &cobra.Command{
 		Use:   "cnncalc",
 		Short: "Shapes, receptive fields, parameters and MACs of a CNN described in YAML",
-		Long: `cnncalc reads a network described in YAML (see the README for the format) and
+		Long: `cnncalc reads a network described in YAML (the format: docs/spec-format.md in
+the repository, https://github.com/cnncalc/cnncalc/blob/main/docs/spec-format.md) and
 reports, per layer and in total, output shapes, receptive fields, learnable
 parameters, buffers, multiply-adds and memory, with PyTorch's numbers.
 
