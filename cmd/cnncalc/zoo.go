@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io/fs"
 	"path"
+	"sort"
 	"strings"
 
 	"github.com/cnncalc/cnncalc"
@@ -42,12 +43,23 @@ func zooRun(opts *ZooOptions) error {
 		return err
 	}
 	r := &report{
-		header: []string{"example", "network", "input", "layers", "params", "MACs", "output"},
-		right:  []bool{false, false, false, true, true, true},
+		header: []string{"family", "example", "network", "input", "layers", "params", "MACs", "output"},
+		right:  []bool{false, false, false, false, true, true, true},
 	}
-	for _, f := range files {
-		data, _ := cnncalc.Zoo.ReadFile(f)
-		name := strings.TrimSuffix(path.Base(f), ".yaml")
+	names := make([]string, len(files))
+	for i, f := range files {
+		names[i] = strings.TrimSuffix(path.Base(f), ".yaml")
+	}
+	sort.SliceStable(names, func(i, j int) bool {
+		fi, fj := zooFamily(names[i]), zooFamily(names[j])
+		if fi != fj {
+			return fi < fj
+		}
+		return names[i] < names[j]
+	})
+	last := -1
+	for _, name := range names {
+		data, _ := cnncalc.Zoo.ReadFile("testdata/zoo/" + name + ".yaml")
 		s, err := spec.Parse(name+".yaml", data)
 		if err != nil {
 			return fmt.Errorf("embedded example %s: %w", name, err)
@@ -57,8 +69,48 @@ func zooRun(opts *ZooOptions) error {
 			return fmt.Errorf("embedded example %s: %w", name, err)
 		}
 		t := a.Result.Total
-		r.add([]string{name, a.Net.Name, dims(a.Net.Input), fmt.Sprint(len(a.Net.Nodes)), calc.Group(t.Params), calc.Human(t.MACs), dims(t.Output)}, nil)
+		fam := ""
+		if f := zooFamily(name); f != last {
+			fam, last = zooFamilies[f].name, f
+		}
+		r.add([]string{fam, name, a.Net.Name, dims(a.Net.Input), fmt.Sprint(len(a.Net.Nodes)), calc.Group(t.Params), calc.Human(t.MACs), dims(t.Output)}, nil)
 	}
 	r.summary = []string{"run one with: cnncalc shapes NAME (or params, rf)"}
 	return r.write(opts.IO.Out, opts.Format, false)
+}
+
+// zooFamilies groups the examples as torchvision does, by the builder
+// name's prefix, in the order `cnncalc zoo` lists them; the course's and
+// cnncalc's own examples come last.
+var zooFamilies = []struct {
+	name     string
+	prefixes []string
+}{
+	{"AlexNet", []string{"alexnet"}},
+	{"VGG", []string{"vgg"}},
+	{"ResNet", []string{"resnet", "resnext", "wide_resnet"}},
+	{"SqueezeNet", []string{"squeezenet"}},
+	{"DenseNet", []string{"densenet"}},
+	{"Inception", []string{"googlenet", "inception"}},
+	{"MobileNet", []string{"mobilenet"}},
+	{"MNASNet", []string{"mnasnet"}},
+	{"ShuffleNetV2", []string{"shufflenet"}},
+	{"EfficientNet", []string{"efficientnet"}},
+	{"RegNet", []string{"regnet"}},
+	{"ConvNeXt", []string{"convnext"}},
+	{"Segmentation", []string{"fcn_", "deeplabv3", "lraspp"}},
+	{"Video", []string{"r3d_", "mc3_", "r2plus1d", "s3d"}},
+	{"Examples", nil},
+}
+
+// zooFamily is the index of an example's family in zooFamilies.
+func zooFamily(name string) int {
+	for i, f := range zooFamilies {
+		for _, p := range f.prefixes {
+			if strings.HasPrefix(name, p) {
+				return i
+			}
+		}
+	}
+	return len(zooFamilies) - 1
 }
