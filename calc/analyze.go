@@ -269,7 +269,9 @@ func checkLimits(l *Layer) *Error {
 		v    []int64
 	}{{"out", []int64{l.Out}}, {"in", []int64{l.In}}, {"kernel", l.Kernel}, {"stride", l.Stride},
 		{"padding", l.Padding}, {"dilation", l.Dilation}, {"output_padding", l.OutputPadding},
-		{"groups", []int64{l.Groups}}, {"output", l.OutputSize}, {"padding", l.Pad}, {"size", l.Size}, {"shape", l.NormShape}} {
+		{"groups", []int64{l.Groups}}, {"output", l.OutputSize}, {"padding", l.Pad}, {"size", l.Size}, {"shape", l.NormShape},
+		{"num_parameters", []int64{l.NumParams}}, {"chunks", []int64{l.Chunks}}, {"index", []int64{l.Index}},
+		{"size", []int64{l.SplitSize}}, {"sections", l.Sections}, {"dims", l.Perm}} {
 		for _, v := range a.v {
 			if v > MaxArg || v < -MaxArg {
 				return errorf(a.name, "%s %s %d is beyond the limit %s", l.Type, a.name, v, Group(MaxArg))

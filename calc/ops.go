@@ -437,7 +437,7 @@ func init() {
 			{Name: "in", Aliases: []string{"num_channels"}, Kind: ArgInt, Field: fIn}},
 		Shape: layerNorm2dShape, Count: layerNorm2dCount, Field: sameField})
 	def(LayerScale, OpInfo{Name: "layerscale", Torch: "LayerScale", Aliases: []string{"layer_scale"}, Primary: "init",
-		Args:  []Arg{{Name: "init", Kind: ArgFloat, Default: 1e-6, Field: fInit}, {Name: "in", Aliases: []string{"dim"}, Kind: ArgInt, Field: fIn}},
+		Args:  []Arg{{Name: "init", Kind: ArgFloat, Default: 1e-6, Field: fInit}, {Name: "in", Aliases: []string{"channels"}, Kind: ArgInt, Field: fIn}},
 		Shape: layerScaleShape, Count: layerScaleCount, Field: sameField})
 	def(StochasticDepth, OpInfo{Name: "stochasticdepth", Torch: "StochasticDepth", Aliases: []string{"stochastic_depth", "droppath", "drop_path"}, Primary: "p",
 		Args: []Arg{{Name: "p", Kind: ArgFloat, Default: 0.0, Field: fP, Check: argDropoutP.Check},
