@@ -127,7 +127,7 @@ func checkRun(opts *CheckOptions) error {
 			return err
 		}
 	case "json":
-		enc := json.NewEncoder(w)
+		enc := json.NewEncoder(&jsonWriter{w: w})
 		enc.SetIndent("", "  ")
 		if err := enc.Encode(struct {
 			Files  []*fileResult `json:"files"`
@@ -353,14 +353,14 @@ func writeHuman(w io.Writer, opts *CheckOptions, results []*fileResult, passed, 
 	}
 	for _, r := range results {
 		if r.Wrote {
-			fmt.Fprintf(w, "wrote %s\n", r.File)
+			fmt.Fprintf(w, "wrote %s\n", escapeLine(r.File))
 		}
 		if len(r.Errors) > 0 {
 			if r.errs != nil {
 				printErrors(w, r.src, spec.ErrorList(r.errs))
 			} else {
 				for _, e := range r.Errors {
-					fmt.Fprintln(w, e)
+					fmt.Fprintln(w, escapeText(e))
 				}
 			}
 			continue
@@ -368,9 +368,9 @@ func writeHuman(w io.Writer, opts *CheckOptions, results []*fileResult, passed, 
 		for _, o := range r.Outcomes {
 			switch {
 			case !o.Pass:
-				fmt.Fprintln(w, paint(red, "FAIL")+" "+o.String())
+				fmt.Fprintln(w, paint(red, "FAIL")+" "+escapeLine(o.String()))
 			case opts.Verbose:
-				fmt.Fprintln(w, paint(green, "ok")+"   "+o.String())
+				fmt.Fprintln(w, paint(green, "ok")+"   "+escapeLine(o.String()))
 			}
 		}
 	}
@@ -388,14 +388,21 @@ func writeHuman(w io.Writer, opts *CheckOptions, results []*fileResult, passed, 
 }
 
 // ghEscape escapes a GitHub Actions workflow command's message; ghProp
-// escapes a property value.
+// escapes a property value. Both escape control characters first
+// (escapeLine, which writes a line break as \n too): a name from a spec
+// can neither end the command nor act on a terminal showing the log.
 func ghEscape(s string) string {
-	return strings.NewReplacer("%", "%25", "\r", "%0D", "\n", "%0A").Replace(s)
+	return ghMessage.Replace(escapeLine(s))
 }
 
 func ghProp(s string) string {
-	return strings.NewReplacer("%", "%25", "\r", "%0D", "\n", "%0A", ":", "%3A", ",", "%2C").Replace(s)
+	return ghProperty.Replace(escapeLine(s))
 }
+
+var (
+	ghMessage  = strings.NewReplacer("%", "%25", "\r", "%0D", "\n", "%0A")
+	ghProperty = strings.NewReplacer("%", "%25", "\r", "%0D", "\n", "%0A", ":", "%3A", ",", "%2C")
+)
 
 func writeGitHub(w io.Writer, results []*fileResult, passed, failed, broken int) {
 	annotate := func(file string, line, col int, title, msg string) {
@@ -465,13 +472,18 @@ type junitProblem struct {
 }
 
 func writeJUnit(w io.Writer, results []*fileResult) error {
+	// XML 1.0 cannot carry most control characters, not even as
+	// references (encoding/xml replaces them with U+FFFD): every text is
+	// escaped as the terminal formats are.
+	x := escapeText
 	all := junitSuites{Name: "cnncalc check"}
 	for _, r := range results {
-		s := junitSuite{Name: r.File}
+		file := x(r.File)
+		s := junitSuite{Name: file}
 		if len(r.Errors) > 0 {
 			msg := strings.Join(r.Errors, "\n")
-			s.Cases = append(s.Cases, junitCase{Name: "read spec", Classname: r.File, File: r.File,
-				Error: &junitProblem{Message: r.Errors[0], Type: "SpecError", Text: msg}})
+			s.Cases = append(s.Cases, junitCase{Name: "read spec", Classname: file, File: file,
+				Error: &junitProblem{Message: x(r.Errors[0]), Type: "SpecError", Text: x(msg)}})
 			s.Errors++
 		}
 		for _, o := range r.Outcomes {
@@ -479,10 +491,10 @@ func writeJUnit(w io.Writer, results []*fileResult) error {
 			if o.Item != "" {
 				name += " (" + o.Item + ")"
 			}
-			c := junitCase{Name: name + ": " + o.What, Classname: r.File, File: o.File, Line: o.Line}
+			c := junitCase{Name: x(name + ": " + o.What), Classname: file, File: x(o.File), Line: o.Line}
 			if !o.Pass {
 				msg := fmt.Sprintf("expected %s, got %s", o.Expected, o.Actual)
-				c.Failure = &junitProblem{Message: msg, Type: "ExpectationFailed", Text: o.String()}
+				c.Failure = &junitProblem{Message: x(msg), Type: "ExpectationFailed", Text: x(o.String())}
 				s.Failures++
 			}
 			s.Cases = append(s.Cases, c)

@@ -135,7 +135,7 @@ func evaluate(ios *IOStreams, s *spec.Spec, batch int64, input []int64, explain 
 		return nil, &codeError{code: exitError, silent: true, err: err}
 	}
 	for _, w := range a.Warnings {
-		fmt.Fprintln(ios.ErrOut, w.Error())
+		fmt.Fprintln(ios.ErrOut, escapeLine(w.Error()))
 	}
 	return a, nil
 }
@@ -145,7 +145,7 @@ func evaluate(ios *IOStreams, s *spec.Spec, batch int64, input []int64, explain 
 func printErrors(w io.Writer, src []byte, err error) {
 	var list spec.ErrorList
 	if !errors.As(err, &list) {
-		fmt.Fprintln(w, err)
+		fmt.Fprintln(w, escapeText(err.Error()))
 		return
 	}
 	lines := bytes.Split(src, []byte("\n"))
@@ -154,19 +154,16 @@ func printErrors(w io.Writer, src []byte, err error) {
 			fmt.Fprintf(w, "(and %d more errors)\n", len(list)-spec.MaxErrors)
 			break
 		}
-		fmt.Fprintln(w, e.Error())
+		fmt.Fprintln(w, escapeLine(e.Error()))
 		if e.Line > 0 && e.Line <= len(lines) {
-			line := strings.TrimRight(string(lines[e.Line-1]), "\r")
-			if len(line) > 120 {
-				line = line[:120] + "..."
-			}
+			line, caret := quoteSourceLine(strings.TrimRight(string(lines[e.Line-1]), "\r"), e.Col)
 			fmt.Fprintf(w, "%5d | %s\n", e.Line, line)
-			if e.Col > 0 && e.Col <= len(line)+1 {
-				fmt.Fprintf(w, "      | %s^\n", strings.Repeat(" ", e.Col-1))
+			if caret >= 0 {
+				fmt.Fprintf(w, "      | %s^\n", strings.Repeat(" ", caret))
 			}
 		}
 		if e.Detail != "" {
-			fmt.Fprintf(w, "      = %s\n", e.Detail)
+			fmt.Fprintf(w, "      = %s\n", escapeLine(e.Detail))
 		}
 	}
 }

@@ -68,11 +68,11 @@ func run(args []string, ios *IOStreams) int {
 	var ce *codeError
 	if errors.As(err, &ce) {
 		if !ce.silent {
-			fmt.Fprintln(ios.ErrOut, "cnncalc:", ce.err)
+			fmt.Fprintln(ios.ErrOut, "cnncalc:", escapeText(ce.err.Error()))
 		}
 		return ce.code
 	}
-	fmt.Fprintln(ios.ErrOut, "cnncalc:", err)
+	fmt.Fprintln(ios.ErrOut, "cnncalc:", escapeText(err.Error()))
 	return exitError
 }
 
