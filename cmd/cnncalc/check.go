@@ -46,7 +46,8 @@ top-level expect: output, params, buffers, macs) and prints each failure with
 file:line:col, the item's path, expected and actual, then "N passed, M failed".
 
 SPEC may be a file, a glob or a directory (every .yaml and .yml under it).
-Exit codes: 0 all hold, 1 an expectation fails, 2 a spec cannot be read.
+Exit codes: 0 all hold, 1 an expectation fails, 2 a spec cannot be read,
+3 an internal error (a bug of cnncalc).
 
 --write fills in or updates the expectations in place instead (a snapshot, like
 go test -update): failing item expectations are rewritten, each top-level item
@@ -84,6 +85,7 @@ type fileResult struct {
 	Wrote    bool           `json:"wrote,omitempty"`
 	errs     []*spec.Diagnostic
 	src      []byte
+	internal *spec.InternalError // reading the spec met a bug of cnncalc
 }
 
 func checkRun(opts *CheckOptions) error {
@@ -136,6 +138,11 @@ func checkRun(opts *CheckOptions) error {
 			Broken int           `json:"unreadable"`
 		}{results, passed, failed, broken}); err != nil {
 			return err
+		}
+	}
+	for _, r := range results {
+		if r.internal != nil {
+			return &codeError{code: exitInternal, silent: true, err: r.internal}
 		}
 	}
 	switch {
@@ -212,6 +219,7 @@ func checkFile(opts *CheckOptions, arg string) *fileResult {
 		return r
 	}
 	fail := func(err error) *fileResult {
+		errors.As(err, &r.internal)
 		var list spec.ErrorList
 		if errors.As(err, &list) {
 			r.errs = list
@@ -223,7 +231,7 @@ func checkFile(opts *CheckOptions, arg string) *fileResult {
 		}
 		return r
 	}
-	s, err := spec.Parse(name, data)
+	s, err := parseData(name, data)
 	if err != nil {
 		return fail(err)
 	}
