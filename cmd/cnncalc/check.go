@@ -32,6 +32,9 @@ type CheckOptions struct {
 	// Exec also runs each network and cross-checks every layer.
 	Exec      bool
 	MaxMemory string
+	// BatchSet says --batch was given; without it Batch is 0 and each
+	// spec's batch: is in effect.
+	BatchSet bool
 	// Color is set when the output is a terminal and NO_COLOR is unset.
 	Color bool
 }
@@ -59,6 +62,7 @@ and layout are kept, and a spec with an error is left untouched.`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.Specs = args
+			opts.BatchSet = cmd.Flags().Changed("batch")
 			if f, ok := ios.Out.(*os.File); ok && os.Getenv("NO_COLOR") == "" {
 				opts.Color = isatty.IsTerminal(f.Fd())
 			}
@@ -94,8 +98,8 @@ func checkRun(opts *CheckOptions) error {
 	default:
 		return usageErr("unknown --format %q: use human, github, junit or json", opts.Format)
 	}
-	if opts.Batch < 0 || opts.Batch > calc.MaxArg {
-		return usageErr("--batch must be between 1 and %s", calc.Group(calc.MaxArg))
+	if err := checkBatch(opts.BatchSet, opts.Batch); err != nil {
+		return err
 	}
 	files, err := expandSpecs(opts.Specs)
 	if err != nil {

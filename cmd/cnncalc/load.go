@@ -22,9 +22,15 @@ type specFlags struct {
 	Batch   int64
 	Input   string
 	Explain bool
+	// BatchSet says --batch was given; without it Batch is 0 and the
+	// spec's batch: is in effect.
+	BatchSet bool
 }
 
 func (f *specFlags) register(cmd *cobra.Command) {
+	// The command's PreRun: whether --batch was given is known once the
+	// flags are parsed.
+	cmd.PreRun = func(cmd *cobra.Command, _ []string) { f.BatchSet = cmd.Flags().Changed("batch") }
 	cmd.Flags().StringVar(&f.Format, "format", "table", "output format: table, json, csv or markdown")
 	cmd.Flags().Int64Var(&f.Batch, "batch", 0, "batch size (overrides the spec's batch:)")
 	cmd.Flags().StringVar(&f.Input, "input", "", "input shape, channels first, batch excluded, e.g. 3x224x224 (overrides the spec's input:)")
@@ -37,8 +43,14 @@ func (f *specFlags) check() error {
 	default:
 		return usageErr("unknown --format %q: use table, json, csv or markdown", f.Format)
 	}
-	if f.Batch < 0 || f.Batch > calc.MaxArg {
-		return usageErr("--batch must be between 1 and %s, got %d", calc.Group(calc.MaxArg), f.Batch)
+	return checkBatch(f.BatchSet, f.Batch)
+}
+
+// checkBatch refuses a given --batch out of range: 0 and negative ones
+// too (the flag's absence, not 0, leaves the spec's batch in effect).
+func checkBatch(set bool, batch int64) error {
+	if set && (batch < 1 || batch > calc.MaxArg) {
+		return usageErr("--batch must be between 1 and %s, got %d", calc.Group(calc.MaxArg), batch)
 	}
 	return nil
 }
