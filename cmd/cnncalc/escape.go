@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"io"
 	"strconv"
 	"strings"
@@ -150,13 +151,18 @@ func trimLeft(pieces []string, width int) ([]string, int) {
 // jsonWriter passes JSON through with DEL and the C1 controls escaped
 // (\u007f, \u0080 to \u009f), which encoding/json leaves raw: valid JSON,
 // but JSON is read on terminals too. Outside its strings JSON is ASCII
-// without them, so every value is kept.
+// without them, so every value is kept. (A 0xc2 that ends a Write waits
+// for the next byte; encoding/json's UTF-8 never ends on one.)
 type jsonWriter struct {
 	w    io.Writer
 	lead bool // the last Write ended in 0xc2, the lead byte of a C1 control
 }
 
 func (j *jsonWriter) Write(p []byte) (int, error) {
+	if !j.lead && bytes.IndexByte(p, 0x7f) < 0 && bytes.IndexByte(p, 0xc2) < 0 {
+		return j.w.Write(p) // the common case: nothing to escape, no copy
+	}
+	n := len(p)
 	out := make([]byte, 0, len(p)+8)
 	if j.lead {
 		j.lead = false
@@ -181,7 +187,7 @@ func (j *jsonWriter) Write(p []byte) (int, error) {
 		}
 	}
 	_, err := j.w.Write(out)
-	return len(p), err
+	return n, err
 }
 
 // appendU00 appends c as a JSON escape, \u00XX.

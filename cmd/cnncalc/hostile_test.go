@@ -297,3 +297,23 @@ func TestEscape(t *testing.T) {
 		t.Errorf("escapeText keeps line breaks: %q", got)
 	}
 }
+
+// jsonWriter escapes DEL and the C1 controls, whichever Write their bytes
+// come in, and leaves everything else, U+00A0 (also 0xc2 first) included.
+func TestJSONWriter(t *testing.T) {
+	in := "{\"a\":\"x\x7f\u009b\u0085\u00a0é\u2028\"}\xc2"
+	want := `{"a":"x\u007f\u009b\u0085` + "\u00a0é\u2028\"}\xc2"
+	for split := 0; split <= len(in); split++ {
+		var b strings.Builder
+		w := &jsonWriter{w: &b}
+		for _, part := range []string{in[:split], in[split:]} {
+			if n, err := w.Write([]byte(part)); n != len(part) || err != nil {
+				t.Fatalf("Write: %d, %v", n, err)
+			}
+		}
+		w.Write(nil)
+		if got := b.String(); got != want[:len(want)-1] && got != want {
+			t.Errorf("split at %d: %q, want %q", split, got, want)
+		}
+	}
+}
