@@ -22,8 +22,8 @@ type Grade struct {
 }
 
 var (
-	thousandsRE = regexp.MustCompile(`^\d{1,3}([, _]\d{3})+(\.\d+)?[kmg]?$`)
-	numberRE    = regexp.MustCompile(`^(\d+)(?:\.(\d+))?([kmg]?)$`)
+	thousandsRE = regexp.MustCompile(`^\d{1,3}([, _]\d{3})+(\.\d+)?\s*[kmg]?$`)
+	numberRE    = regexp.MustCompile(`^(\d+)(?:\.(\d+))?\s*([kmg]?)$`)
 	prefixRE    = regexp.MustCompile(`^[a-z_ ]*[=:]\s*`)
 	unitRE      = regexp.MustCompile(`\s*(parameters|params|param|weights|macs|mac|pixels|pixel|px)$`)
 )
@@ -35,7 +35,8 @@ func parseNumber(s string) (int64, bool) {
 	if thousandsRE.MatchString(s) {
 		s = strings.NewReplacer(",", "", " ", "", "_", "").Replace(s)
 	}
-	s = strings.ReplaceAll(s, " ", "")
+	// Spaces elsewhere are not separators: "0 294912" is two numbers, not
+	// 294,912. Only the abbreviation may stand apart (7.6 K).
 	m := numberRE.FindStringSubmatch(s)
 	if m == nil || len(m[1])+len(m[2]) > 17 {
 		return 0, false

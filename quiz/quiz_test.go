@@ -88,6 +88,11 @@ func TestAnswerForms(t *testing.T) {
 		{"abc", 0, false},
 		{"-3", 0, false},
 		{"99999999999999999999", 0, false},
+		{"7.6 K", 7600, true},
+		{"1,000.5 k", 1000500, true},
+		{"0 294912", 0, false}, // two numbers (FuzzQuizAnswer), not 294,912
+		{"76 00", 0, false},
+		{"1 2 3", 0, false},
 	} {
 		got, ok := parseNumber(c.in)
 		if ok != c.ok || got != c.want {

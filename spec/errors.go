@@ -32,6 +32,25 @@ type Diagnostic struct {
 	Msg  string
 	// Detail is a worked formula or a hint, shown under the source line.
 	Detail string
+	// Err is the error behind the diagnostic, if any: an *InternalError
+	// when reading the spec met a bug of cnncalc rather than a fault of
+	// the spec.
+	Err error
+}
+
+// Unwrap returns the error behind the diagnostic, if any.
+func (e *Diagnostic) Unwrap() error { return e.Err }
+
+// InternalError is a panic recovered while reading a spec: a bug of
+// cnncalc, not a fault of the spec. errors.As finds it in the ErrorList
+// Parse returns.
+type InternalError struct {
+	Value any    // what panicked
+	Stack []byte // the goroutine's stack where it panicked
+}
+
+func (e *InternalError) Error() string {
+	return fmt.Sprintf("internal error reading the spec: %v", e.Value)
 }
 
 // Error formats the diagnostic as compilers do:
@@ -114,6 +133,15 @@ func (l ErrorList) Error() string {
 		b.WriteString(e.Error())
 	}
 	return b.String()
+}
+
+// Unwrap returns the diagnostics, for errors.Is and errors.As.
+func (l ErrorList) Unwrap() []error {
+	errs := make([]error, len(l))
+	for i, e := range l {
+		errs[i] = e
+	}
+	return errs
 }
 
 // Err returns nil for an empty list, else the sorted list.

@@ -874,3 +874,27 @@ layers:
 `)
 	checkErrors(t, got, []wantErr{{pos: "3:30", path: "layers[0]", item: "a", msg: []string{"kernel must be an integer"}}})
 }
+
+// A panic while reading a spec is a bug of cnncalc: Parse recovers it into
+// an ErrorList whose diagnostic says so and holds an *InternalError (what
+// panicked and the stack), which errors.As finds, so that the command can
+// tell a bug from a fault of the spec.
+func TestParsePanicIsInternalError(t *testing.T) {
+	_, err := parse("net.yaml", []byte("input: [3]\nlayers: [relu]\n"), &work{fault: func() { panic("boom") }})
+	var list ErrorList
+	if !errors.As(err, &list) || len(list) != 1 {
+		t.Fatalf("error %T %v, want an ErrorList of one", err, err)
+	}
+	if got, want := list.Error(), "net.yaml: internal error reading the spec: boom"; got != want {
+		t.Errorf("got %q, want %q", got, want)
+	}
+	var ie *InternalError
+	if !errors.As(err, &ie) || ie.Value != "boom" || !strings.Contains(string(ie.Stack), "spec.TestParsePanicIsInternalError") {
+		t.Fatalf("errors.As finds %+v, want the InternalError with its stack", ie)
+	}
+	// A fault of the spec is not one.
+	_, err = Parse("net.yaml", []byte("input: [3]\nlayers: [reul]\n"))
+	if err == nil || errors.As(err, &ie) {
+		t.Errorf("a bad spec: %v, an InternalError: %v", err, errors.As(err, &ie))
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"regexp"
+	"runtime/debug"
 	"sort"
 	"strconv"
 	"strings"
@@ -102,6 +103,8 @@ type work struct {
 	added    int // calc nodes added
 	// stopped is set once a cap is hit, to end the walk quickly.
 	stopped bool
+	// fault, when set, is called as parsing starts (tests make it panic).
+	fault func()
 }
 
 // parse is Parse, counting its work in w.
@@ -110,9 +113,13 @@ func parse(file string, data []byte, w *work) (s *Spec, err error) {
 	defer func() {
 		w.read = int(r.Size()) - r.Len()
 		if r := recover(); r != nil {
-			s, err = nil, ErrorList{{File: file, Msg: fmt.Sprintf("internal error reading the spec: %v", r)}}
+			ie := &InternalError{Value: r, Stack: debug.Stack()}
+			s, err = nil, ErrorList{{File: file, Msg: ie.Error(), Err: ie}}
 		}
 	}()
+	if w.fault != nil {
+		w.fault()
+	}
 	if len(data) > MaxFileSize {
 		return nil, ErrorList{{File: file, Msg: fmt.Sprintf("file is %s bytes, above the limit of %s bytes", calc.Group(int64(len(data))), calc.Group(MaxFileSize))}}
 	}

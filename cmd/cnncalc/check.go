@@ -32,6 +32,9 @@ type CheckOptions struct {
 	// Exec also runs each network and cross-checks every layer.
 	Exec      bool
 	MaxMemory string
+	// BatchSet says --batch was given; without it Batch is 0 and each
+	// spec's batch: is in effect.
+	BatchSet bool
 	// Color is set when the output is a terminal and NO_COLOR is unset.
 	Color bool
 }
@@ -46,7 +49,8 @@ top-level expect: output, params, buffers, macs) and prints each failure with
 file:line:col, the item's path, expected and actual, then "N passed, M failed".
 
 SPEC may be a file, a glob or a directory (every .yaml and .yml under it).
-Exit codes: 0 all hold, 1 an expectation fails, 2 a spec cannot be read.
+Exit codes: 0 all hold, 1 an expectation fails, 2 a spec cannot be read,
+3 an internal error (a bug of cnncalc).
 
 --write fills in or updates the expectations in place instead (a snapshot, like
 go test -update): failing item expectations are rewritten, each top-level item
@@ -58,6 +62,7 @@ and layout are kept, and a spec with an error is left untouched.`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.Specs = args
+			opts.BatchSet = cmd.Flags().Changed("batch")
 			if f, ok := ios.Out.(*os.File); ok && os.Getenv("NO_COLOR") == "" {
 				opts.Color = isatty.IsTerminal(f.Fd())
 			}
@@ -84,6 +89,7 @@ type fileResult struct {
 	Wrote    bool           `json:"wrote,omitempty"`
 	errs     []*spec.Diagnostic
 	src      []byte
+	internal *spec.InternalError // reading the spec met a bug of cnncalc
 }
 
 func checkRun(opts *CheckOptions) error {
@@ -92,8 +98,8 @@ func checkRun(opts *CheckOptions) error {
 	default:
 		return usageErr("unknown --format %q: use human, github, junit or json", opts.Format)
 	}
-	if opts.Batch < 0 || opts.Batch > calc.MaxArg {
-		return usageErr("--batch must be between 1 and %s", calc.Group(calc.MaxArg))
+	if err := checkBatch(opts.BatchSet, opts.Batch); err != nil {
+		return err
 	}
 	files, err := expandSpecs(opts.Specs)
 	if err != nil {
@@ -127,7 +133,7 @@ func checkRun(opts *CheckOptions) error {
 			return err
 		}
 	case "json":
-		enc := json.NewEncoder(w)
+		enc := json.NewEncoder(&jsonWriter{w: w})
 		enc.SetIndent("", "  ")
 		if err := enc.Encode(struct {
 			Files  []*fileResult `json:"files"`
@@ -136,6 +142,11 @@ func checkRun(opts *CheckOptions) error {
 			Broken int           `json:"unreadable"`
 		}{results, passed, failed, broken}); err != nil {
 			return err
+		}
+	}
+	for _, r := range results {
+		if r.internal != nil {
+			return &codeError{code: exitInternal, silent: true, err: r.internal}
 		}
 	}
 	switch {
@@ -212,6 +223,7 @@ func checkFile(opts *CheckOptions, arg string) *fileResult {
 		return r
 	}
 	fail := func(err error) *fileResult {
+		errors.As(err, &r.internal)
 		var list spec.ErrorList
 		if errors.As(err, &list) {
 			r.errs = list
@@ -223,7 +235,7 @@ func checkFile(opts *CheckOptions, arg string) *fileResult {
 		}
 		return r
 	}
-	s, err := spec.Parse(name, data)
+	s, err := parseData(name, data)
 	if err != nil {
 		return fail(err)
 	}
@@ -353,14 +365,14 @@ func writeHuman(w io.Writer, opts *CheckOptions, results []*fileResult, passed, 
 	}
 	for _, r := range results {
 		if r.Wrote {
-			fmt.Fprintf(w, "wrote %s\n", r.File)
+			fmt.Fprintf(w, "wrote %s\n", escapeLine(r.File))
 		}
 		if len(r.Errors) > 0 {
 			if r.errs != nil {
 				printErrors(w, r.src, spec.ErrorList(r.errs))
 			} else {
 				for _, e := range r.Errors {
-					fmt.Fprintln(w, e)
+					fmt.Fprintln(w, escapeText(e))
 				}
 			}
 			continue
@@ -368,9 +380,9 @@ func writeHuman(w io.Writer, opts *CheckOptions, results []*fileResult, passed, 
 		for _, o := range r.Outcomes {
 			switch {
 			case !o.Pass:
-				fmt.Fprintln(w, paint(red, "FAIL")+" "+o.String())
+				fmt.Fprintln(w, paint(red, "FAIL")+" "+escapeLine(o.String()))
 			case opts.Verbose:
-				fmt.Fprintln(w, paint(green, "ok")+"   "+o.String())
+				fmt.Fprintln(w, paint(green, "ok")+"   "+escapeLine(o.String()))
 			}
 		}
 	}
@@ -388,14 +400,21 @@ func writeHuman(w io.Writer, opts *CheckOptions, results []*fileResult, passed, 
 }
 
 // ghEscape escapes a GitHub Actions workflow command's message; ghProp
-// escapes a property value.
+// escapes a property value. Both escape control characters first
+// (escapeLine, which writes a line break as \n too): a name from a spec
+// can neither end the command nor act on a terminal showing the log.
 func ghEscape(s string) string {
-	return strings.NewReplacer("%", "%25", "\r", "%0D", "\n", "%0A").Replace(s)
+	return ghMessage.Replace(escapeLine(s))
 }
 
 func ghProp(s string) string {
-	return strings.NewReplacer("%", "%25", "\r", "%0D", "\n", "%0A", ":", "%3A", ",", "%2C").Replace(s)
+	return ghProperty.Replace(escapeLine(s))
 }
+
+var (
+	ghMessage  = strings.NewReplacer("%", "%25", "\r", "%0D", "\n", "%0A")
+	ghProperty = strings.NewReplacer("%", "%25", "\r", "%0D", "\n", "%0A", ":", "%3A", ",", "%2C")
+)
 
 func writeGitHub(w io.Writer, results []*fileResult, passed, failed, broken int) {
 	annotate := func(file string, line, col int, title, msg string) {
@@ -465,13 +484,18 @@ type junitProblem struct {
 }
 
 func writeJUnit(w io.Writer, results []*fileResult) error {
+	// XML 1.0 cannot carry most control characters, not even as
+	// references (encoding/xml replaces them with U+FFFD): every text is
+	// escaped as the terminal formats are.
+	x := escapeText
 	all := junitSuites{Name: "cnncalc check"}
 	for _, r := range results {
-		s := junitSuite{Name: r.File}
+		file := x(r.File)
+		s := junitSuite{Name: file}
 		if len(r.Errors) > 0 {
 			msg := strings.Join(r.Errors, "\n")
-			s.Cases = append(s.Cases, junitCase{Name: "read spec", Classname: r.File, File: r.File,
-				Error: &junitProblem{Message: r.Errors[0], Type: "SpecError", Text: msg}})
+			s.Cases = append(s.Cases, junitCase{Name: "read spec", Classname: file, File: file,
+				Error: &junitProblem{Message: x(r.Errors[0]), Type: "SpecError", Text: x(msg)}})
 			s.Errors++
 		}
 		for _, o := range r.Outcomes {
@@ -479,10 +503,10 @@ func writeJUnit(w io.Writer, results []*fileResult) error {
 			if o.Item != "" {
 				name += " (" + o.Item + ")"
 			}
-			c := junitCase{Name: name + ": " + o.What, Classname: r.File, File: o.File, Line: o.Line}
+			c := junitCase{Name: x(name + ": " + o.What), Classname: file, File: x(o.File), Line: o.Line}
 			if !o.Pass {
 				msg := fmt.Sprintf("expected %s, got %s", o.Expected, o.Actual)
-				c.Failure = &junitProblem{Message: msg, Type: "ExpectationFailed", Text: o.String()}
+				c.Failure = &junitProblem{Message: x(msg), Type: "ExpectationFailed", Text: x(o.String())}
 				s.Failures++
 			}
 			s.Cases = append(s.Cases, c)

@@ -200,7 +200,7 @@ func progress(ios *IOStreams) func(done, total int, name string) {
 			return
 		}
 		shown = true
-		fmt.Fprintf(f, "\r\x1b[Klayer %d/%d %s", done, total, name)
+		fmt.Fprintf(f, "\r\x1b[Klayer %d/%d %s", done, total, escapeLine(name))
 		if done == total && shown {
 			fmt.Fprint(f, "\r\x1b[K")
 		}
@@ -322,7 +322,7 @@ func writeExecJSON(w io.Writer, a *spec.Analysis, run *exec.Run, checks []verify
 		out.Layers = append(out.Layers, layer{n.Name, n.Type.String(), run.Layers[i].Shape, c.Shape.String(), c.MACs.String(), c.RF.String(), c.Problems, run.Layers[i].Seconds})
 		out.Agree = out.Agree && len(c.Problems) == 0
 	}
-	enc := json.NewEncoder(w)
+	enc := json.NewEncoder(&jsonWriter{w: w})
 	enc.SetIndent("", "  ")
 	return enc.Encode(out)
 }

@@ -22,9 +22,15 @@ type specFlags struct {
 	Batch   int64
 	Input   string
 	Explain bool
+	// BatchSet says --batch was given; without it Batch is 0 and the
+	// spec's batch: is in effect.
+	BatchSet bool
 }
 
 func (f *specFlags) register(cmd *cobra.Command) {
+	// The command's PreRun: whether --batch was given is known once the
+	// flags are parsed.
+	cmd.PreRun = func(cmd *cobra.Command, _ []string) { f.BatchSet = cmd.Flags().Changed("batch") }
 	cmd.Flags().StringVar(&f.Format, "format", "table", "output format: table, json, csv or markdown")
 	cmd.Flags().Int64Var(&f.Batch, "batch", 0, "batch size (overrides the spec's batch:)")
 	cmd.Flags().StringVar(&f.Input, "input", "", "input shape, channels first, batch excluded, e.g. 3x224x224 (overrides the spec's input:)")
@@ -37,8 +43,14 @@ func (f *specFlags) check() error {
 	default:
 		return usageErr("unknown --format %q: use table, json, csv or markdown", f.Format)
 	}
-	if f.Batch < 0 || f.Batch > calc.MaxArg {
-		return usageErr("--batch must be between 1 and %s, got %d", calc.Group(calc.MaxArg), f.Batch)
+	return checkBatch(f.BatchSet, f.Batch)
+}
+
+// checkBatch refuses a given --batch out of range: 0 and negative ones
+// too (the flag's absence, not 0, leaves the spec's batch in effect).
+func checkBatch(set bool, batch int64) error {
+	if set && (batch < 1 || batch > calc.MaxArg) {
+		return usageErr("--batch must be between 1 and %s, got %d", calc.Group(calc.MaxArg), batch)
 	}
 	return nil
 }
@@ -110,6 +122,9 @@ func load(ios *IOStreams, arg string, f *specFlags) (*spec.Analysis, error) {
 	return evaluate(ios, s, f.Batch, input, f.Explain)
 }
 
+// parseData is spec.Parse; tests replace it to meet a bug of spec.
+var parseData = spec.Parse
+
 // parseSpec reads SPEC once (standard input can be read only once) and
 // parses it, printing errors to ErrOut.
 func parseSpec(ios *IOStreams, arg string) (*spec.Spec, error) {
@@ -117,7 +132,7 @@ func parseSpec(ios *IOStreams, arg string) (*spec.Spec, error) {
 	if err != nil {
 		return nil, &codeError{code: exitError, err: err}
 	}
-	s, err := spec.Parse(name, data)
+	s, err := parseData(name, data)
 	if err != nil {
 		printErrors(ios.ErrOut, data, err)
 		return nil, &codeError{code: exitError, silent: true, err: err}
@@ -135,7 +150,7 @@ func evaluate(ios *IOStreams, s *spec.Spec, batch int64, input []int64, explain 
 		return nil, &codeError{code: exitError, silent: true, err: err}
 	}
 	for _, w := range a.Warnings {
-		fmt.Fprintln(ios.ErrOut, w.Error())
+		fmt.Fprintln(ios.ErrOut, escapeLine(w.Error()))
 	}
 	return a, nil
 }
@@ -145,7 +160,7 @@ func evaluate(ios *IOStreams, s *spec.Spec, batch int64, input []int64, explain 
 func printErrors(w io.Writer, src []byte, err error) {
 	var list spec.ErrorList
 	if !errors.As(err, &list) {
-		fmt.Fprintln(w, err)
+		fmt.Fprintln(w, escapeText(err.Error()))
 		return
 	}
 	lines := bytes.Split(src, []byte("\n"))
@@ -154,19 +169,16 @@ func printErrors(w io.Writer, src []byte, err error) {
 			fmt.Fprintf(w, "(and %d more errors)\n", len(list)-spec.MaxErrors)
 			break
 		}
-		fmt.Fprintln(w, e.Error())
+		fmt.Fprintln(w, escapeLine(e.Error()))
 		if e.Line > 0 && e.Line <= len(lines) {
-			line := strings.TrimRight(string(lines[e.Line-1]), "\r")
-			if len(line) > 120 {
-				line = line[:120] + "..."
-			}
+			line, caret := quoteSourceLine(strings.TrimRight(string(lines[e.Line-1]), "\r"), e.Col)
 			fmt.Fprintf(w, "%5d | %s\n", e.Line, line)
-			if e.Col > 0 && e.Col <= len(line)+1 {
-				fmt.Fprintf(w, "      | %s^\n", strings.Repeat(" ", e.Col-1))
+			if caret >= 0 {
+				fmt.Fprintf(w, "      | %s^\n", strings.Repeat(" ", caret))
 			}
 		}
 		if e.Detail != "" {
-			fmt.Fprintf(w, "      = %s\n", e.Detail)
+			fmt.Fprintf(w, "      = %s\n", escapeLine(e.Detail))
 		}
 	}
 }

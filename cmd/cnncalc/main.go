@@ -8,16 +8,36 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime"
+	"runtime/debug"
 
 	"github.com/spf13/cobra"
+
+	"github.com/cnncalc/cnncalc/spec"
 )
 
 // Exit codes.
 const (
-	exitOK    = 0
-	exitFail  = 1 // an expectation or a cross-check failed
-	exitError = 2 // bad input: a spec that cannot be read, bad flags
+	exitOK       = 0
+	exitFail     = 1 // an expectation or a cross-check failed
+	exitError    = 2 // bad input: a spec that cannot be read, bad flags
+	exitInternal = 3 // a bug of cnncalc (a panic), whatever the input
 )
+
+// version is cnncalc's version, set by the build:
+// go build -ldflags "-X main.version=v1.2.0" ./cmd/cnncalc.
+var version = "dev"
+
+// versionString is version, or, when the build left it unset, the module
+// version go install recorded (v1.2.0, or a pseudo-version from the
+// repository a checkout was built in).
+func versionString() string {
+	v := version
+	if bi, ok := debug.ReadBuildInfo(); ok && v == "dev" && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
+		v = bi.Main.Version
+	}
+	return v
+}
 
 // IOStreams are the command's standard streams; tests pass buffers.
 type IOStreams struct {
@@ -36,6 +56,8 @@ type codeError struct {
 
 func (e *codeError) Error() string { return e.err.Error() }
 
+func (e *codeError) Unwrap() error { return e.err }
+
 func newRootCmd(ios *IOStreams) *cobra.Command {
 	root := &cobra.Command{
 		Use:   "cnncalc",
@@ -47,6 +69,7 @@ parameters, buffers, multiply-adds and memory, with PyTorch's numbers.
 
 SPEC is a file path, - for standard input, or the name of an embedded example
 (cnncalc zoo lists them).`,
+		Version:       versionString(),
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
@@ -58,23 +81,54 @@ SPEC is a file path, - for standard input, or the name of an embedded example
 	return root
 }
 
-// run executes the command line and returns the exit code.
-func run(args []string, ios *IOStreams) int {
+// run executes the command line and returns the exit code. A panic is a
+// bug, whatever the input: it is reported as one, with the version and the
+// stack, and exits exitInternal, never exitError (a refusal of the input).
+// Tests add extra commands to the root.
+func run(args []string, ios *IOStreams, extra ...*cobra.Command) (code int) {
+	defer func() {
+		if r := recover(); r != nil {
+			reportBug(ios.ErrOut, fmt.Sprint(r), debug.Stack())
+			code = exitInternal
+		}
+	}()
 	root := newRootCmd(ios)
+	root.AddCommand(extra...)
 	root.SetArgs(args)
 	err := root.Execute()
 	if err == nil {
 		return exitOK
 	}
+	var ie *spec.InternalError
+	if errors.As(err, &ie) {
+		// Reading a spec panicked and spec recovered: its error is
+		// printed (silent) or printed here, and it is a bug all the same.
+		var ce *codeError
+		if !errors.As(err, &ce) || !ce.silent {
+			fmt.Fprintln(ios.ErrOut, "cnncalc:", escapeText(err.Error()))
+		}
+		reportBug(ios.ErrOut, fmt.Sprint(ie.Value), ie.Stack)
+		return exitInternal
+	}
 	var ce *codeError
 	if errors.As(err, &ce) {
 		if !ce.silent {
-			fmt.Fprintln(ios.ErrOut, "cnncalc:", ce.err)
+			fmt.Fprintln(ios.ErrOut, "cnncalc:", escapeText(ce.err.Error()))
 		}
 		return ce.code
 	}
-	fmt.Fprintln(ios.ErrOut, "cnncalc:", err)
+	fmt.Fprintln(ios.ErrOut, "cnncalc:", escapeText(err.Error()))
 	return exitError
+}
+
+// reportBug prints a bug's report on w: what panicked, the version, where
+// to report it, and the stack.
+func reportBug(w io.Writer, value string, stack []byte) {
+	fmt.Fprintf(w, "cnncalc: internal error: %s\n", escapeLine(value))
+	fmt.Fprintf(w, "cnncalc %s, %s %s/%s\n", versionString(), runtime.Version(), runtime.GOOS, runtime.GOARCH)
+	fmt.Fprintln(w, "This is a bug in cnncalc, not a problem with the input: please report it on")
+	fmt.Fprintln(w, "https://github.com/cnncalc/cnncalc/issues with the command line and the input file.")
+	w.Write(stack)
 }
 
 func main() {

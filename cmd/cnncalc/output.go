@@ -42,6 +42,7 @@ func (r *report) grow(n int) {
 }
 
 func (r *report) write(w io.Writer, format string, explain bool) error {
+	r.escape()
 	switch format {
 	case "csv":
 		cw := csv.NewWriter(w)
@@ -55,6 +56,28 @@ func (r *report) write(w io.Writer, format string, explain bool) error {
 		return r.markdown(w, explain)
 	}
 	return r.table(w, explain)
+}
+
+// escape escapes every cell, formula and line of the report that could
+// hold a terminal control (a layer's or the network's name from the spec),
+// in place: each is one line of the table.
+func (r *report) escape() {
+	r.title = escapeLine(r.title)
+	for _, v := range [][]string{r.header, r.footer, r.summary} {
+		escapeAll(v)
+	}
+	for _, row := range r.rows {
+		escapeAll(row)
+	}
+	for _, f := range r.formulas {
+		escapeAll(f)
+	}
+}
+
+func escapeAll(v []string) {
+	for i, s := range v {
+		v[i] = escapeLine(s)
+	}
 }
 
 func (r *report) aligns() []tw.Align {
@@ -355,7 +378,7 @@ func writeJSON(w io.Writer, a *spec.Analysis) error {
 // encodeJSON writes the report with one layer per line: compact enough to
 // read, and diffs show the layer that changed.
 func encodeJSON(w io.Writer, r jsonReport) error {
-	bw := bufio.NewWriterSize(w, 64<<10)
+	bw := bufio.NewWriterSize(&jsonWriter{w: w}, 64<<10)
 	head, err := json.Marshal(struct {
 		Name  string  `json:"name"`
 		Input []int64 `json:"input"`

@@ -4,11 +4,13 @@ import (
 	"bufio"
 	"encoding/json"
 	"fmt"
+	"io"
 	"os"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/cnncalc/cnncalc/calc"
 	"github.com/cnncalc/cnncalc/quiz"
 	"github.com/mattn/go-isatty"
 	"github.com/spf13/cobra"
@@ -146,7 +148,8 @@ func quizPractice(opts *QuizOptions) error {
 	fmt.Fprintf(w, "Practice: %d questions, seed %d (--seed %d asks them again).\n", len(problems), seed, seed)
 	fmt.Fprintf(w, "Kinds: %s.\n", strings.Join(names, ", "))
 	fmt.Fprintln(w, "Answer on one line: 29x29x32 or 29 29 32 in the order asked; 7600, 7,600 or 7.6K; skip.")
-	sc := bufio.NewScanner(opts.IO.In)
+	in := bufio.NewReader(opts.IO.In)
+	var readErr error
 	right, asked := 0, 0
 session:
 	for i, q := range problems {
@@ -154,14 +157,25 @@ session:
 		quiz.Wrap(w, fmt.Sprintf("%d/%d [%s] ", i+1, len(problems), q.Kind), q.Text)
 		for {
 			fmt.Fprint(w, "> ")
-			if !sc.Scan() {
+			line, n, err := readAnswer(in)
+			if err != nil {
+				if err != io.EOF {
+					readErr = err
+				}
 				fmt.Fprintln(w)
 				fmt.Fprintln(w, "(end of input)")
 				break session
 			}
-			line := sc.Text()
+			if n > maxAnswer {
+				if !terminal {
+					fmt.Fprintf(w, "(a line of %s bytes)\n", calc.Group(int64(n)))
+				}
+				fmt.Fprintf(w, "that line is %s bytes long, over the %d KiB an answer may take; answer on one line, or skip\n",
+					calc.Group(int64(n)), maxAnswer>>10)
+				continue
+			}
 			if !terminal {
-				fmt.Fprintln(w, line)
+				fmt.Fprintln(w, escapeLine(line))
 			}
 			g := q.Grade(line)
 			if g.Malformed != "" {
@@ -192,5 +206,52 @@ session:
 		}
 	}
 	fmt.Fprintf(w, "\nScore: %d/%d\n", right, asked)
-	return sc.Err()
+	return readErr
+}
+
+// maxAnswer is the longest answer line read, in bytes; a longer one is
+// skipped to its end, never held in memory, and the question asked again.
+const maxAnswer = 64 << 10
+
+// readAnswer reads one line and returns it without its line break (\n or
+// \r\n) and its length n, the line break excluded. When n > maxAnswer the
+// line is read to its end but not returned. The error is io.EOF at the end
+// of the input, when no line is left.
+func readAnswer(r *bufio.Reader) (line string, n int, err error) {
+	var buf []byte
+	var last2 [2]byte // the line's last two bytes, for its line break
+	for {
+		chunk, err := r.ReadSlice('\n')
+		n += len(chunk)
+		if room := maxAnswer + 2 - len(buf); room > 0 { // the line, \r and \n
+			buf = append(buf, chunk[:min(len(chunk), room)]...)
+		}
+		switch len(chunk) {
+		case 0:
+		case 1:
+			last2 = [2]byte{last2[1], chunk[0]}
+		default:
+			last2 = [2]byte{chunk[len(chunk)-2], chunk[len(chunk)-1]}
+		}
+		if err == bufio.ErrBufferFull {
+			continue
+		}
+		if err != nil && (err != io.EOF || n == 0) {
+			return "", 0, err
+		}
+		break // a line break, or the end of the input after a last line
+	}
+	if last2[1] == '\n' {
+		n--
+		if last2[0] == '\r' {
+			n--
+		}
+	} else if last2[1] == '\r' {
+		n--
+	}
+	if n > maxAnswer {
+		return "", n, nil
+	}
+	line = strings.TrimSuffix(string(buf), "\n")
+	return strings.TrimSuffix(line, "\r"), n, nil
 }

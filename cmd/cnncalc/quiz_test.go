@@ -1,8 +1,11 @@
 package main
 
 import (
+	"bufio"
 	"encoding/json"
 	"fmt"
+	"io"
+	"reflect"
 	"strconv"
 	"strings"
 	"testing"
@@ -263,6 +266,69 @@ func TestQuizDeterministic(t *testing.T) {
 	for _, l := range strings.Split(d, "\n") {
 		if strings.Contains(l, "/20 [") && !strings.Contains(l, "[pool]") && !strings.Contains(l, "[rf]") {
 			t.Errorf("a question outside pool,rf: %s", l)
+		}
+	}
+}
+
+// A line over 64 KiB is not an I/O error that ends the session: it is
+// skipped to its end, said so, and the question is asked again.
+func TestQuizPracticeLongLine(t *testing.T) {
+	qs := quizProblems(t, 7, 2, "convparams")
+	right := calc.Group(qs[0].Num)
+	long := strings.Repeat("7", 70000)
+	stdin := long + "\n" + strings.Repeat("x", maxAnswer) + "\r\n\x1b]0;t\a\n" + right + "\r\n" + strings.Repeat("\x1b", maxAnswer+1)
+	out, errOut, code := runCmd(t, stdin, "quiz", "--practice", "--kinds", "convparams", "--count", "2", "--seed", "7")
+	if code != 0 || errOut != "" {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	for _, want := range []string{
+		"> (a line of 70,000 bytes)\nthat line is 70,000 bytes long, over the 64 KiB an answer may take; answer on one line, or skip\n> ",
+		`cannot read "xxxx`,                            // exactly 64 KiB is read, and graded
+		"> \\x1b]0;t\\a\ncannot read \"\\x1b]0;t\\a\"", // echoed escaped
+		"> " + right + "\nright: ",
+		"> (a line of 65,537 bytes)\nthat line is 65,537 bytes long", // the last line, without its line break
+		"(end of input)\n\nScore: 1/1\n",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("no %q in the output (%d bytes):\n%.600s", want, len(out), out)
+		}
+	}
+	if strings.Contains(out, long) || strings.Contains(out, "\x1b") {
+		t.Errorf("the long line is echoed (%d bytes)", len(out))
+	}
+}
+
+func TestReadAnswer(t *testing.T) {
+	type res struct {
+		line string
+		n    int
+		err  error
+	}
+	read := func(in string) []res {
+		r := bufio.NewReaderSize(strings.NewReader(in), 16)
+		var out []res
+		for {
+			line, n, err := readAnswer(r)
+			out = append(out, res{line, n, err})
+			if err != nil {
+				return out
+			}
+		}
+	}
+	big := strings.Repeat("9", maxAnswer)
+	for _, c := range []struct {
+		in   string
+		want []res
+	}{
+		{"", []res{{"", 0, io.EOF}}},
+		{"a\n", []res{{"a", 1, nil}, {"", 0, io.EOF}}},
+		{"a\r\nb", []res{{"a", 1, nil}, {"b", 1, nil}, {"", 0, io.EOF}}},
+		{"\n\r\n\r", []res{{"", 0, nil}, {"", 0, nil}, {"", 0, nil}, {"", 0, io.EOF}}},
+		{big + "\r\n" + big + "0\nok", []res{{big, maxAnswer, nil}, {"", maxAnswer + 1, nil}, {"ok", 2, nil}, {"", 0, io.EOF}}},
+		{strings.Repeat("ab\r", 30000) + "\n", []res{{"", 89999, nil}, {"", 0, io.EOF}}}, // its last \r is in its line break
+	} {
+		if got := read(c.in); !reflect.DeepEqual(got, c.want) {
+			t.Errorf("%.40q: got %v, want %v", c.in, got, c.want)
 		}
 	}
 }
