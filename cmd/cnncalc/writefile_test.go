@@ -9,6 +9,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/cnncalc/cnncalc/exec/tensorio"
 )
 
 // TestDecideWrite: the choice of writeFile for each kind of target, with
@@ -278,4 +280,46 @@ func TestWriteFileFull(t *testing.T) {
 		t.Errorf("the old file became %q", got)
 	}
 	noTemps(t, dir)
+}
+
+// TestExecSaveOutputSafe: --save-output replaces the file through a
+// temporary file: a failed write (a full disk) keeps the old file whole and
+// exits 2 with nothing on standard output; a symlink is written through.
+func TestExecSaveOutputSafe(t *testing.T) {
+	dir := t.TempDir()
+	y := filepath.Join(dir, "y.npy")
+	os.WriteFile(y, []byte("an existing, valid y.npy"), 0o644)
+	writeData = func(f *os.File, data []byte) (int, error) {
+		n, _ := f.Write(data[:len(data)/2])
+		return n, &fs.PathError{Op: "write", Path: f.Name(), Err: syscall.ENOSPC}
+	}
+	out, errOut, code := runCmd(t, "", "exec", "lenet5", "--save-output", y)
+	writeData = func(f *os.File, data []byte) (int, error) { return f.Write(data) }
+	if code != 2 || out != "" || !strings.Contains(errOut, "cannot write "+y+": no space left on device (the file is left as it was)") {
+		t.Errorf("full disk: exit %d, stdout %q, stderr %q", code, out, errOut)
+	}
+	if got, _ := os.ReadFile(y); string(got) != "an existing, valid y.npy" {
+		t.Errorf("the old output became %q", got)
+	}
+
+	real := filepath.Join(dir, "real.npy")
+	os.WriteFile(real, nil, 0o600)
+	link := filepath.Join(dir, "link.npy")
+	os.Symlink("real.npy", link)
+	if out, errOut, code := runCmd(t, "", "exec", "lenet5", "--save-output", link); code != 0 {
+		t.Fatalf("symlink: exit %d\n%s%s", code, out, errOut)
+	}
+	if st, _ := os.Lstat(link); st.Mode()&os.ModeSymlink == 0 {
+		t.Error("--save-output replaced the symlink by a file")
+	}
+	x, err := tensorio.ReadNpy(real)
+	if err != nil || len(x.Data) != 10 {
+		t.Errorf("the symlink's target: %v, %v", x, err)
+	}
+	if st, _ := os.Stat(real); st.Mode().Perm() != 0o600 {
+		t.Errorf("the target's mode became %v", st.Mode().Perm())
+	}
+	if entries, _ := os.ReadDir(dir); len(entries) != 3 {
+		t.Errorf("files left: %v", entries)
+	}
 }
