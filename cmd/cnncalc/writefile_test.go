@@ -323,3 +323,18 @@ func TestExecSaveOutputSafe(t *testing.T) {
 		t.Errorf("files left: %v", entries)
 	}
 }
+
+// TestReadSpecSize: a spec above the limit is refused with its own size
+// (only the limit and a byte are read).
+func TestReadSpecSize(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "big.yaml")
+	os.WriteFile(path, []byte(strings.Repeat("#", 5_300_037)), 0o644)
+	out, errOut, code := runCmd(t, "", "shapes", path)
+	if code != 2 || out != "" || errOut != "cnncalc: "+path+": file is 5,300,037 bytes, above the limit of 4,194,304 bytes\n" {
+		t.Errorf("exit %d, stdout %q, stderr %q", code, out, errOut)
+	}
+	_, errOut, code = runCmd(t, strings.Repeat("#", 5_300_037), "shapes", "-")
+	if code != 2 || errOut != "cnncalc: <stdin>: standard input holds more than 4,194,304 bytes, the limit\n" {
+		t.Errorf("stdin: exit %d, stderr %q", code, errOut)
+	}
+}
