@@ -2,6 +2,7 @@ package spec
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
 
 	"github.com/cnncalc/cnncalc/calc"
@@ -156,11 +157,15 @@ func matches(want []int64, got calc.Shape) bool {
 func FormatExpect(v []int64) string {
 	parts := make([]string, len(v))
 	for i, x := range v {
-		if x == -1 {
-			parts[i] = "~"
-		} else {
-			parts[i] = fmt.Sprint(x)
-		}
+		parts[i] = sizeText(x)
 	}
 	return "[" + strings.Join(parts, ", ") + "]"
+}
+
+// sizeText is one size of an expectation, ~ for the wildcard.
+func sizeText(x int64) string {
+	if x == -1 {
+		return "~"
+	}
+	return strconv.FormatInt(x, 10)
 }

@@ -216,7 +216,12 @@ func (p *patcher) edits() ([]edit, ErrorList) {
 			want := mergeShapes(nodes, p.shapeOf)
 			got := FormatExpect(p.shapeOf(es[0].Node))
 			_, literal := expectValue(v)
-			e, ok := valueSpan(p.src, p.lines, v)
+			at := &Diagnostic{File: s.File, Pos: Pos{v.Line, v.Column}, Path: es[0].Path, Item: item}
+			var vedits []edit
+			ok := false
+			if want != nil && literal {
+				vedits, ok = p.valueEdits(k, v, want, at)
+			}
 			switch {
 			case want == nil:
 				p.refuse(v, es[0].Path, item, "this expect: fails (got %s) and its instances' outputs differ in rank: no one expectation holds for all; --write cannot rewrite it", got)
@@ -225,11 +230,9 @@ func (p *patcher) edits() ([]edit, ErrorList) {
 			case v.Anchor != "":
 				p.refuse(v, es[0].Path, item, "this expect: fails (got %s) and carries the anchor &%s, which its aliases share; --write cannot rewrite it: fix it by hand", got, v.Anchor)
 			case !ok:
-				p.refuse(k, es[0].Path, item, "cannot rewrite this expect: (write it as [C, H, W] on one line)")
+				p.refuse(k, es[0].Path, item, "this expect: fails (got %s) and --write cannot rewrite it as written (write it as [C, H, W])", got)
 			default:
-				e.text = FormatExpect(want)
-				e.at = &Diagnostic{File: s.File, Pos: Pos{v.Line, v.Column}, Path: es[0].Path, Item: item}
-				edits = append(edits, e)
+				edits = append(edits, vedits...)
 			}
 			continue
 		}
@@ -251,12 +254,12 @@ func (p *patcher) edits() ([]edit, ErrorList) {
 		case n.Kind == yaml.MappingNode && len(n.Content) > 0:
 			end := p.after(n, n.Content[0].Column)
 			edits = append(edits, edit{end, end, p.eol + strings.Repeat(" ", n.Content[0].Column-1) + text, at})
-		case n.Kind == yaml.ScalarNode && n.Style == 0 && n.Anchor == "" && bytes.HasPrefix(p.src[p.off(n.Line, n.Column):], []byte(n.Value)):
-			at2 := p.off(n.Line, n.Column) + len(n.Value)
+		case n.Kind == yaml.ScalarNode && p.keyEnd(n) >= 0:
+			colon := p.keyEnd(n)
 			end := p.after(n, n.Column)
-			edits = append(edits, edit{at2, at2, ":", at}, edit{end, end, p.eol + strings.Repeat(" ", n.Column-1) + text, at})
+			edits = append(edits, edit{colon, colon, ":", at}, edit{end, end, p.eol + strings.Repeat(" ", n.Column-1) + text, at})
 		default:
-			p.refuse(n, r.path, item, "--write would add expect: %s to this item, but cannot turn it into a mapping as written (quoted, tagged or anchored); write it as a plain name (- relu) or add the expect: by hand", FormatExpect(want))
+			p.refuse(n, r.path, item, "--write would add expect: %s to this item, but cannot turn it into a mapping as written (tagged or anchored); write it as a plain name (- relu) or add the expect: by hand", FormatExpect(want))
 		}
 	}
 	// A failing expectation no edit rewrites (one from a block argument,
@@ -270,6 +273,23 @@ func (p *patcher) edits() ([]edit, ErrorList) {
 	}
 	edits = append(edits, p.totalEdits()...)
 	return edits, p.errs
+}
+
+// keyEnd is where a ':' turns the scalar item n into a key (relu becomes
+// relu:), or -1 when it cannot: a tag or an anchor (which would then name
+// the key), a quoted scalar over several lines.
+func (p *patcher) keyEnd(n *yaml.Node) int {
+	start := p.off(n.Line, n.Column)
+	switch {
+	case n.Anchor != "" || n.Style&yaml.TaggedStyle != 0:
+		return -1
+	case n.Style == 0 && bytes.HasPrefix(p.src[start:], []byte(n.Value)):
+		return start + len(n.Value)
+	}
+	if end, ok := p.quotedEnd(n); ok && bytes.IndexByte(p.src[start:end], '\n') < 0 {
+		return end
+	}
+	return -1
 }
 
 // itemName names an item for messages: its name:, else its layer type.
@@ -348,14 +368,22 @@ func (p *patcher) totalEdits() []edit {
 			missing = append(missing, w.key)
 			continue
 		}
-		e, ok := valueSpan(src, p.lines, v)
+		at := &Diagnostic{File: s.File, Pos: Pos{v.Line, v.Column}, Path: "expect." + w.key}
+		var vedits []edit
+		ok := false
+		if w.key == "output" {
+			_, literal := expectValue(v)
+			if literal {
+				vedits, ok = p.valueEdits(kk, v, t.Output[1:], at)
+			}
+		} else if v.Kind == yaml.ScalarNode {
+			vedits, ok = p.scalarEdit(v, w.text, at)
+		}
 		if !ok || v.Anchor != "" {
-			p.refuse(kk, "expect."+w.key, "", "cannot rewrite expect.%s (write it as a number or as [C, H, W] on one line)", w.key)
+			p.refuse(kk, "expect."+w.key, "", "expect.%s fails (got %s) and --write cannot rewrite it as written (write it as a number or as [C, H, W])", w.key, w.text)
 			continue
 		}
-		e.text = w.text
-		e.at = &Diagnostic{File: s.File, Pos: Pos{v.Line, v.Column}, Path: "expect." + w.key}
-		edits = append(edits, e)
+		edits = append(edits, vedits...)
 	}
 	if len(missing) == 0 {
 		return edits
@@ -526,33 +554,63 @@ func lookup(m *yaml.Node, key string) (*yaml.Node, *yaml.Node) {
 	return nil, nil
 }
 
-// valueSpan finds the text of a scalar, a one-line flow list or a block
-// list of scalars.
-func valueSpan(src []byte, lines []int, v *yaml.Node) (edit, bool) {
-	start := offset(src, lines, v.Line, v.Column)
-	switch {
-	case v.Kind == yaml.ScalarNode && v.Style == 0:
-		end := start + len(v.Value)
-		if v.Tag == "!!null" && !bytes.HasPrefix(src[start:], []byte("~")) {
-			end = start // an empty value
-		}
-		return edit{start: start, end: end}, end <= len(src) && bytes.HasPrefix(src[start:], []byte(v.Value))
-	case v.Kind == yaml.SequenceNode && v.Style&yaml.FlowStyle != 0:
-		i := bytes.IndexByte(src[start:], ']')
-		nl := bytes.IndexByte(src[start:], '\n')
-		if i < 0 || (nl >= 0 && nl < i) {
-			return edit{}, false
-		}
-		return edit{start: start, end: start + i + 1}, true
-	case v.Kind == yaml.SequenceNode && len(v.Content) > 0:
-		last := v.Content[len(v.Content)-1]
-		if last.Kind != yaml.ScalarNode || last.Style != 0 {
-			return edit{}, false
-		}
-		end := offset(src, lines, last.Line, last.Column) + len(last.Value)
-		return edit{start: start, end: end}, end <= len(src)
+// scalarEdit replaces a plain scalar's text.
+func (p *patcher) scalarEdit(v *yaml.Node, text string, at *Diagnostic) ([]edit, bool) {
+	start := p.off(v.Line, v.Column)
+	if v.Style != 0 || v.Value == "" || !bytes.HasPrefix(p.src[start:], []byte(v.Value)) {
+		return nil, false
 	}
-	return edit{}, false
+	return []edit{{start, start + len(v.Value), text, at}}, true
+}
+
+// valueEdits rewrites the expectation v (of key k), a list of sizes, as
+// want: a flow list (on one line or more) as a whole; a block list of as
+// many sizes element by element, keeping its layout; one of another length
+// as a flow list after the key.
+func (p *patcher) valueEdits(k, v *yaml.Node, want []int64, at *Diagnostic) ([]edit, bool) {
+	src, text := p.src, FormatExpect(want)
+	start := p.off(v.Line, v.Column)
+	switch {
+	case v.Kind != yaml.SequenceNode:
+		return nil, false
+	case v.Style&yaml.FlowStyle != 0:
+		if start >= len(src) || src[start] != '[' {
+			return nil, false
+		}
+		i := bytes.IndexByte(src[start:], ']')
+		if i < 0 || bytes.IndexByte(src[start:start+i], '#') >= 0 {
+			return nil, false
+		}
+		return []edit{{start, start + i + 1, text, at}}, true
+	case len(v.Content) == 0:
+		return nil, false
+	}
+	var edits []edit
+	for i, e := range v.Content {
+		es, ok := p.scalarEdit(e, "", at)
+		if !ok {
+			return nil, false
+		}
+		if len(v.Content) == len(want) {
+			es[0].text = sizeText(want[i])
+			edits = append(edits, es[0])
+		}
+	}
+	if len(edits) > 0 {
+		return edits, true
+	}
+	// Another length: the list becomes a flow list after the key's colon.
+	ks := p.off(k.Line, k.Column)
+	if k.Style != 0 || !bytes.HasPrefix(src[ks:], []byte(k.Value)) {
+		return nil, false
+	}
+	colon := ks + len(k.Value) + len(src[ks+len(k.Value):]) - len(bytes.TrimLeft(src[ks+len(k.Value):], " \t"))
+	if colon >= len(src) || src[colon] != ':' {
+		return nil, false
+	}
+	last := v.Content[len(v.Content)-1]
+	end := p.off(last.Line, last.Column) + len(last.Value)
+	return []edit{{colon + 1, end, " " + text, at}}, true
 }
 
 // lastLine is the last line any part of n stands on: its last node's, or
@@ -568,13 +626,21 @@ func (p *patcher) lastLine(n *yaml.Node) int {
 		}
 		n = last
 	}
+	if end, ok := p.quotedEnd(n); ok {
+		return n.Line + bytes.Count(p.src[p.off(n.Line, n.Column):end], []byte("\n"))
+	}
+	return n.Line
+}
+
+// quotedEnd is the offset just after a quoted scalar's closing quote.
+func (p *patcher) quotedEnd(n *yaml.Node) (int, bool) {
 	if n.Kind != yaml.ScalarNode || n.Style&(yaml.DoubleQuotedStyle|yaml.SingleQuotedStyle) == 0 {
-		return n.Line
+		return 0, false
 	}
 	start := p.off(n.Line, n.Column)
 	q := bytes.IndexAny(p.src[start:], `"'`)
 	if q < 0 {
-		return n.Line
+		return 0, false
 	}
 	quote := p.src[start+q]
 	for i := start + q + 1; i < len(p.src); i++ {
@@ -584,10 +650,10 @@ func (p *patcher) lastLine(n *yaml.Node) int {
 		case p.src[i] == quote && quote == '\'' && i+1 < len(p.src) && p.src[i+1] == '\'':
 			i++
 		case p.src[i] == quote:
-			return n.Line + bytes.Count(p.src[start:i], []byte("\n"))
+			return i + 1, true
 		}
 	}
-	return n.Line
+	return 0, false
 }
 
 func lineStarts(src []byte) []int {
