@@ -17,6 +17,7 @@ golden:
 
 fuzz:
 	$(GO) test ./spec -run '^$$' -fuzz FuzzParse -fuzztime 60s
+	$(GO) test ./spec -run '^$$' -fuzz FuzzSnapshot -fuzztime 30s
 
 bench:
 	$(GO) test ./cmd/cnncalc ./exec -run '^$$' -bench . -benchmem
