@@ -98,6 +98,9 @@ type target struct {
 	owned    bool
 	uid, gid int
 	nlink    uint64
+	// viaLink: the file can be named only through the symlink (a
+	// /proc/self/fd link), so nothing can be put beside it.
+	viaLink bool
 }
 
 // decideWrite is writeFile's choice for a target, given the effective user
@@ -118,7 +121,7 @@ func decideWrite(shown string, t target, euid int, writable error) (writeMode, e
 			owner = fmt.Sprintf(", owner uid %d", t.uid)
 		}
 		return 0, fmt.Errorf("%s is not writable (mode %04o%s: %s); not written", shown, t.mode.Perm(), owner, why)
-	case !t.mode.IsRegular():
+	case !t.mode.IsRegular() || t.viaLink:
 		return writeInPlace, nil // a device or a pipe: nothing to replace
 	case t.owned && t.nlink > 1:
 		return writeInPlace, nil // a rename would split the hard links
@@ -250,20 +253,23 @@ func findTarget(path string) (target, error) {
 	if err != nil {
 		return t, err
 	}
-	if lst.Mode()&fs.ModeSymlink != 0 {
-		real, err := filepath.EvalSymlinks(path)
-		if err != nil {
-			dest, _ := os.Readlink(path)
-			return t, fmt.Errorf("%s is a symlink to %s, which cannot be reached: %w", path, dest, unwrapPath(err))
-		}
-		t.path = real
-	}
-	st, err := os.Stat(t.path)
+	st, err := os.Stat(path)
 	if err != nil {
-		return t, err
+		dest, _ := os.Readlink(path)
+		return t, fmt.Errorf("%s is a symlink to %s, which cannot be reached: %w", path, dest, unwrapPath(err))
 	}
 	t.exists, t.mode = true, st.Mode()
 	t.uid, t.gid, t.nlink, t.owned = fileOwner(st)
+	if lst.Mode()&fs.ModeSymlink != 0 && st.Mode().IsRegular() {
+		// The temporary file goes beside the real file. A link the kernel
+		// follows but a path cannot name (/proc/self/fd/N) is written in
+		// place through the link.
+		if real, err := filepath.EvalSymlinks(path); err == nil {
+			t.path = real
+		} else {
+			t.viaLink = true
+		}
+	}
 	return t, nil
 }
 

@@ -38,6 +38,7 @@ func TestDecideWrite(t *testing.T) {
 		{"hard links, root", with(func(t *target) { t.nlink = 2 }), 0, nil, writeInPlace, ""},
 		{"another's group-writable file", with(func(t *target) { t.uid = 1001; t.mode = 0o664 }), 1000, nil, writeInPlace, ""},
 		{"a device", with(func(t *target) { t.mode = fs.ModeDevice | fs.ModeCharDevice | 0o666 }), 1000, nil, writeInPlace, ""},
+		{"a link that only the kernel follows", with(func(t *target) { t.viaLink = true }), 1000, nil, writeInPlace, ""},
 		{"a directory", with(func(t *target) { t.mode = fs.ModeDir | 0o755 }), 1000, nil, 0, "net.yaml is a directory"},
 		{"no owner known", target{exists: true, mode: 0o644}, 1000, nil, writeReplace, ""},
 	} {
@@ -336,5 +337,20 @@ func TestReadSpecSize(t *testing.T) {
 	_, errOut, code = runCmd(t, strings.Repeat("#", 5_300_037), "shapes", "-")
 	if code != 2 || errOut != "cnncalc: <stdin>: standard input holds more than 4,194,304 bytes, the limit\n" {
 		t.Errorf("stdin: exit %d, stderr %q", code, errOut)
+	}
+}
+
+// TestWriteFileDevice: a device is written into, not replaced (so that
+// --save-output /dev/stdout or /dev/null works as before).
+func TestWriteFileDevice(t *testing.T) {
+	st, err := os.Stat(os.DevNull)
+	if err != nil || st.Mode()&fs.ModeDevice == 0 || !filepath.IsAbs(os.DevNull) {
+		t.Skip("no null device here")
+	}
+	if err := writeFile(os.DevNull, []byte("data"), nil); err != nil {
+		t.Fatal(err)
+	}
+	if st, _ := os.Stat(os.DevNull); st.Mode()&fs.ModeDevice == 0 {
+		t.Errorf("%s became %v", os.DevNull, st.Mode())
 	}
 }
