@@ -45,13 +45,15 @@ type fileState struct {
 	sum   [sha256.Size]byte
 }
 
-// stateOf records the file at path (symlinks followed) as holding data.
+// stateOf records the file at path (symlinks followed) as holding data,
+// just read from it: its size is the data's, its time the file's now (an
+// edit between the read and this stat shows in the bytes).
 func stateOf(path string, data []byte) (*fileState, error) {
 	st, err := os.Stat(path)
 	if err != nil {
 		return nil, err
 	}
-	return &fileState{size: st.Size(), mtime: st.ModTime(), sum: sha256.Sum256(data)}, nil
+	return &fileState{size: int64(len(data)), mtime: st.ModTime(), sum: sha256.Sum256(data)}, nil
 }
 
 // changed says how the file at path differs from what was read ("" when it
@@ -75,7 +77,7 @@ func (w *fileState) changed(path string) string {
 		return err.Error()
 	}
 	if sha256.Sum256(data) != w.sum {
-		return "its bytes differ from what cnncalc read (same size and time)"
+		return "its bytes differ from what cnncalc read"
 	}
 	return ""
 }

@@ -241,9 +241,16 @@ func TestWriteFileChanged(t *testing.T) {
 			noTemps(t, dir)
 		})
 	}
+	// Edited between the read and stateOf's stat: the size read is the
+	// data's, so the refusal still says what changed.
+	os.WriteFile(path, []byte("user's edit\n"), 0o644)
+	was, _ := stateOf(path, []byte("old\n"))
+	if err := writeFile(path, []byte("snapshot\n"), was); err == nil || !strings.Contains(err.Error(), "(it is now 12 bytes, it was 4)") {
+		t.Errorf("edit before the stat: %v", err)
+	}
 	// Unchanged, it is written.
 	os.WriteFile(path, []byte("old\n"), 0o644)
-	was, _ := stateOf(path, []byte("old\n"))
+	was, _ = stateOf(path, []byte("old\n"))
 	if err := writeFile(path, []byte("snapshot\n"), was); err != nil {
 		t.Fatal(err)
 	}
