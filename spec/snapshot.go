@@ -394,10 +394,10 @@ func (p *patcher) totalEdits() []edit {
 	}
 	indent := strings.Repeat(" ", m.Content[0].Column-1)
 	end := p.after(m, m.Content[0].Column)
-	at := &Diagnostic{File: s.File, Pos: Pos{k.Line, k.Column}, Path: "expect"}
 	for _, key := range missing {
 		for _, w := range want {
 			if w.key == key {
+				at := &Diagnostic{File: s.File, Pos: Pos{k.Line, k.Column}, Path: "expect." + key}
 				edits = append(edits, edit{end, end, p.eol + indent + w.key + ": " + w.text, at})
 			}
 		}
