@@ -18,6 +18,7 @@ golden:
 fuzz:
 	$(GO) test ./spec -run '^$$' -fuzz FuzzParse -fuzztime 60s
 	$(GO) test ./quiz -run '^$$' -fuzz FuzzQuizAnswer -fuzztime 30s
+	$(GO) test ./spec -run '^$$' -fuzz FuzzSnapshot -fuzztime 30s
 
 bench:
 	$(GO) test ./cmd/cnncalc ./exec -run '^$$' -bench . -benchmem

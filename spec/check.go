@@ -2,6 +2,7 @@ package spec
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
 
 	"github.com/cnncalc/cnncalc/calc"
@@ -13,21 +14,35 @@ import (
 type itemInstance struct {
 	node *yaml.Node
 	seq  *yaml.Node
-	top  bool // an item of the top-level layers:
-	out  int  // calc.Input for the network input
+	path string // layers[3].residual[1], for messages
+	top  bool   // an item of the top-level layers:
+	// alias is set when the item was reached through an alias (*name): its
+	// text stands elsewhere, under the anchor.
+	alias bool
+	out   int // calc.Input for the network input
 }
 
-func (p *parser) recordItem(it, seq *yaml.Node, out int, top bool) {
-	if it.Kind == yaml.AliasNode || out == failed {
+func (p *parser) recordItem(it, seq *yaml.Node, path string, out int, top bool) {
+	if out == failed {
 		return
 	}
-	p.spec.instances = append(p.spec.instances, itemInstance{it, seq, top, out})
+	alias := false
+	for it != nil && it.Kind == yaml.AliasNode {
+		it, alias = it.Alias, true
+	}
+	if it == nil {
+		return
+	}
+	p.spec.instances = append(p.spec.instances, itemInstance{node: it, seq: seq, path: path, top: top, alias: alias, out: out})
 }
 
-// itemRef ties an item of the file to the outputs of all its instances.
+// itemRef ties an item of the file to the outputs of all its instances
+// (aliases of it included). seq, path and top are those of the item as
+// written; seq is nil for an item reached only through aliases.
 type itemRef struct {
 	node *yaml.Node
 	seq  *yaml.Node
+	path string
 	top  bool
 	outs []int
 }
@@ -39,9 +54,12 @@ func (s *Spec) items() []*itemRef {
 	for _, in := range s.instances {
 		r := refs[in.node]
 		if r == nil {
-			r = &itemRef{node: in.node, seq: in.seq, top: in.top}
+			r = &itemRef{node: in.node}
 			refs[in.node] = r
 			out = append(out, r)
+		}
+		if r.seq == nil && !in.alias {
+			r.seq, r.path, r.top = in.seq, in.path, in.top
 		}
 		r.outs = append(r.outs, in.out)
 	}
@@ -139,11 +157,15 @@ func matches(want []int64, got calc.Shape) bool {
 func FormatExpect(v []int64) string {
 	parts := make([]string, len(v))
 	for i, x := range v {
-		if x == -1 {
-			parts[i] = "~"
-		} else {
-			parts[i] = fmt.Sprint(x)
-		}
+		parts[i] = sizeText(x)
 	}
 	return "[" + strings.Join(parts, ", ") + "]"
+}
+
+// sizeText is one size of an expectation, ~ for the wildcard.
+func sizeText(x int64) string {
+	if x == -1 {
+		return "~"
+	}
+	return strconv.FormatInt(x, 10)
 }

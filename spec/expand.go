@@ -80,8 +80,9 @@ func (p *parser) items(seq *yaml.Node, c *ctx, in int, path string) int {
 		if p.stopped {
 			return in
 		}
-		out := p.item(it, c, in, path+"["+strconv.Itoa(j)+"]")
-		p.recordItem(it, seq, out, path == "layers")
+		ipath := path + "[" + strconv.Itoa(j) + "]"
+		out := p.item(it, c, in, ipath)
+		p.recordItem(it, seq, ipath, out, path == "layers")
 		in = out
 	}
 	return in
@@ -217,7 +218,7 @@ func (p *parser) mapItem(n *yaml.Node, c *ctx, in int, path string) int {
 	if expect != nil {
 		if e, ok := p.subst(expect, c, path); ok {
 			if s, ok := p.ints(e, path+c.use, item, "expect", true); ok {
-				p.spec.Expects = append(p.spec.Expects, Expect{Node: out, Shape: s, Pos: Pos{e.Line, e.Column}, Path: path + c.use, Item: item})
+				p.spec.Expects = append(p.spec.Expects, Expect{Node: out, Shape: s, Pos: Pos{e.Line, e.Column}, Path: path + c.use, Item: item, item: n})
 			}
 		}
 	}

@@ -52,6 +52,8 @@ type Expect struct {
 	Pos   Pos
 	Path  string
 	Item  string
+	// item is the item as written (its mapping), for Snapshot.
+	item *yaml.Node
 }
 
 // ExpectedTotals are the whole-network expectations of the top-level expect:.

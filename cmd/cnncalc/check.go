@@ -247,22 +247,21 @@ func checkFile(opts *CheckOptions, arg string) *fileResult {
 		if arg == "-" || name != arg {
 			return fail(fmt.Errorf("%s: --write needs a file", arg))
 		}
-		out, err := a.Snapshot()
+		was, err := stateOf(arg, data)
+		if err != nil {
+			return fail(err)
+		}
+		out, after, err := a.SnapshotChecked()
 		if err != nil {
 			return fail(err)
 		}
 		if string(out) != string(data) {
-			if err := writeAtomic(arg, out); err != nil {
+			if err := writeFile(arg, out, was); err != nil {
 				return fail(err)
 			}
 			r.Wrote = true
 		}
-		if s, err = spec.Parse(name, out); err != nil {
-			return fail(err)
-		}
-		if a, err = s.Evaluate(opts.Batch, nil); err != nil {
-			return fail(err)
-		}
+		a, r.src = after, out
 	}
 	r.Outcomes = a.Check()
 	if opts.Exec {
@@ -321,32 +320,6 @@ func execOutcomes(a *spec.Analysis, maxMemory string) ([]spec.Outcome, error) {
 		}
 	}
 	return outs, nil
-}
-
-// writeAtomic replaces a file through a temporary file and a rename, so an
-// interrupted run leaves the old file or the new one, never half of one.
-func writeAtomic(path string, data []byte) error {
-	st, err := os.Stat(path)
-	if err != nil {
-		return err
-	}
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*.tmp")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp.Name())
-	if _, err := tmp.Write(data); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Chmod(st.Mode().Perm()); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	return os.Rename(tmp.Name(), path)
 }
 
 const (

@@ -209,3 +209,65 @@ func TestCheckExecNumbers(t *testing.T) {
 		t.Errorf("check --exec prints words where numbers belong:\n%s", out)
 	}
 }
+
+// TestCheckWriteFiles: --write through a symlink writes its target and
+// keeps the link; on a CRLF file the added lines end in CRLF; a flow-style
+// spec it cannot patch is refused at the item, untouched, exit 2; an edit
+// saved while it runs is kept.
+func TestCheckWriteFiles(t *testing.T) {
+	dir := t.TempDir()
+	orig, _ := os.ReadFile("testdata/check/fails.yaml")
+	target := filepath.Join(dir, "real.yaml")
+	os.WriteFile(target, orig, 0o644)
+	link := filepath.Join(dir, "link.yaml")
+	os.Symlink("real.yaml", link)
+	if out, errOut, code := runCmd(t, "", "check", "--write", link); code != 0 {
+		t.Fatalf("symlink: exit %d\n%s%s", code, out, errOut)
+	}
+	if st, _ := os.Lstat(link); st.Mode()&os.ModeSymlink == 0 {
+		t.Error("--write replaced the symlink by a file")
+	}
+	if got, _ := os.ReadFile(target); !strings.Contains(string(got), "expect:\n  output: [10]") {
+		t.Errorf("the symlink's target was not written:\n%s", got)
+	}
+
+	crlf := filepath.Join(dir, "crlf.yaml")
+	os.WriteFile(crlf, []byte(strings.ReplaceAll(string(orig), "\n", "\r\n")), 0o644)
+	if out, errOut, code := runCmd(t, "", "check", "--write", crlf); code != 0 {
+		t.Fatalf("CRLF: exit %d\n%s%s", code, out, errOut)
+	}
+	got, _ := os.ReadFile(crlf)
+	if n := strings.Count(string(got), "\n"); n != strings.Count(string(got), "\r\n") || n < 20 {
+		t.Errorf("CRLF file written with mixed line endings:\n%q", got)
+	}
+
+	flow := filepath.Join(dir, "flow.yaml")
+	flowSrc := "input: [3, 8, 8]\nlayers: [{conv2d: {out: 8, kernel: 3}}]\n"
+	os.WriteFile(flow, []byte(flowSrc), 0o644)
+	out, errOut, code := runCmd(t, "", "check", "--write", flow)
+	if code != 2 || !strings.Contains(out+errOut, flow+":2:10: layers[0] (conv2d): --write would add expect: [8, 6, 6] to this item, but it is written in flow style") {
+		t.Errorf("flow spec: exit %d\n%s%s", code, out, errOut)
+	}
+	if got, _ := os.ReadFile(flow); string(got) != flowSrc {
+		t.Errorf("flow spec changed:\n%s", got)
+	}
+
+	edited := filepath.Join(dir, "edited.yaml")
+	os.WriteFile(edited, orig, 0o644)
+	saved := string(orig) + "# saved by the user meanwhile\n"
+	beforeCommit = func(string) { os.WriteFile(edited, []byte(saved), 0o644) }
+	defer func() { beforeCommit = func(string) {} }()
+	out, errOut, code = runCmd(t, "", "check", "--write", edited)
+	if code != 2 || !strings.Contains(out+errOut, edited+" changed while cnncalc ran (it is now ") {
+		t.Errorf("concurrent edit: exit %d\n%s%s", code, out, errOut)
+	}
+	if got, _ := os.ReadFile(edited); string(got) != saved {
+		t.Errorf("the user's edit was lost:\n%s", got)
+	}
+	entries, _ := os.ReadDir(dir)
+	for _, e := range entries {
+		if strings.HasSuffix(e.Name(), ".tmp") {
+			t.Errorf("temporary file left: %s", e.Name())
+		}
+	}
+}

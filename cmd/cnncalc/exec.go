@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -223,12 +224,10 @@ func execRun(opts *ExecOptions) error {
 		return &codeError{code: exitError, err: err}
 	}
 	if opts.SaveOutput != "" {
-		f, err := os.Create(opts.SaveOutput)
+		var npy bytes.Buffer
+		err := tensorio.WriteNpy(&npy, run.Output)
 		if err == nil {
-			err = tensorio.WriteNpy(f, run.Output)
-			if cerr := f.Close(); err == nil {
-				err = cerr
-			}
+			err = writeFile(opts.SaveOutput, npy.Bytes(), nil)
 		}
 		if err != nil {
 			return &codeError{code: exitError, err: err}

@@ -81,15 +81,27 @@ func readSpec(arg string, stdin io.Reader) (name string, data []byte, err error)
 	limit := int64(spec.MaxFileSize) + 1
 	if arg == "-" {
 		data, err = io.ReadAll(io.LimitReader(stdin, limit))
+		if err == nil && len(data) > spec.MaxFileSize {
+			return "<stdin>", nil, fmt.Errorf("<stdin>: standard input holds more than %s bytes, the limit", calc.Group(spec.MaxFileSize))
+		}
 		return "<stdin>", data, err
 	}
 	f, err := os.Open(arg)
 	if err == nil {
 		defer f.Close()
-		if st, serr := f.Stat(); serr == nil && st.IsDir() {
+		st, serr := f.Stat()
+		if serr == nil && st.IsDir() {
 			return arg, nil, fmt.Errorf("%s is a directory, not a spec file", arg)
 		}
 		data, err = readAllSized(f, limit)
+		if err == nil && len(data) > spec.MaxFileSize {
+			// Only limit+1 bytes were read: give the file's own size.
+			size := "more than " + calc.Group(spec.MaxFileSize)
+			if serr == nil && st.Size() > spec.MaxFileSize {
+				size = calc.Group(st.Size())
+			}
+			return arg, nil, fmt.Errorf("%s: file is %s bytes, above the limit of %s bytes", arg, size, calc.Group(spec.MaxFileSize))
+		}
 		return arg, data, err
 	}
 	if errors.Is(err, fs.ErrNotExist) && !strings.ContainsAny(arg, "/\\.") {
