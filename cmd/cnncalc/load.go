@@ -71,12 +71,9 @@ func readSpec(arg string, stdin io.Reader) (name string, data []byte, err error)
 		data, err = io.ReadAll(io.LimitReader(stdin, limit))
 		return "<stdin>", data, err
 	}
-	f, err := os.Open(arg)
+	f, err := openSpecFile(arg)
 	if err == nil {
 		defer f.Close()
-		if st, serr := f.Stat(); serr == nil && st.IsDir() {
-			return arg, nil, fmt.Errorf("%s is a directory, not a spec file", arg)
-		}
 		data, err = readAllSized(f, limit)
 		return arg, data, err
 	}

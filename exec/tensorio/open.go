@@ -37,12 +37,23 @@ func OpenRegular(path string) (*os.File, fs.FileInfo, error) {
 	return f, st, nil
 }
 
-// ErrNotRegular is wrapped by OpenRegular's refusals.
+// ErrNotRegular is what OpenRegular's refusals are (errors.Is).
 var ErrNotRegular = errors.New("not a regular file")
 
-func notRegular(path string, m fs.FileMode) error {
-	return fmt.Errorf("%s is %s, %w", path, FileKind(m), ErrNotRegular)
+// NotRegularError is OpenRegular's refusal: the path and the type of file
+// found there.
+type NotRegularError struct {
+	Path string
+	Mode fs.FileMode
 }
+
+func (e *NotRegularError) Error() string {
+	return fmt.Sprintf("%s is %s, not a regular file", e.Path, FileKind(e.Mode))
+}
+
+func (e *NotRegularError) Is(target error) bool { return target == ErrNotRegular }
+
+func notRegular(path string, m fs.FileMode) error { return &NotRegularError{Path: path, Mode: m} }
 
 // FileKind names the type of file a mode describes ("a named pipe (FIFO)").
 func FileKind(m fs.FileMode) string {

@@ -446,6 +446,9 @@ func readSafetensorsHeader(r io.ReaderAt, size int64, needed int) ([]*stTensor, 
 	if int64(n) > size-8 {
 		return nil, fmt.Errorf("a header of %s bytes, but the file has %s bytes after the header length", group(int64(n)), group(size-8))
 	}
+	if n < 2 {
+		return nil, fmt.Errorf("a header of %d bytes, too short for its JSON object", n)
+	}
 	dec := json.NewDecoder(io.NewSectionReader(r, 8, int64(n)))
 	dec.UseNumber()
 	if err := wantDelim(dec, '{', "the header"); err != nil {

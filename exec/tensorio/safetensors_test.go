@@ -224,7 +224,8 @@ func TestSafetensorsHostile(t *testing.T) {
 		want string
 	}{
 		{"empty", nil, 0, "0 bytes, shorter than the 8 of the header length"},
-		{"4 GiB of zeros", nil, 4 << 30, "the JSON header ends before its object does"},
+		{"4 GiB of zeros", nil, 4 << 30, "a header of 0 bytes, too short for its JSON object"},
+		{"header of spaces", withHeader("    ", 0), 0, "the JSON header ends before its object does"},
 		{"header length beyond the file", withHeader("{}", 0)[:8], 0, "a header of 2 bytes, but the file has 0 bytes after the header length"},
 		{"header length above the limit", binary.LittleEndian.AppendUint64(nil, 1<<40), 8 << 40, "a header of 1,099,511,627,776 bytes, above the limit of 100,000,000"},
 		{"header length of 2^64-1", binary.LittleEndian.AppendUint64(nil, math.MaxUint64), 0, "a header of 18446744073709551615 bytes, above the limit"},
@@ -312,7 +313,7 @@ func TestLoadSafetensorsFile(t *testing.T) {
 	}
 	f.Close()
 	a := allocated(func() { _, err = LoadSafetensors(p, sparse, func(int) string { return "" }) })
-	if err == nil || !strings.Contains(err.Error(), sparse+": not a safetensors file: the JSON header ends before its object does") {
+	if err == nil || !strings.Contains(err.Error(), sparse+": not a safetensors file: a header of 0 bytes, too short for its JSON object") {
 		t.Errorf("sparse file: %v", err)
 	}
 	if a > 1<<20 {
