@@ -22,20 +22,79 @@ const (
 )
 
 // ReadNpy reads a float32 (or float64, converted to float32) NumPy array
-// in C order. Only a regular file is read (OpenRegular); the header is
-// checked whole and the data's size against the shape before anything
-// proportional to the shape is allocated (DecodeNpy).
+// in C order: OpenNpy, then Read.
 func ReadNpy(path string) (*exec.Tensor, error) {
+	a, err := OpenNpy(path)
+	if err != nil {
+		return nil, err
+	}
+	defer a.Close()
+	return a.Read()
+}
+
+// NpyArray is a .npy file whose header has been read and checked, and its
+// data not yet: its Shape is known before anything proportional to it is
+// allocated (so that a memory estimate can come first).
+type NpyArray struct {
+	Shape []int
+	r     io.Reader
+	item  int64 // 4 (float32) or 8 (float64)
+	path  string
+	close func() error
+}
+
+// OpenNpy opens a .npy file and reads its header (DecodeNpyHeader). Only a
+// regular file is opened (OpenRegular). Close it when not read.
+func OpenNpy(path string) (*NpyArray, error) {
 	f, st, err := OpenRegular(path)
 	if err != nil {
 		return nil, err
 	}
-	defer f.Close()
-	t, err := DecodeNpy(f, st.Size())
+	a, err := DecodeNpyHeader(f, st.Size())
 	if err != nil {
+		f.Close()
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
-	return t, nil
+	a.path, a.close = path, f.Close
+	return a, nil
+}
+
+// Read reads the array's data, a chunk at a time, and closes the file.
+func (a *NpyArray) Read() (*exec.Tensor, error) {
+	defer a.Close()
+	n := 1
+	for _, d := range a.Shape {
+		n *= d
+	}
+	data := make([]float32, n)
+	if err := readFloats(a.r, data, a.item); err != nil {
+		err = shortRead(err, "the data")
+		if a.path != "" {
+			err = fmt.Errorf("%s: %w", a.path, err)
+		}
+		return nil, err
+	}
+	return exec.FromData(data, a.Shape...), nil
+}
+
+// Close closes the file (if OpenNpy opened it); Read closes it too.
+func (a *NpyArray) Close() error {
+	if a.close == nil {
+		return nil
+	}
+	c := a.close
+	a.close = nil
+	return c()
+}
+
+// DecodeNpy reads a .npy array of size bytes from r: DecodeNpyHeader, then
+// the data.
+func DecodeNpy(r io.Reader, size int64) (*exec.Tensor, error) {
+	a, err := DecodeNpyHeader(r, size)
+	if err != nil {
+		return nil, err
+	}
+	return a.Read()
 }
 
 // npyHeader is what a .npy header's dictionary says.
@@ -45,13 +104,14 @@ type npyHeader struct {
 	shape   []int64
 }
 
-// DecodeNpy reads a .npy array of size bytes (format 1.0, 2.0 or 3.0) from
-// r: the magic, the version, the header length (bounded by MaxNpyHeader and
-// by size), the header's Python dictionary (descr, fortran_order and shape,
-// in any order), then the data, once the shape's element count is known
-// not to overflow and its bytes to be in the file. Data after the array is
-// ignored, as NumPy does.
-func DecodeNpy(r io.Reader, size int64) (*exec.Tensor, error) {
+// DecodeNpyHeader reads the header of a .npy array of size bytes (format
+// 1.0, 2.0 or 3.0) from r and checks it: the magic, the version, the
+// header length (bounded by MaxNpyHeader and by size), the header's Python
+// dictionary (descr, fortran_order and shape, in any order), the shape's
+// element count (without overflow) against the bytes left in the file.
+// Only the header is read and allocated. Data after the array is ignored,
+// as NumPy does.
+func DecodeNpyHeader(r io.Reader, size int64) (*NpyArray, error) {
 	var pre [12]byte
 	if size < 10 {
 		return nil, fmt.Errorf("not a .npy file: %d bytes, shorter than the 10 of the magic, version and header length", size)
@@ -123,11 +183,7 @@ func DecodeNpy(r io.Reader, size int64) (*exec.Tensor, error) {
 	for i, d := range h.shape {
 		shape[i] = int(d)
 	}
-	data := make([]float32, n)
-	if err := readFloats(r, data, item); err != nil {
-		return nil, shortRead(err, "the data")
-	}
-	return exec.FromData(data, shape...), nil
+	return &NpyArray{Shape: shape, r: r, item: item}, nil
 }
 
 // readFloats fills data with little-endian float32 (item 4) or float64

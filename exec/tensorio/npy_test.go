@@ -245,3 +245,27 @@ func TestReadNpyNotRegular(t *testing.T) {
 		t.Errorf("missing file: %v", err)
 	}
 }
+
+// TestDecodeNpyHeaderOnly: the header gives the shape with the header read
+// and nothing proportional to the shape allocated; Read then reads the data.
+func TestDecodeNpyHeaderOnly(t *testing.T) {
+	const n = 1 << 20
+	b := npyFile(1, "{'descr': '<f4', 'fortran_order': False, 'shape': (1, 1048576), }", f32s(make([]float32, n)...))
+	r := &countingReader{r: bytes.NewReader(b)}
+	var a *NpyArray
+	var err error
+	alloc := allocated(func() { a, err = DecodeNpyHeader(r, int64(len(b))) })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(a.Shape, []int{1, n}) || r.n != 128 || alloc > 8<<10 {
+		t.Errorf("shape %v, %d bytes read, %d allocated; want [1 %d], the 128 of the header, a few KiB", a.Shape, r.n, alloc, n)
+	}
+	x, err := a.Read()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(x.Data) != n || r.n != int64(len(b)) {
+		t.Errorf("read %d values, %d bytes, %v", len(x.Data), r.n, err)
+	}
+}
