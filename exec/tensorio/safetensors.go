@@ -65,35 +65,9 @@ func loadSafetensors(p *exec.Plan, r io.ReaderAt, size int64, path string, descr
 	if err != nil {
 		return nil, fmt.Errorf("%s: not a safetensors file: %v", path, err)
 	}
-	groups := map[string]*ckptGroup{}
-	for _, tv := range list {
-		name := tv.name
-		dot := strings.LastIndexByte(name, '.')
-		prefix, suffix := "", name
-		if dot >= 0 {
-			prefix, suffix = name[:dot], name[dot+1:]
-		}
-		if suffix == "num_batches_tracked" {
-			continue
-		}
-		known := false
-		for _, s := range exec.TensorNames {
-			known = known || s == suffix
-		}
-		if !known {
-			return nil, fmt.Errorf("%s: tensor %s is not a weight, bias or running statistic", path, name)
-		}
-		if !floatDType(tv.dtype) {
-			return nil, fmt.Errorf("%s: %s: dtype %s is not a float type", path, name, tv.dtype)
-		}
-		g := groups[prefix]
-		if g == nil {
-			g = &ckptGroup{prefix: prefix, tensors: map[string]*stTensor{}, keys: map[string]string{}, order: math.MaxInt64}
-			groups[prefix] = g
-		}
-		g.tensors[suffix] = tv
-		g.keys[suffix] = name
-		g.order = min(g.order, tv.begin)
+	groups, err := groupTensors(path, list)
+	if err != nil {
+		return nil, err
 	}
 	order, byName := orderGroups(groups)
 	var tree map[int]*ckptGroup
@@ -175,6 +149,43 @@ func loadSafetensors(p *exec.Plan, r io.ReaderAt, size int64, path string, descr
 	return params, nil
 }
 
+// groupTensors groups a checkpoint's tensors by module (the key before the
+// last dot), skipping num_batches_tracked; a tensor that is not a weight,
+// bias or running statistic, or not of a float dtype, is an error.
+func groupTensors(path string, list []*stTensor) (map[string]*ckptGroup, error) {
+	groups := map[string]*ckptGroup{}
+	for _, tv := range list {
+		name := tv.name
+		dot := strings.LastIndexByte(name, '.')
+		prefix, suffix := "", name
+		if dot >= 0 {
+			prefix, suffix = name[:dot], name[dot+1:]
+		}
+		if suffix == "num_batches_tracked" {
+			continue
+		}
+		known := false
+		for _, s := range exec.TensorNames {
+			known = known || s == suffix
+		}
+		if !known {
+			return nil, fmt.Errorf("%s: tensor %s is not a weight, bias or running statistic", path, name)
+		}
+		if !floatDType(tv.dtype) {
+			return nil, fmt.Errorf("%s: %s: dtype %s is not a float type", path, name, tv.dtype)
+		}
+		g := groups[prefix]
+		if g == nil {
+			g = &ckptGroup{prefix: prefix, tensors: map[string]*stTensor{}, keys: map[string]string{}, order: math.MaxInt64}
+			groups[prefix] = g
+		}
+		g.tensors[suffix] = tv
+		g.keys[suffix] = name
+		g.order = min(g.order, tv.begin)
+	}
+	return groups, nil
+}
+
 // groupFits reports whether a module's tensors are exactly the ones needed,
 // and whether it at least has the same kinds of tensors.
 func groupFits(g *ckptGroup, need [4][]int) (fits, sameKinds bool) {
@@ -223,6 +234,7 @@ type modTree struct {
 	group    *ckptGroup
 	children []*modTree // in natural order of their names
 	names    []string
+	byName   map[string]*modTree
 }
 
 func buildTree(groups []*ckptGroup) *modTree {
@@ -231,14 +243,13 @@ func buildTree(groups []*ckptGroup) *modTree {
 		n := root
 		if g.prefix != "" {
 			for _, seg := range strings.Split(g.prefix, ".") {
-				var next *modTree
-				for k, name := range n.names {
-					if name == seg {
-						next = n.children[k]
-					}
-				}
+				next := n.byName[seg]
 				if next == nil {
 					next = &modTree{}
+					if n.byName == nil {
+						n.byName = map[string]*modTree{}
+					}
+					n.byName[seg] = next
 					n.names = append(n.names, seg)
 					n.children = append(n.children, next)
 				}
@@ -273,7 +284,22 @@ func buildTree(groups []*ckptGroup) *modTree {
 // contiguous. Children are tried in natural order, the first whose modules
 // fit the next layers' shapes is taken, with backtracking. It returns the
 // module of each node that has tensors, or nil when no order fits.
+//
+// The search is bounded: every module tried at a position counts against
+// a budget of 1,000,000 (the checkpoints of testdata/torch take at most a
+// few hundred), so that a hostile file (a 3-layer spec and a 100 KB file of
+// 1,000 sibling modules took 2m40s to search) gives up and falls back to
+// file order.
 func matchTree(p *exec.Plan, groups []*ckptGroup) map[int]*ckptGroup {
+	m, _ := matchTreeWork(p, groups)
+	return m
+}
+
+// matchTreeBudget bounds matchTree's search (modules tried).
+const matchTreeBudget = 1_000_000
+
+// matchTreeWork is matchTree, also returning how many modules it tried.
+func matchTreeWork(p *exec.Plan, groups []*ckptGroup) (map[int]*ckptGroup, int) {
 	var layers []int
 	var needs [][4][]int
 	for i := range p.Net.Nodes {
@@ -283,7 +309,12 @@ func matchTree(p *exec.Plan, groups []*ckptGroup) map[int]*ckptGroup {
 			needs = append(needs, need)
 		}
 	}
-	budget := 1_000_000
+	// Every module is matched to a layer, one each: with more or fewer
+	// modules than layers no order fits.
+	if len(groups) != len(layers) {
+		return nil, 0
+	}
+	budget := matchTreeBudget
 	type key struct {
 		n   *modTree
 		pos int
@@ -328,6 +359,9 @@ func matchTree(p *exec.Plan, groups []*ckptGroup) map[int]*ckptGroup {
 			if used[k] {
 				continue
 			}
+			if budget--; budget <= 0 {
+				return 0, false
+			}
 			mark := len(assign)
 			end, ok := subtree(c, pos)
 			if !ok {
@@ -343,14 +377,15 @@ func matchTree(p *exec.Plan, groups []*ckptGroup) map[int]*ckptGroup {
 		return 0, false
 	}
 	end, ok := subtree(buildTree(groups), 0)
+	work := matchTreeBudget - max(budget, 0)
 	if !ok || end != len(needs) || len(assign) != len(layers) {
-		return nil
+		return nil, work
 	}
 	out := make(map[int]*ckptGroup, len(layers))
 	for k, i := range layers {
 		out[i] = assign[k]
 	}
-	return out
+	return out, work
 }
 
 func boolInt(b bool) int {

@@ -320,3 +320,82 @@ func TestLoadSafetensorsFile(t *testing.T) {
 		t.Errorf("allocated %d bytes to refuse a 4 GiB file", a)
 	}
 }
+
+// siblings is a name-sorted checkpoint of n modules m0000..., each a
+// conv1d of one channel, kernel 1 (weight [1 1 1], bias [1]).
+func siblings(n int) []byte {
+	var ts []stTensorData
+	for i := 0; i < n; i++ {
+		ts = append(ts, stTensorData{fmt.Sprintf("m%04d.bias", i), "F32", []int{1}, make([]byte, 4)}, stTensorData{fmt.Sprintf("m%04d.weight", i), "F32", []int{1, 1, 1}, make([]byte, 4)})
+	}
+	return safetensorsFile(ts)
+}
+
+// groupsOf reads a file's header into modules in file order (or name
+// order, byName).
+func groupsOf(t *testing.T, b []byte) (order []*ckptGroup, byName bool) {
+	t.Helper()
+	list, err := readSafetensorsHeader(bytes.NewReader(b), int64(len(b)), 1<<20)
+	if err != nil {
+		t.Fatal(err)
+	}
+	groups, err := groupTensors("", list)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return orderGroups(groups)
+}
+
+// TestMatchTreeBounded: the module-tree search of a name-sorted checkpoint
+// is bounded. A 3-layer spec with 1,000 sibling modules took 2m40s to
+// search (every order of them was tried); with more modules than layers
+// no order can fit, so it is not searched at all. 200 modules for 200
+// layers of which the last cannot fit stop at the budget. The checkpoints
+// of testdata/torch take at most a few hundred steps.
+func TestMatchTreeBounded(t *testing.T) {
+	layers := func(k int, last string) *exec.Plan {
+		src := "input: [1, 4]\nlayers:\n" + strings.Repeat("  - conv1d: {out: 1, kernel: 1}\n", k-1) + "  - " + last + "\n"
+		return planOf(t, "n.yaml", []byte(src))
+	}
+	many, _ := groupsOf(t, siblings(1000))
+	two, _ := groupsOf(t, siblings(200))
+	if m, work := matchTreeWork(layers(3, "conv1d: {out: 1, kernel: 1}"), many); m != nil || work != 0 {
+		t.Errorf("3 layers, 1,000 modules: %d matched, %d modules tried; want none searched", len(m), work)
+	}
+	if m, work := matchTreeWork(layers(200, "conv1d: {out: 2, kernel: 1}"), two); m != nil || work > matchTreeBudget {
+		t.Errorf("200 layers, 200 modules, the last unfit: %d matched, %d modules tried", len(m), work)
+	}
+	if m, work := matchTreeWork(layers(200, "conv1d: {out: 1, kernel: 1}"), two); len(m) != 200 || work > 100_000 {
+		t.Errorf("200 layers, 200 modules that fit: %d matched, %d modules tried", len(m), work)
+	}
+	// Through the loader: the file is refused naming the extra modules.
+	if _, err := load(layers(3, "conv1d: {out: 1, kernel: 1}"), siblings(1000)); err == nil || !strings.Contains(err.Error(), "the spec uses no layer for m0003.bias, m0003.weight, m0004.bias, m0004.weight, m0005.bias, and 1989 more") {
+		t.Errorf("3 layers, 1,000 modules: %v", err)
+	}
+	// The real checkpoints.
+	files, _ := filepath.Glob("../../testdata/torch/*/*.sorted.safetensors")
+	more, _ := filepath.Glob("../../testdata/torch/*/*/*.sorted.safetensors")
+	worst := 0
+	for _, f := range append(files, more...) {
+		base := strings.TrimSuffix(f, ".sorted.safetensors")
+		src, err := os.ReadFile(base + ".yaml")
+		if err != nil {
+			continue
+		}
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		order, byName := groupsOf(t, b)
+		if !byName {
+			t.Fatalf("%s is not in name order", f)
+		}
+		p := planOf(t, base+".yaml", src)
+		if _, work := matchTreeWork(p, order); work > worst {
+			worst = work
+		}
+	}
+	if worst == 0 || worst > 10_000 {
+		t.Errorf("the testdata checkpoints take up to %d steps of the search", worst)
+	}
+}
