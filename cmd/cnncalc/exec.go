@@ -89,6 +89,21 @@ func parseBytes(s string) (int64, error) {
 	return int64(v * float64(mult)), nil
 }
 
+// checkNpyShape bounds a .npy input's shape as --input and --batch are
+// bounded: 1 to 5 axes (the batch, the channels and up to 3 spatial axes),
+// each between 1 and calc.MaxDim.
+func checkNpyShape(path string, shape []int64) error {
+	if len(shape) < 1 || len(shape) > 5 {
+		return fmt.Errorf("%s: the array has %d axes; an input has 1 to 4 (channels first), and may have the batch before them", path, len(shape))
+	}
+	for _, d := range shape {
+		if d < 1 || d > calc.MaxDim {
+			return fmt.Errorf("%s: shape %v: every size must be between 1 and %s", path, shape, calc.Group(calc.MaxDim))
+		}
+	}
+	return nil
+}
+
 // execSetup is a network ready to cross-check.
 type execSetup struct {
 	a      *spec.Analysis
@@ -124,6 +139,9 @@ func prepareExec(opts *ExecOptions) (*execSetup, error) {
 		for i, d := range npy.Shape {
 			shape[i] = int64(d)
 		}
+		if err := checkNpyShape(opts.Input, shape); err != nil {
+			return nil, &codeError{code: exitError, err: err}
+		}
 		// A .npy input holds the batch axis when its rank is the spec's
 		// input rank plus one.
 		var b int64
@@ -138,6 +156,9 @@ func prepareExec(opts *ExecOptions) (*execSetup, error) {
 	a, err := evaluate(opts.IO, s, batch, input, opts.Explain)
 	if err != nil {
 		return nil, err
+	}
+	if npy != nil && len(npy.Shape) < len(a.Net.Input) && a.Net.Input[0] != 1 {
+		return nil, &codeError{code: exitError, err: fmt.Errorf("%s: shape %v is one input (no batch axis), the run's batch is %d: give the file a batch axis, or --batch 1", opts.Input, npy.Shape, a.Net.Input[0])}
 	}
 	plan, err := exec.NewPlan(&a.Net)
 	if err != nil {
