@@ -15,10 +15,14 @@ test:
 golden:
 	$(GO) test ./cmd/cnncalc -run 'Golden|TestCheckWrite$$|TestQuizPractice' -update
 
+# The exec readers' targets minimize each new input in 10 runs, not 60 s:
+# with the default a short run spends its time minimizing.
 fuzz:
 	$(GO) test ./spec -run '^$$' -fuzz FuzzParse -fuzztime 60s
 	$(GO) test ./quiz -run '^$$' -fuzz FuzzQuizAnswer -fuzztime 30s
 	$(GO) test ./spec -run '^$$' -fuzz FuzzSnapshot -fuzztime 30s
+	$(GO) test ./exec/tensorio -run '^$$' -fuzz '^FuzzReadNpy$$' -fuzztime 30s -fuzzminimizetime 10x
+	$(GO) test ./exec/tensorio -run '^$$' -fuzz '^FuzzSafetensors$$' -fuzztime 30s -fuzzminimizetime 10x
 
 bench:
 	$(GO) test ./cmd/cnncalc ./exec -run '^$$' -bench . -benchmem

@@ -2,6 +2,7 @@ package exec
 
 import (
 	"fmt"
+	"math"
 
 	"github.com/cnncalc/cnncalc/calc"
 )
@@ -21,8 +22,12 @@ type Plan struct {
 	WeightBytes, PeakBytes int64
 }
 
-// Memory is the estimated peak memory of a run: weights plus live activations.
-func (p *Plan) Memory() int64 { return p.WeightBytes + p.PeakBytes }
+// Memory is the estimated peak memory of a run: weights plus live
+// activations, at most math.MaxInt64.
+func (p *Plan) Memory() int64 {
+	var z sizes
+	return z.add(p.WeightBytes, p.PeakBytes)
+}
 
 // NewPlan derives every node's output shape by execution rules: a conv or
 // pool output counts the window placements that fit, a transposed conv's
@@ -71,41 +76,81 @@ func numel(s []int) int64 {
 }
 
 // estimate fills WeightBytes and PeakBytes: each output is live from its
-// node to its last use.
+// node to its last use. Sizes that overflow int64 saturate at
+// math.MaxInt64 (a network too big to count is too big to run; the probe
+// network, which calc has not checked, can be such a one).
 func (p *Plan) estimate() {
+	var z sizes
 	var live, peak, work int64
 	in := toInts(p.Net.Input)
-	live = 4 * numel(in)
+	live = z.mul(4, z.numel(in))
 	freeAt := make(map[int][]int)
 	for i, last := range p.lastUse {
-		freeAt[last] = append(freeAt[last], i)
+		// An output no node reads (lastUse 0) is kept to the end, as
+		// Forward keeps it; it was once freed at node 0, before it existed.
+		if last > i {
+			freeAt[last] = append(freeAt[last], i)
+		}
 	}
 	for i := range p.Net.Nodes {
 		ws, _ := paramShapes(&p.Net.Nodes[i].Layer, p.Inputs(i))
 		for _, s := range ws {
 			if s != nil {
-				p.WeightBytes += 4 * numel(s)
+				p.WeightBytes = z.add(p.WeightBytes, z.mul(4, z.numel(s)))
 			}
 		}
 		if g := p.geom[i]; g != nil {
-			work = max(work, 4*colSize(&p.Net.Nodes[i].Layer, p.Inputs(i)[0], p.Shapes[i], g))
+			work = max(work, z.mul(4, colSize(&z, p.Inputs(i)[0], p.Shapes[i], g)))
 		}
-		live += 4 * numel(p.Shapes[i])
+		live = z.add(live, z.mul(4, z.numel(p.Shapes[i])))
 		peak = max(peak, live)
 		for _, j := range freeAt[i] {
-			live -= 4 * numel(p.Shapes[j])
+			if !z.over {
+				live -= 4 * numel(p.Shapes[j])
+			}
 		}
 	}
-	p.PeakBytes = peak + work
+	p.PeakBytes = z.add(peak, work)
+	if z.over {
+		p.PeakBytes = math.MaxInt64
+	}
 }
 
 // colSize is the im2col (or col2im) workspace of a conv node, in elements.
-func colSize(l *calc.Layer, in, out []int, g *ConvGeom) int64 {
-	kk := int64(g.K[0] * g.K[1] * g.K[2])
+func colSize(z *sizes, in, out []int, g *ConvGeom) int64 {
+	kk := z.mul(z.mul(int64(g.K[0]), int64(g.K[1])), int64(g.K[2]))
 	if g.Transposed {
-		return int64(out[1]/g.Groups) * kk * numel(in[2:])
+		return z.mul(z.mul(int64(out[1]/g.Groups), kk), z.numel(in[2:]))
 	}
-	return int64(in[1]/g.Groups) * kk * numel(out[2:])
+	return z.mul(z.mul(int64(in[1]/g.Groups), kk), z.numel(out[2:]))
+}
+
+// sizes multiplies and adds non-negative sizes, saturating at
+// math.MaxInt64 and remembering that it did.
+type sizes struct{ over bool }
+
+func (z *sizes) mul(a, b int64) int64 {
+	if a < 0 || b < 0 || a != 0 && b > math.MaxInt64/a {
+		z.over = true
+		return math.MaxInt64
+	}
+	return a * b
+}
+
+func (z *sizes) add(a, b int64) int64 {
+	if a < 0 || b < 0 || a > math.MaxInt64-b {
+		z.over = true
+		return math.MaxInt64
+	}
+	return a + b
+}
+
+func (z *sizes) numel(s []int) int64 {
+	n := int64(1)
+	for _, v := range s {
+		n = z.mul(n, int64(v))
+	}
+	return n
 }
 
 // Inputs returns node i's input shapes.
@@ -139,28 +184,35 @@ func perAxis(v []int64, n int, def int) []int {
 
 // windows counts the placements of a window of span ek with stride s whose
 // first tap starts at o*s - pl and whose last tap stays inside the padded
-// input [−pl, in+pr).
+// input [−pl, in+pr): o*s + ek <= in + pl + pr, so floor((in+pl+pr-ek)/s)+1
+// of them, none when the window is wider than the padded input. In closed
+// form, so that an axis of 2^36 positions costs nothing before the memory
+// estimate (TestWindowsClosedForm checks it against counting them).
 func windows(in, ek, s, pl, pr int) int {
-	n := 0
-	for start := -pl; start+ek <= in+pr; start += s {
-		n++
+	span := in + pl + pr - ek
+	if span < 0 || s < 1 {
+		return 0
 	}
-	return n
+	return span/s + 1
 }
 
 // poolWindows counts pooling windows starting at o*s - p: every window that
 // fits in the padded input, and with ceil_mode one more partial window when
 // it starts inside the input (or the left padding), as PyTorch keeps it.
+// Both conditions bound the start from above, so the windows are those
+// whose start is at most the larger bound: a closed form, like windows.
 func poolWindows(in, ek, s, p int, ceil bool) int {
-	n := 0
-	for start := -p; ; start += s {
-		full := start+ek <= in+p
-		partial := ceil && start < in+p-ek+s && start < in
-		if !full && !partial {
-			return n
-		}
-		n++
+	if s < 1 {
+		return 0
 	}
+	last := in + p - ek // the last start of a full window
+	if ceil {
+		last = max(last, min(in+p-ek+s-1, in-1))
+	}
+	if last+p < 0 {
+		return 0
+	}
+	return (last+p)/s + 1
 }
 
 // outShape derives a node's output shape by its kind's rule and, for conv

@@ -290,8 +290,8 @@ func execOutcomes(a *spec.Analysis, maxMemory string) ([]spec.Outcome, error) {
 	if err != nil {
 		return nil, err
 	}
-	if m := max(fwd, probe); m > limit {
-		return nil, fmt.Errorf("%s: running it needs about %s, above --max-memory %s", s.File, mibText(m), mibText(limit))
+	if err := refuseMemory(max(fwd, probe), limit); err != nil {
+		return nil, fmt.Errorf("%s: running it %v", s.File, err)
 	}
 	run, checks, err := verify.CrossCheck(plan, res, plan.Init(0), randomInput(a.Net.Input, 0), exec.Options{})
 	if err != nil {

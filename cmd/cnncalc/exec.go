@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"math"
 	"math/rand/v2"
 	"os"
 	"runtime/debug"
@@ -82,10 +83,26 @@ func parseBytes(s string) (int64, error) {
 		}
 	}
 	v, err := strconv.ParseFloat(num, 64)
-	if err != nil || v <= 0 || v*float64(mult) > 1<<62 {
+	// NaN compares false with everything: it must be refused by name.
+	if err != nil || math.IsNaN(v) || v*float64(mult) < 1 || v*float64(mult) > 1<<62 {
 		return 0, fmt.Errorf("--max-memory %q: want a size such as 4GiB or 512MiB", s)
 	}
 	return int64(v * float64(mult)), nil
+}
+
+// checkNpyShape bounds a .npy input's shape as --input and --batch are
+// bounded: 1 to 5 axes (the batch, the channels and up to 3 spatial axes),
+// each between 1 and calc.MaxDim.
+func checkNpyShape(path string, shape []int64) error {
+	if len(shape) < 1 || len(shape) > 5 {
+		return fmt.Errorf("%s: the array has %d axes; an input has 1 to 4 (channels first), and may have the batch before them", path, len(shape))
+	}
+	for _, d := range shape {
+		if d < 1 || d > calc.MaxDim {
+			return fmt.Errorf("%s: shape %v: every size must be between 1 and %s", path, shape, calc.Group(calc.MaxDim))
+		}
+	}
+	return nil
 }
 
 // execSetup is a network ready to cross-check.
@@ -112,15 +129,19 @@ func prepareExec(opts *ExecOptions) (*execSetup, error) {
 	}
 	batch := opts.Batch
 	var input []int64
-	var x *exec.Tensor
+	var npy *tensorio.NpyArray // its data is read after the memory estimate
 	switch {
 	case strings.HasSuffix(opts.Input, ".npy"):
-		if x, err = tensorio.ReadNpy(opts.Input); err != nil {
+		if npy, err = tensorio.OpenNpy(opts.Input); err != nil {
 			return nil, &codeError{code: exitError, err: err}
 		}
-		shape := make([]int64, len(x.Shape))
-		for i, d := range x.Shape {
+		defer npy.Close()
+		shape := make([]int64, len(npy.Shape))
+		for i, d := range npy.Shape {
 			shape[i] = int64(d)
+		}
+		if err := checkNpyShape(opts.Input, shape); err != nil {
+			return nil, &codeError{code: exitError, err: err}
 		}
 		// A .npy input holds the batch axis when its rank is the spec's
 		// input rank plus one.
@@ -137,6 +158,9 @@ func prepareExec(opts *ExecOptions) (*execSetup, error) {
 	if err != nil {
 		return nil, err
 	}
+	if npy != nil && len(npy.Shape) < len(a.Net.Input) && a.Net.Input[0] != 1 {
+		return nil, &codeError{code: exitError, err: fmt.Errorf("%s: shape %v is one input (no batch axis), the run's batch is %d: give the file a batch axis, or --batch 1", opts.Input, npy.Shape, a.Net.Input[0])}
+	}
 	plan, err := exec.NewPlan(&a.Net)
 	if err != nil {
 		return nil, &codeError{code: exitError, err: err}
@@ -145,9 +169,12 @@ func prepareExec(opts *ExecOptions) (*execSetup, error) {
 	if err != nil {
 		return nil, &codeError{code: exitError, err: err}
 	}
-	if m := max(fwd, probe); m > limit {
-		return nil, &codeError{code: exitError, err: fmt.Errorf("the run needs about %s, above --max-memory %s (forward pass %s: weights %s, activations and workspace %s; receptive-field probe %s)",
-			mibText(m), mibText(limit), mibText(fwd), mibText(plan.WeightBytes), mibText(plan.PeakBytes), mibText(probe))}
+	// Nothing proportional to the tensors has been allocated yet: the
+	// weights, the input (its data too, for a .npy) and the probe's
+	// impulses come after this.
+	if err := refuseMemory(max(fwd, probe), limit); err != nil {
+		return nil, &codeError{code: exitError, err: fmt.Errorf("the run %v (forward pass %s: weights %s, activations and workspace %s; receptive-field probe %s)",
+			err, sizeText(fwd), sizeText(plan.WeightBytes), sizeText(plan.PeakBytes), sizeText(probe))}
 	}
 	// Let the garbage collector work harder rather than pass the limit.
 	debug.SetMemoryLimit(limit)
@@ -162,8 +189,11 @@ func prepareExec(opts *ExecOptions) (*execSetup, error) {
 	} else {
 		setup.params = plan.Init(opts.Seed)
 	}
-	if x == nil {
+	var x *exec.Tensor
+	if npy == nil {
 		x = randomInput(a.Net.Input, opts.Seed)
+	} else if x, err = npy.Read(); err != nil {
+		return nil, &codeError{code: exitError, err: err}
 	} else if len(x.Shape) < len(a.Net.Input) {
 		x = x.Reshape(append([]int{1}, x.Shape...)...)
 	}
@@ -184,8 +214,6 @@ func randomInput(shape calc.Shape, seed uint64) *exec.Tensor {
 	}
 	return x
 }
-
-func mibText(b int64) string { return fmt.Sprintf("%.1f MiB", float64(b)/(1<<20)) }
 
 // progress prints a per-layer line on stderr when it is a terminal and the
 // run has taken more than a second.

@@ -86,13 +86,10 @@ func readSpec(arg string, stdin io.Reader) (name string, data []byte, err error)
 		}
 		return "<stdin>", data, err
 	}
-	f, err := os.Open(arg)
+	f, err := openSpecFile(arg)
 	if err == nil {
 		defer f.Close()
 		st, serr := f.Stat()
-		if serr == nil && st.IsDir() {
-			return arg, nil, fmt.Errorf("%s is a directory, not a spec file", arg)
-		}
 		data, err = readAllSized(f, limit)
 		if err == nil && len(data) > spec.MaxFileSize {
 			// Only limit+1 bytes were read: give the file's own size.

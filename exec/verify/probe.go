@@ -1,6 +1,8 @@
 package verify
 
 import (
+	"math"
+
 	"github.com/cnncalc/cnncalc/calc"
 	"github.com/cnncalc/cnncalc/exec"
 )
@@ -34,7 +36,7 @@ func MeasureRF(net *calc.Network, rfs []*calc.RF) ([]*MeasuredRF, error) {
 		return make([]*MeasuredRF, len(net.Nodes)), err
 	}
 	out := make([]*MeasuredRF, len(net.Nodes))
-	err = forwardProbe(pr.plan, pr.params, pr.x, func(pi int, y *exec.Tensor) {
+	err = forwardProbe(pr.plan, pr.weights(), pr.impulses(), func(pi int, y *exec.Tensor) {
 		// A permuted tensor's spatial axes are not at 2...: its field is
 		// carried on, not read off.
 		if o := pr.origin[pi]; rfs[o].Layout == nil {
@@ -44,21 +46,40 @@ func MeasureRF(net *calc.Network, rfs []*calc.RF) ([]*MeasuredRF, error) {
 	return out, err
 }
 
-// ProbeMemory estimates the peak memory of MeasureRF's probe run, in bytes.
+// ProbeMemory estimates the peak memory of MeasureRF's probe run, in bytes
+// (at most math.MaxInt64), from the probe's plan alone: nothing
+// proportional to the input is allocated, nor work done per position.
 func ProbeMemory(net *calc.Network, rfs []*calc.RF) (int64, error) {
 	pr, err := newProbe(net, rfs)
 	if err != nil || pr == nil {
 		return 0, err
 	}
-	return pr.plan.Memory() + 4*int64(len(pr.x.Data)), nil
+	impulses := satMul(4, satMul(int64(pr.batch), numel(pr.in[2:])))
+	return satAdd(pr.plan.Memory(), impulses), nil
 }
 
-// probeRun is the probe network, its impulse input and where each probe node
-// came from.
+// satMul and satAdd work on non-negative sizes, saturating at math.MaxInt64.
+func satMul(a, b int64) int64 {
+	if a != 0 && b > math.MaxInt64/a {
+		return math.MaxInt64
+	}
+	return a * b
+}
+
+func satAdd(a, b int64) int64 {
+	if a > math.MaxInt64-b {
+		return math.MaxInt64
+	}
+	return a + b
+}
+
+// probeRun is the probe network (its impulse input and weights are made by
+// impulses and weights, after the memory estimate) and where each probe
+// node came from.
 type probeRun struct {
 	plan   *exec.Plan
-	params []exec.Weights
-	x      *exec.Tensor
+	in     []int // the network's input shape
+	batch  int   // impulse images: the window's positions along each axis
 	win    [][2]int
 	origin []int
 }
@@ -114,7 +135,19 @@ func newProbe(net *calc.Network, rfs []*calc.RF) (*probeRun, error) {
 	// merge (a channel concat becomes a sum: on non-negative values the
 	// support of a sum is the union of the supports).
 	probe.Input = append(calc.Shape{int64(batch), 1}, net.Input[2:]...)
-	x := exec.New(append([]int{batch, 1}, in[2:]...)...)
+	plan, err := exec.NewPlan(probe)
+	if err != nil {
+		return nil, err
+	}
+	return &probeRun{plan: plan, in: in, batch: batch, win: win, origin: origin}, nil
+}
+
+// impulses is the probe's input: one image per position of each axis's
+// window, a single 1 at that position (and the centre of the other axes).
+func (pr *probeRun) impulses() *exec.Tensor {
+	in, win := pr.in, pr.win
+	nsp := len(in) - 2
+	x := exec.New(append([]int{pr.batch, 1}, in[2:]...)...)
 	img := int(numel(in[2:]))
 	b := 0
 	for a := 0; a < nsp; a++ {
@@ -131,14 +164,14 @@ func newProbe(net *calc.Network, rfs []*calc.RF) (*probeRun, error) {
 			b++
 		}
 	}
-	plan, err := exec.NewPlan(probe)
-	if err != nil {
-		return nil, err
-	}
-	params := make([]exec.Weights, len(probe.Nodes))
-	// Every probe layer with a weight (the convs) gets weights of 1.
-	for i := range probe.Nodes {
-		if shapes, _ := plan.TensorShapes(i); shapes[0] != nil {
+	return x
+}
+
+// weights gives every probe layer with a weight (the convs) weights of 1.
+func (pr *probeRun) weights() []exec.Weights {
+	params := make([]exec.Weights, len(pr.plan.Net.Nodes))
+	for i := range params {
+		if shapes, _ := pr.plan.TensorShapes(i); shapes[0] != nil {
 			w := exec.New(shapes[0]...)
 			for j := range w.Data {
 				w.Data[j] = 1
@@ -146,7 +179,7 @@ func newProbe(net *calc.Network, rfs []*calc.RF) (*probeRun, error) {
 			params[i].Weight = w
 		}
 	}
-	return &probeRun{plan: plan, params: params, x: x, win: win, origin: origin}, nil
+	return params
 }
 
 // maxProbeWindow bounds the impulse positions per axis, so that a long
