@@ -30,11 +30,8 @@ type torchvisionModel struct {
 func loadTorchvision(t *testing.T) []torchvisionModel {
 	t.Helper()
 	data, err := os.ReadFile("testdata/torch/torchvision.json")
-	if os.IsNotExist(err) {
-		t.Skip("no testdata/torch/torchvision.json yet (run testdata/torch/gen_torchvision.py)")
-	}
 	if err != nil {
-		t.Fatal(err)
+		t.Fatalf("%v (run testdata/torch/gen_torchvision.py)", err)
 	}
 	var doc struct {
 		Models []torchvisionModel `json:"models"`

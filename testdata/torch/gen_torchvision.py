@@ -91,9 +91,9 @@ convnext_tiny, at the native input above.
     lo == 0 or hi == last index, i.e. the field was clipped by the input and size is only a
     lower bound; whole_input = true when the gradient is nonzero on every input pixel.
   unclipped: for each clipped axis, measured again on an input enlarged along that axis only
-    (the other axis stays native; the conv/pool geometry is separable per axis), doubling its
-    length until the field no longer reaches the border: {"h": [size, at_length], ...}; {} when
-    nothing was clipped.
+    (the conv/pool geometry is separable per axis, so the other axis is cut to 64 to save
+    time), doubling its length until the field no longer reaches the border:
+    {"h": [size, at_length], ...}; {} when nothing was clipped.
   global: true when the model contains a torchvision.ops.SqueezeExcitation (efficientnet_b0):
     its gate is a global average pool, so every unit depends on the whole input at any input
     size; unclipped is then null, and "without_se" repeats the measurement with every
@@ -145,6 +145,7 @@ VIDEO = ["r3d_18", "mc3_18", "r2plus1d_18", "s3d"]
 BUILDERS = CLASSIFICATION + SEGMENTATION + VIDEO
 VIDEO_FRAMES = 16
 
+RF_OTHER_AXIS = 64  # length of the other axis while one axis is enlarged (cost only)
 RF_SAMPLES = ["alexnet", "vgg16", "resnet18", "resnet50", "mobilenet_v2", "densenet121",
               "efficientnet_b0", "convnext_tiny"]
 
@@ -403,6 +404,7 @@ def unclipped(m, child, inp, native):
         if not native[key][3]:
             continue
         hw = list(inp[1:])
+        hw[1 - ax] = min(hw[1 - ax], RF_OTHER_AXIS)
         while True:
             hw[ax] *= 2
             r, _, _ = grad_extent(m, child, hw)
@@ -434,6 +436,23 @@ def rf_sample(name):
 
 
 # ------------------------------------------------------------------ output
+def published_notes(models):
+    same, aux, other = [], [], []
+    for r in models:
+        pub = r.get("num_params_published")
+        if pub is None or "params" not in r:
+            continue
+        if pub == r["params"]:
+            same.append(r["builder"])
+        elif pub == r.get("params_with_aux"):
+            aux.append(r["builder"])
+        else:
+            other.append("%s (%d built, %d published)" % (r["builder"], r["params"], pub))
+    return ["num_params_published == params for %d builders" % len(same),
+            "num_params_published == params_with_aux (not params) for: %s" % (", ".join(aux) or "none"),
+            "num_params_published matches neither for: %s" % (", ".join(other) or "none")]
+
+
 def dump(doc):
     head = {k: v for k, v in doc.items() if k not in ("models", "rf_samples")}
     s = json.dumps(head, separators=(",", ":"))[:-1]
@@ -490,9 +509,7 @@ def main():
             "input: DEFAULT weights transforms() (see input_source); efficientnet_b2 is 288 there "
             "(not 260) and s3d is 224x224 (at 112x112 its AvgPool3d (2,7,7) fails on a 3x3 map)",
             "gflops_published is null everywhere: no torchvision 0.14 weights meta has _ops/_flops",
-            "inception_v3 num_params_published counts the AuxLogits head (= params_with_aux); "
-            "googlenet's does not; fcn/deeplabv3 published counts include the aux classifier",
-        ],
+        ] + published_notes(models),
         "models": models,
     }
     if not a.no_rf:
