@@ -443,7 +443,7 @@ def build_layer(canon, fam, nd, args, x, path):
             return UpsampleLike(mode, args["align_corners"]), zero
         if (scale is None) == (size is None):
             raise SpecError("%s (upsample): give exactly one of scale or size" % path)
-        ranks = {"nearest": [3, 4, 5], "linear": [3], "bilinear": [4], "bicubic": [4], "trilinear": [5]}
+        ranks = {"nearest": [3, 4, 5], "nearest-exact": [3, 4, 5], "linear": [3], "bilinear": [4], "bicubic": [4], "trilinear": [5]}
         if mode not in ranks:
             raise SpecError("%s (upsample): bad mode %r" % (path, mode))
         need_rank(x, ranks[mode], path, canon)
@@ -797,8 +797,12 @@ class Compiler:
                 y = y + t
         elif kind == "mul":
             y = ts[0]
-            for t in ts[1:]:
-                y = y * t
+            try:
+                for t in ts[1:]:
+                    y = y * t
+            except RuntimeError as e:  # shapes that do not broadcast
+                raise SpecError("%s: mul of shapes %s: PyTorch: %s"
+                                % (path, [list(t.shape) for t in ts], str(e).splitlines()[0]))
             if y.shape[0] != ts[0].shape[0] or y.dim() != ts[0].dim():
                 raise SpecError("%s: mul broadcasts the first input %s to %s" % (path, list(ts[0].shape), list(y.shape)))
         else:

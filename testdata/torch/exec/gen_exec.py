@@ -42,23 +42,6 @@ import spec2torch  # noqa: E402
 
 warnings.filterwarnings("ignore")
 
-# ---------------------------------------------------------------- nearest-exact
-# The Go spec package accepts upsample mode nearest-exact (an extension of the
-# contract); spec2torch does not. Build it here without touching spec2torch.
-_orig_build_layer = spec2torch.build_layer
-
-
-def _build_layer(canon, fam, nd, args, x, path):
-    if fam == "upsample" and args.get("mode") == "nearest-exact":
-        a = dict(args, mode="nearest")
-        mod, macs = _orig_build_layer(canon, fam, nd, a, x, path)
-        kw = {"size": mod.size} if mod.size is not None else {"scale_factor": mod.scale_factor}
-        return nn.Upsample(mode="nearest-exact", **kw), macs
-    return _orig_build_layer(canon, fam, nd, args, x, path)
-
-
-spec2torch.build_layer = _build_layer
-
 # ---------------------------------------------------------------- safetensors
 
 DTYPES = {torch.float32: ("F32", "<f4"), torch.int64: ("I64", "<i8"), torch.float64: ("F64", "<f8")}
