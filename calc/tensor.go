@@ -66,6 +66,16 @@ func chunkPieces(n, chunks int64) (size, pieces int64) {
 	return size, ceilDiv(n, size)
 }
 
+// pieceIndex is a piece's index counted from 0: a negative index counts
+// from the end, as Python's indexing of torch.chunk's and torch.split's
+// tuples does.
+func pieceIndex(i, pieces int64) int64 {
+	if i < 0 {
+		return i + pieces
+	}
+	return i
+}
+
 // chunkShape is piece Index of torch.chunk(x, chunks, dim).
 func chunkShape(l *Layer, lr *LayerResult) *Error {
 	x := lr.Inputs[0]
@@ -77,15 +87,16 @@ func chunkShape(l *Layer, lr *LayerResult) *Error {
 		return errorf("chunks", "chunk expects chunks to be greater than 0, got %d", l.Chunks)
 	}
 	size, pieces := chunkPieces(x[d], l.Chunks)
-	if l.Index < 0 || l.Index >= pieces {
+	idx := pieceIndex(l.Index, pieces)
+	if idx < 0 || idx >= pieces {
 		return &Error{Arg: "index", Msg: fmt.Sprintf("chunk index %d is out of range: %d split into %d chunks gives %d pieces", l.Index, x[d], l.Chunks, pieces),
 			Formula: fmt.Sprintf("piece size ceil(%d/%d) = %d, pieces ceil(%d/%d) = %d", x[d], l.Chunks, size, x[d], size, pieces)}
 	}
 	out := x.Clone()
-	out[d] = min(size, x[d]-l.Index*size)
+	out[d] = min(size, x[d]-idx*size)
 	lr.Output = out
 	if lr.explain {
-		lr.Formulas = append(lr.Formulas, fmt.Sprintf("axis %d = min(ceil(%d/%d), %d - %d*%d) = %d", d, x[d], l.Chunks, x[d], l.Index, size, out[d]))
+		lr.Formulas = append(lr.Formulas, fmt.Sprintf("axis %d = min(ceil(%d/%d), %d - %d*%d) = %d", d, x[d], l.Chunks, x[d], idx, size, out[d]))
 	}
 	return nil
 }
@@ -98,10 +109,11 @@ func splitPiece(l *Layer, n int64) (start, size int64, err *Error) {
 			return 0, 0, errorf("size", "split size must be positive, got %d", s)
 		}
 		pieces := ceilDiv(n, s)
-		if l.Index < 0 || l.Index >= pieces {
+		idx := pieceIndex(l.Index, pieces)
+		if idx < 0 || idx >= pieces {
 			return 0, 0, errorf("index", "split index %d is out of range: %d in pieces of %d gives %d", l.Index, n, s, pieces)
 		}
-		return l.Index * s, min(s, n-l.Index*s), nil
+		return idx * s, min(s, n-idx*s), nil
 	}
 	var sum int64
 	for _, v := range l.Sections {
@@ -114,20 +126,21 @@ func splitPiece(l *Layer, n int64) (start, size int64, err *Error) {
 		return 0, 0, &Error{Arg: "sections", Msg: fmt.Sprintf("split sections %s do not add up to the axis size %d", fmtShape(l.Sections), n),
 			Formula: fmt.Sprintf("%s = %d != %d", joinInts(l.Sections, " + "), sum, n)}
 	}
-	if l.Index < 0 || l.Index >= int64(len(l.Sections)) {
+	idx := pieceIndex(l.Index, int64(len(l.Sections)))
+	if idx < 0 || idx >= int64(len(l.Sections)) {
 		return 0, 0, errorf("index", "split index %d is out of range: there are %d sections", l.Index, len(l.Sections))
 	}
-	for _, v := range l.Sections[:l.Index] {
+	for _, v := range l.Sections[:idx] {
 		start += v
 	}
-	return start, l.Sections[l.Index], nil
+	return start, l.Sections[idx], nil
 }
 
 // pieceStart is where a chunk's or split's piece starts on its axis.
 func pieceStart(l *Layer, n int64) int64 {
 	if l.Type == Chunk {
-		size, _ := chunkPieces(n, l.Chunks)
-		return l.Index * size
+		size, pieces := chunkPieces(n, l.Chunks)
+		return pieceIndex(l.Index, pieces) * size
 	}
 	start, _, _ := splitPiece(l, n)
 	return start

@@ -427,34 +427,37 @@ func (p *Plan) RunNode(i int, w *Weights, ins []*Tensor, st *Stats) (*Tensor, er
 	return p.layer(i, w, ins, st)
 }
 
-// pieceRange walks the pieces of torch.chunk (Chunks pieces of
-// ceil(n/Chunks)) or torch.split (pieces of SplitSize, or the Sections)
-// along an axis of n and returns where piece Index starts and its size.
+// pieceRange lays the pieces of torch.chunk (pieces of ceil(n/Chunks))
+// or torch.split (pieces of SplitSize, or the Sections) end to end along an
+// axis of n and returns where piece Index starts and its size; a negative
+// Index counts from the end, as Python's tuple indexing does.
 func pieceRange(l *calc.Layer, n int) (start, size int, err error) {
-	next := func(i int) int { return int(l.SplitSize) }
+	var sizes []int
 	switch {
-	case l.Type == calc.Chunk:
-		step := (n + int(l.Chunks) - 1) / int(l.Chunks)
-		next = func(int) int { return step }
-	case l.Sections != nil && l.SplitSize == 0:
-		next = func(i int) int {
-			if i < len(l.Sections) {
-				return int(l.Sections[i])
-			}
-			return 0
+	case l.Type == calc.Chunk || l.SplitSize > 0:
+		step := int(l.SplitSize)
+		if l.Type == calc.Chunk {
+			step = (n + int(l.Chunks) - 1) / int(l.Chunks)
+		}
+		for at := 0; at < n && step > 0; at += step {
+			sizes = append(sizes, min(step, n-at))
+		}
+	default:
+		for _, v := range l.Sections {
+			sizes = append(sizes, int(v))
 		}
 	}
-	for i := 0; start < n || (i < len(l.Sections) && l.Type == calc.Split && l.SplitSize == 0); i++ {
-		size = min(next(i), n-start)
-		if i == int(l.Index) {
-			return start, size, nil
-		}
-		if next(i) <= 0 && l.Type != calc.Split {
-			break
-		}
-		start += next(i)
+	idx := int(l.Index)
+	if idx < 0 {
+		idx += len(sizes)
 	}
-	return 0, 0, fmt.Errorf("no piece %d", l.Index)
+	if idx < 0 || idx >= len(sizes) {
+		return 0, 0, fmt.Errorf("no piece %d of %d", l.Index, len(sizes))
+	}
+	for _, v := range sizes[:idx] {
+		start += v
+	}
+	return start, sizes[idx], nil
 }
 
 // pieceShape is the piece's size on its axis.

@@ -85,8 +85,12 @@ func refPiece(out, x *Tensor, l *calc.Layer) {
 			sizes = append(sizes, int(v))
 		}
 	}
+	idx := int(l.Index)
+	if idx < 0 {
+		idx += len(sizes)
+	}
 	start := 0
-	for _, s := range sizes[:l.Index] {
+	for _, s := range sizes[:idx] {
 		start += s
 	}
 	for i := range out.Data {
