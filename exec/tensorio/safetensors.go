@@ -32,8 +32,9 @@ type ckptGroup struct {
 // ("conv2.weight: checkpoint [16 6 5 5], spec needs [16 6 3 3]").
 //
 // Only a regular file is read (OpenRegular). The header is read first and
-// checked whole (readSafetensorsHeader): its length against
-// MaxSafetensorsHeader and the file's size, every tensor's dtype, shape
+// checked whole (readSafetensorsHeader): its length against the file's
+// size and what a checkpoint of the plan can take (maxHeaderFor), the
+// number of tensors, every tensor's dtype, shape
 // and data_offsets against each other and the file's size. The matching
 // works on the header alone; then only the matched tensors' bytes are read,
 // so what is allocated is what the plan's weights take (Plan.WeightBytes).
@@ -58,8 +59,8 @@ func loadSafetensors(p *exec.Plan, r io.ReaderAt, size int64, path string, descr
 		}
 	}
 	list, err := readSafetensorsHeader(r, size, needed)
-	var many *tooManyTensors
-	if errors.As(err, &many) {
+	var other *notThisNetwork
+	if errors.As(err, &other) {
 		return nil, fmt.Errorf("%s: %v", path, err)
 	}
 	if err != nil {
@@ -433,9 +434,21 @@ const MaxSafetensorsHeader = 100_000_000
 
 // maxExtraTensors is how many more tensors than the plan uses a checkpoint
 // may list before it is refused from its header: a near miss (another
-// depth of the same family) is left to the matching, which names the
-// tensors; a header of a million tensors is not parsed to the end.
-const maxExtraTensors = 10_000
+// network of the same family: resnet50's 320 tensors for resnet18's 122)
+// is left to the matching, which names the tensors; a header of a million
+// tensors is not parsed to the end.
+const maxExtraTensors = 1_000
+
+// maxHeaderFor bounds the header of a checkpoint for a plan that uses
+// needed tensors: 1 KiB for each tensor it may list (as many
+// num_batches_tracked again), 1 MiB more for __metadata__, at most
+// MaxSafetensorsHeader. torchvision's headers take about 100 bytes a
+// tensor; the bound keeps a hostile header (a 99 MB key or string, which
+// the JSON decoder holds whole, several times over) from costing more than
+// a few MiB per tensor refused.
+func maxHeaderFor(needed int) int64 {
+	return min(MaxSafetensorsHeader, 1<<20+2*int64(needed+maxExtraTensors)*1024)
+}
 
 // stTensor is one tensor of a safetensors header. begin and end are the
 // data_offsets: relative to the data, which starts at data.
@@ -459,7 +472,7 @@ func floatDType(d string) bool { return d == "F32" || d == "F64" || d == "F16" |
 
 // readSafetensorsHeader reads the header of a safetensors file of size
 // bytes and checks it against the file before any data is read: the 8-byte
-// length (at most MaxSafetensorsHeader, inside the file), the JSON object
+// length (at most maxHeaderFor(needed), inside the file), the JSON object
 // (read as a stream, each tensor with exactly dtype, shape and data_offsets,
 // __metadata__ of strings), at most needed+maxExtraTensors tensors besides
 // num_batches_tracked, every dtype known, every shape's byte count
@@ -477,6 +490,9 @@ func readSafetensorsHeader(r io.ReaderAt, size int64, needed int) ([]*stTensor, 
 	n := binary.LittleEndian.Uint64(pre[:])
 	if n > MaxSafetensorsHeader {
 		return nil, fmt.Errorf("a header of %s bytes, above the limit of %s", groupU(n), group(MaxSafetensorsHeader))
+	}
+	if limit := maxHeaderFor(needed); int64(n) > limit {
+		return nil, &notThisNetwork{fmt.Sprintf("a header of %s bytes, above the %s a checkpoint of the spec's %s tensors may take: the checkpoint of another network?", group(int64(n)), group(limit), group(int64(needed)))}
 	}
 	if int64(n) > size-8 {
 		return nil, fmt.Errorf("a header of %s bytes, but the file has %s bytes after the header length", group(int64(n)), group(size-8))
@@ -517,7 +533,7 @@ func readSafetensorsHeader(r io.ReaderAt, size int64, needed int) ([]*stTensor, 
 			counted++
 		}
 		if counted > needed+maxExtraTensors || len(list) >= 2*(needed+maxExtraTensors) {
-			return nil, &tooManyTensors{len(list), needed}
+			return nil, &notThisNetwork{fmt.Sprintf("more than %s tensors, and the spec's layers use %s: the checkpoint of another network?", group(int64(len(list))), group(int64(needed)))}
 		}
 		list = append(list, t)
 	}
@@ -553,12 +569,11 @@ func readSafetensorsHeader(r io.ReaderAt, size int64, needed int) ([]*stTensor, 
 	return list, nil
 }
 
-// tooManyTensors: a header lists far more tensors than the plan uses.
-type tooManyTensors struct{ read, needed int }
+// notThisNetwork: a header far larger, or listing far more tensors, than a
+// checkpoint of the plan can.
+type notThisNetwork struct{ msg string }
 
-func (e *tooManyTensors) Error() string {
-	return fmt.Sprintf("more than %s tensors, and the spec's layers use %s: the checkpoint of another network?", group(int64(e.read)), group(int64(e.needed)))
-}
+func (e *notThisNetwork) Error() string { return e.msg }
 
 // readTensorInfo reads {"dtype": ..., "shape": [...], "data_offsets": [b, e]}
 // and checks that the shape's bytes are the offsets' span.

@@ -258,7 +258,8 @@ func TestSafetensorsHostile(t *testing.T) {
 		{"not a float", withHeader("{"+tensor("0.weight", "I32", "[1]", "[0, 4]")+"}", 4), 0, "0.weight: dtype I32 is not a float type"},
 		{"not a parameter", withHeader("{"+tensor("0.scale", "F32", "[1]", "[0, 4]")+"}", 4), 0, "tensor 0.scale is not a weight, bias or running statistic"},
 		{"extra tensors", safetensorsFile(append(slices.Clone(good), stTensorData{"9.weight", "F32", []int{1}, make([]byte, 4)})), 0, "the spec uses no layer for 9.weight"},
-		{"too many tensors", withHeader("{"+manyTensors(20000)+"}", 0), 0, "w.safetensors: more than 10,008 tensors, and the spec's layers use 8: the checkpoint of another network?"},
+		{"header too big for the plan", withHeader(`{"__metadata__": {"a": "`+strings.Repeat("x", 4<<20)+`"}}`, 0), 0, "w.safetensors: a header of 4,194,331 bytes, above the 3,112,960 a checkpoint of the spec's 8 tensors may take: the checkpoint of another network?"},
+		{"too many tensors", withHeader("{"+manyTensors(2000)+"}", 0), 0, "w.safetensors: more than 1,008 tensors, and the spec's layers use 8: the checkpoint of another network?"},
 	} {
 		size := c.size
 		if size == 0 {
@@ -368,8 +369,12 @@ func TestMatchTreeBounded(t *testing.T) {
 	if m, work := matchTreeWork(layers(200, "conv1d: {out: 1, kernel: 1}"), two); len(m) != 200 || work > 100_000 {
 		t.Errorf("200 layers, 200 modules that fit: %d matched, %d modules tried", len(m), work)
 	}
-	// Through the loader: the file is refused naming the extra modules.
-	if _, err := load(layers(3, "conv1d: {out: 1, kernel: 1}"), siblings(1000)); err == nil || !strings.Contains(err.Error(), "the spec uses no layer for m0003.bias, m0003.weight, m0004.bias, m0004.weight, m0005.bias, and 1989 more") {
+	// Through the loader: the file is refused naming the extra modules, or
+	// from its header when they are too many.
+	if _, err := load(layers(3, "conv1d: {out: 1, kernel: 1}"), siblings(500)); err == nil || !strings.Contains(err.Error(), "the spec uses no layer for m0003.bias, m0003.weight, m0004.bias, m0004.weight, m0005.bias, and 989 more") {
+		t.Errorf("3 layers, 500 modules: %v", err)
+	}
+	if _, err := load(layers(3, "conv1d: {out: 1, kernel: 1}"), siblings(1000)); err == nil || !strings.Contains(err.Error(), "more than 1,006 tensors, and the spec's layers use 6") {
 		t.Errorf("3 layers, 1,000 modules: %v", err)
 	}
 	// The real checkpoints.
