@@ -114,3 +114,82 @@ func TestTorchvisionZoo(t *testing.T) {
 		})
 	}
 }
+
+// TestTorchvisionReceptiveFields compares the zoo's receptive fields with
+// the ones gen_torchvision.py measured on torchvision's models by autograd
+// (rf_samples): the field of the last feature map before global pooling
+// (the last node before the first adaptive pool), at an input large
+// enough that the field is not clipped. A network whose field is the whole
+// input through a squeeze-excitation gate has none in cnncalc.
+func TestTorchvisionReceptiveFields(t *testing.T) {
+	data, err := os.ReadFile("testdata/torch/torchvision.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc struct {
+		Samples []struct {
+			Builder   string             `json:"builder"`
+			Input     []int64            `json:"input"`
+			Global    bool               `json:"global"`
+			Native    map[string]any     `json:"native"`
+			Unclipped map[string][]int64 `json:"unclipped"`
+		} `json:"rf_samples"`
+	}
+	if err := json.Unmarshal(data, &doc); err != nil {
+		t.Fatal(err)
+	}
+	if len(doc.Samples) < 8 {
+		t.Fatalf("%d receptive-field samples, want 8", len(doc.Samples))
+	}
+	for _, s := range doc.Samples {
+		t.Run(s.Builder, func(t *testing.T) {
+			path := filepath.Join("testdata", "zoo", s.Builder+".yaml")
+			src, err := os.ReadFile(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			sp, err := spec.Parse(path, src)
+			if err != nil {
+				t.Fatal(err)
+			}
+			input, want := s.Input, int64(0)
+			switch {
+			case len(s.Unclipped["h"]) == 2:
+				want = s.Unclipped["h"][0]
+				input = []int64{s.Input[0], s.Unclipped["h"][1], s.Unclipped["h"][1]}
+			case s.Native != nil:
+				h, _ := s.Native["h"].([]any)
+				if len(h) == 4 && h[3] == false {
+					want = int64(h[2].(float64))
+				}
+			}
+			a, err := sp.Evaluate(1, input)
+			if err != nil {
+				t.Fatal(err)
+			}
+			feat := -1
+			for i, n := range a.Net.Nodes {
+				if n.Type == calc.AdaptiveAvgPool2d || n.Type == calc.AdaptiveMaxPool2d {
+					feat = i - 1
+					break
+				}
+			}
+			if feat < 0 {
+				t.Fatal("no global pool")
+			}
+			rf := a.Result.Layers[feat].RF
+			if s.Global {
+				if rf != nil {
+					t.Errorf("torchvision's field is the whole input (a global gate); cnncalc gives %v", rf.Size)
+				}
+				return
+			}
+			if want == 0 {
+				t.Fatalf("no unclipped measurement")
+			}
+			if rf == nil || rf.Size[0] != want || rf.Size[1] != want {
+				t.Errorf("receptive field at %s (input %v): cnncalc %v, torchvision %d", a.Net.Nodes[feat].Name, input, rf, want)
+			}
+		})
+	}
+}
