@@ -1,0 +1,32 @@
+package zoogen
+
+// tvTruth is one builder's whole-network measurement by
+// testdata/torch/gen_torchvision.py on torchvision's own model
+// (weights=None, eval, batch 1): the external truth a generated spec's
+// top-level expect: holds, copied, never computed by cnncalc.
+type tvTruth struct {
+	output  []int
+	params  int64
+	buffers int64
+	macs    int64
+}
+
+// write writes the top-level expect: block.
+func (e tvTruth) write(w *Writer) {
+	w.Line("expect:")
+	w.In(func() {
+		w.Line("output: %s", Ints(e.output...))
+		w.Line("params: %d", e.params)
+		w.Line("buffers: %d", e.buffers)
+		w.Line("macs: %d", e.macs)
+	})
+}
+
+// tvHead writes a spec's opening: the comment lines, name and input.
+func tvHead(w *Writer, comment []string, name string, input ...int) {
+	for _, c := range comment {
+		w.Line("# %s", c)
+	}
+	w.Line("name: %s", name)
+	w.Line("input: %s", Ints(input...))
+}
