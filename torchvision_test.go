@@ -118,7 +118,8 @@ func TestTorchvisionZoo(t *testing.T) {
 // TestTorchvisionReceptiveFields compares the zoo's receptive fields with
 // the ones gen_torchvision.py measured on torchvision's models by autograd
 // (rf_samples): the field of the last feature map before global pooling
-// (the last node before the first adaptive pool), at an input large
+// (the last node before the last adaptive pool: squeeze-excitation gates
+// pool inside the blocks), at an input large
 // enough that the field is not clipped. A network whose field is the whole
 // input through a squeeze-excitation gate has none in cnncalc.
 func TestTorchvisionReceptiveFields(t *testing.T) {
@@ -171,7 +172,6 @@ func TestTorchvisionReceptiveFields(t *testing.T) {
 			for i, n := range a.Net.Nodes {
 				if n.Type == calc.AdaptiveAvgPool2d || n.Type == calc.AdaptiveMaxPool2d {
 					feat = i - 1
-					break
 				}
 			}
 			if feat < 0 {
