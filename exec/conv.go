@@ -17,7 +17,7 @@ func Conv(out, x, w, b *Tensor, g *ConvGeom, st *Stats) {
 	k := cig * g.K[0] * g.K[1] * g.K[2]
 	inSize := cin * id * ih * iw
 	direct := k == cig && g.S == [3]int{1, 1, 1} && g.PL == [3]int{} && g.PR == [3]int{}
-	forImages(n, func(lo, hi int) {
+	forImagesOrGemm(n, func(lo, hi, gw int) {
 		var col []float32
 		if !direct {
 			col = getBuf(k * p)
@@ -35,7 +35,7 @@ func Conv(out, x, w, b *Tensor, g *ConvGeom, st *Stats) {
 					im2col(col, xi, gr*cig, cig, id, ih, iw, g)
 					bm = col
 				}
-				gemm(st, false, false, cog, p, k, w.Data[gr*cog*k:], k, bm, p, 0, oi[gr*cog*p:], p)
+				gemmPar(st, gw, false, false, cog, p, k, w.Data[gr*cog*k:], k, bm, p, 0, oi[gr*cog*p:], p)
 			}
 			if b != nil {
 				addBias(oi, b.Data, p)
@@ -64,6 +64,19 @@ func forImages(n int, body func(lo, hi int)) {
 	wg.Wait()
 }
 
+// forImagesOrGemm runs body over the images [0, n) of a batch: split
+// between the cores by images when there are at least as many images as
+// cores (each GEMM then on one core, gw = 1), else on the calling goroutine
+// with every GEMM split over the cores (gw = GOMAXPROCS), so that batch 1
+// uses them all.
+func forImagesOrGemm(n int, body func(lo, hi, gw int)) {
+	if w := gemmWorkers(); n < w {
+		body(0, n, w)
+		return
+	}
+	forImages(n, func(lo, hi int) { body(lo, hi, 1) })
+}
+
 // addBias adds bias[c] to every element of channel c of one image (C, P).
 func addBias(x, bias []float32, p int) {
 	for c, v := range bias {
@@ -89,7 +102,7 @@ func ConvTranspose(out, x, w, b *Tensor, g *ConvGeom, st *Stats) {
 	for i := range out.Data {
 		out.Data[i] = 0
 	}
-	forImages(n, func(lo, hi int) {
+	forImagesOrGemm(n, func(lo, hi, gw int) {
 		col := getBuf(cog * kk * pin)
 		defer putBuf(col)
 		for i := lo; i < hi; i++ {
@@ -97,7 +110,7 @@ func ConvTranspose(out, x, w, b *Tensor, g *ConvGeom, st *Stats) {
 			oi := out.Data[i*cout*pout : (i+1)*cout*pout]
 			for gr := 0; gr < g.Groups; gr++ {
 				// w_g is (Cin/G, Cout/G*K) row-major: transpose it in the GEMM.
-				gemm(st, true, false, cog*kk, pin, cig, w.Data[gr*cig*cog*kk:], cog*kk, xi[gr*cig*pin:], pin, 0, col, pin)
+				gemmPar(st, gw, true, false, cog*kk, pin, cig, w.Data[gr*cig*cog*kk:], cog*kk, xi[gr*cig*pin:], pin, 0, col, pin)
 				col2im(oi, col, gr*cog, cog, id, ih, iw, g)
 			}
 			if b != nil {
@@ -113,7 +126,7 @@ func Linear(out, x, w, b *Tensor, st *Stats) {
 	in := x.Shape[len(x.Shape)-1]
 	o := w.Shape[0]
 	m := len(x.Data) / in
-	gemm(st, false, true, m, o, in, x.Data, in, w.Data, in, 0, out.Data, o)
+	gemmPar(st, gemmWorkers(), false, true, m, o, in, x.Data, in, w.Data, in, 0, out.Data, o)
 	if b != nil {
 		for r := 0; r < m; r++ {
 			row := out.Data[r*o : (r+1)*o]
