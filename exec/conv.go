@@ -8,9 +8,14 @@ import (
 // Conv computes a 1-, 2- or 3-D convolution as im2col + GEMM, per image and
 // group: out_g (Cout/G, P) = w_g (Cout/G, Cin/G*KD*KH*KW) x col (Cin/G*KD*KH*KW, P).
 // x is (N, Cin, spatial...), w is (Cout, Cin/G, kernel...), b is (Cout) or
-// nil, out is (N, Cout, out spatial...) with P = prod(out spatial).
+// nil, out is (N, Cout, out spatial...) with P = prod(out spatial). A
+// depthwise conv with zero padding runs the direct kernel of depthwise.go.
 func Conv(out, x, w, b *Tensor, g *ConvGeom, st *Stats) {
 	n, cin, id, ih, iw := dims5(x.Shape)
+	if depthwise(cin, g) {
+		convDepthwise(out, x, w, b, g, st)
+		return
+	}
 	_, cout, _, _, _ := dims5(out.Shape)
 	p := g.OutShape[0] * g.OutShape[1] * g.OutShape[2]
 	cig, cog := cin/g.Groups, cout/g.Groups
