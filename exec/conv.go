@@ -37,7 +37,7 @@ func Conv(out, x, w, b *Tensor, g *ConvGeom, st *Stats) {
 					// A 1x1 conv, stride 1, no padding: the input is its own col.
 					bm = xi[gr*cig*p : (gr+1)*cig*p]
 				} else {
-					im2col(col, xi, gr*cig, cig, id, ih, iw, g)
+					im2colPar(gw, col, xi, gr*cig, cig, id, ih, iw, g)
 					bm = col
 				}
 				gemmPar(st, gw, false, false, cog, p, k, w.Data[gr*cog*k:], k, bm, p, 0, oi[gr*cog*p:], p)
@@ -64,6 +64,26 @@ func forImages(n int, body func(lo, hi int)) {
 		go func() {
 			defer wg.Done()
 			body(lo, hi)
+		}()
+	}
+	wg.Wait()
+}
+
+// im2colPar is im2col with the channels split over up to workers cores.
+func im2colPar(workers int, col, x []float32, c0, cs, id, ih, iw int, g *ConvGeom) {
+	workers = min(workers, cs)
+	if workers <= 1 {
+		im2col(col, x, c0, cs, id, ih, iw, g)
+		return
+	}
+	perChan := g.K[0] * g.K[1] * g.K[2] * g.OutShape[0] * g.OutShape[1] * g.OutShape[2] // col elements a channel
+	var wg sync.WaitGroup
+	for w := 0; w < workers; w++ {
+		lo, hi := w*cs/workers, (w+1)*cs/workers
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			im2col(col[lo*perChan:], x, c0+lo, hi-lo, id, ih, iw, g)
 		}()
 	}
 	wg.Wait()

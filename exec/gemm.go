@@ -223,27 +223,43 @@ func packB(dst []float32, trans bool, b []float32, ldb, p0, kc, j0, nc int) {
 	}
 }
 
-// gemmKernelGo is the portable micro-kernel, one output row at a time so
-// that the compiler keeps the row's NR sums in registers.
+// gemmKernelGo is the portable micro-kernel, by 2x4 sub-tiles whose eight
+// sums the compiler keeps in registers.
 func gemmKernelGo(k int, a, b, c []float32, ldc int, accum bool) {
 	a = a[:k*gemmMR]
 	b = b[:k*gemmNR]
-	for i := 0; i < gemmMR; i++ {
-		var s [gemmNR]float32
-		for p := 0; p < k; p++ {
-			av := a[p*gemmMR+i]
-			bp := b[p*gemmNR : p*gemmNR+gemmNR]
-			for j := range s {
-				s[j] += av * bp[j]
+	for i := 0; i < gemmMR; i += 2 {
+		for j := 0; j < gemmNR; j += 4 {
+			var s00, s01, s02, s03, s10, s11, s12, s13 float32
+			for p := 0; p < k; p++ {
+				ap := a[p*gemmMR+i : p*gemmMR+i+2 : p*gemmMR+i+2]
+				bp := b[p*gemmNR+j : p*gemmNR+j+4 : p*gemmNR+j+4]
+				a0, a1 := ap[0], ap[1]
+				b0, b1, b2, b3 := bp[0], bp[1], bp[2], bp[3]
+				s00 += a0 * b0
+				s01 += a0 * b1
+				s02 += a0 * b2
+				s03 += a0 * b3
+				s10 += a1 * b0
+				s11 += a1 * b1
+				s12 += a1 * b2
+				s13 += a1 * b3
 			}
-		}
-		row := c[i*ldc : i*ldc+gemmNR]
-		if accum {
-			for j := range row {
-				row[j] += s[j]
+			r0 := c[i*ldc+j : i*ldc+j+4 : i*ldc+j+4]
+			r1 := c[(i+1)*ldc+j : (i+1)*ldc+j+4 : (i+1)*ldc+j+4]
+			if accum {
+				r0[0] += s00
+				r0[1] += s01
+				r0[2] += s02
+				r0[3] += s03
+				r1[0] += s10
+				r1[1] += s11
+				r1[2] += s12
+				r1[3] += s13
+			} else {
+				r0[0], r0[1], r0[2], r0[3] = s00, s01, s02, s03
+				r1[0], r1[1], r1[2], r1[3] = s10, s11, s12, s13
 			}
-		} else {
-			copy(row, s[:])
 		}
 	}
 }

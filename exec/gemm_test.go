@@ -142,5 +142,14 @@ func BenchmarkGemm(b *testing.B) {
 				b.ReportMetric(2*float64(m*n*k)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
 			})
 		}
+		b.Run(fmt.Sprintf("%dx%dx%d/kernel=go", m, n, k), func(b *testing.B) {
+			saved := gemmKernel
+			gemmKernel = gemmKernelGo
+			defer func() { gemmKernel = saved }()
+			for i := 0; i < b.N; i++ {
+				gemm(nil, false, false, m, n, k, x, k, y, n, 0, z, n)
+			}
+			b.ReportMetric(2*float64(m*n*k)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+		})
 	}
 }
