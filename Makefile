@@ -20,7 +20,7 @@ fuzz:
 	$(GO) test ./quiz -run '^$$' -fuzz FuzzQuizAnswer -fuzztime 30s
 
 bench:
-	$(GO) test ./cmd/cnncalc ./exec -run '^$$' -bench . -benchmem
+	$(GO) test ./cmd/cnncalc ./exec -run '^$$' -bench . -benchmem -timeout 30m
 
 vet:
 	$(GO) vet ./...
