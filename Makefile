@@ -25,7 +25,7 @@ fuzz:
 	$(GO) test ./exec/tensorio -run '^$$' -fuzz '^FuzzSafetensors$$' -fuzztime 30s -fuzzminimizetime 10x
 
 bench:
-	$(GO) test ./cmd/cnncalc ./exec -run '^$$' -bench . -benchmem
+	$(GO) test ./cmd/cnncalc ./exec -run '^$$' -bench . -benchmem -timeout 30m
 
 vet:
 	$(GO) vet ./...

@@ -2,6 +2,7 @@ package exec_test
 
 import (
 	"encoding/json"
+	"fmt"
 	"os/exec"
 	"strings"
 	"sync"
@@ -31,12 +32,21 @@ var torchTimes = sync.OnceValue(func() map[string]float64 {
 	return times
 })
 
-// BenchmarkForward times a whole forward pass at 1x3x224x224 on every core,
-// beside PyTorch's time (torch.set_num_threads(2)) when it is installed.
+// BenchmarkForward times a whole forward pass at 3x224x224 on every core
+// (resnet18, resnet50, vgg16, mobilenet_v2 at batch 1, resnet50 at batch
+// 8), beside PyTorch's time (torch.set_num_threads(2)) when it is installed,
+// and their ratio.
 func BenchmarkForward(b *testing.B) {
-	for _, name := range []string{"resnet18", "resnet50"} {
-		b.Run(name, func(b *testing.B) {
-			a := load(b, "../testdata/zoo/"+name+".yaml", 0, nil)
+	for _, c := range []struct {
+		name  string
+		batch int64
+		key   string
+	}{
+		{"resnet18", 1, "resnet18_s"}, {"resnet50", 1, "resnet50_s"}, {"vgg16", 1, "vgg16_s"},
+		{"mobilenet_v2", 1, "mobilenet_v2_s"}, {"resnet50", 8, "resnet50_b8_s"},
+	} {
+		b.Run(fmt.Sprintf("%s/batch=%d", c.name, c.batch), func(b *testing.B) {
+			a := load(b, "../testdata/zoo/"+c.name+".yaml", c.batch, nil)
 			plan, err := cexec.NewPlan(&a.Net)
 			if err != nil {
 				b.Fatal(err)
@@ -52,9 +62,11 @@ func BenchmarkForward(b *testing.B) {
 					b.Fatal(err)
 				}
 			}
-			b.ReportMetric(b.Elapsed().Seconds()/float64(b.N), "s/forward")
-			if t, ok := torchTimes()[name+"_s"]; ok {
+			s := b.Elapsed().Seconds() / float64(b.N)
+			b.ReportMetric(s, "s/forward")
+			if t, ok := torchTimes()[c.key]; ok {
 				b.ReportMetric(t, "torch-s/forward")
+				b.ReportMetric(s/t, "x-torch")
 			}
 		})
 	}

@@ -20,6 +20,14 @@
 // the missing axes, so one loop nest serves all ranks. Padding is a bounds
 // check that reads zeros (or the padding mode's value), never a padded copy.
 //
+// Every matrix product goes through gemm (gemm.go): a GotoBLAS/BLIS-style
+// packed, cache-blocked GEMM whose 6x16 micro-kernel is AVX2+FMA assembly
+// (gemm_amd64.s, chosen at run time with golang.org/x/sys/cpu) or plain Go
+// (every other machine), tested against gonum's Sgemm. gemmPar splits one
+// product over the cores by blocks of C, so that batch 1 uses them all;
+// at larger batches forImages splits the images instead. Depthwise
+// convolutions skip im2col (depthwise.go).
+//
 // Every fast kernel has a slow, obviously right reference beside it
 // (*_ref_test.go, gathered per kind in kernels_test.go) and tests comparing
 // the two; counters in Stats are incremented inside the kernels by the work

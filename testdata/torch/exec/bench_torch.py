@@ -1,13 +1,14 @@
 #!/usr/bin/python3
-"""PyTorch's CPU forward time for torchvision resnet18 and resnet50.
+"""PyTorch's CPU forward time for torchvision resnet18, resnet50, vgg16 and
+mobilenet_v2, and resnet50 at batch 8.
 
     /usr/bin/python3 testdata/torch/exec/bench_torch.py [--runs N] [--threads T] [--batch B]
 
 Input 1x3x224x224 (batch B), torch.set_num_threads(T) (default 2), eval mode,
 torch.no_grad(), random weights (no download), warm-up runs, then the median
-wall time of N forward passes. Prints one JSON line:
+wall time of N forward passes. Prints one JSON line (NAME_bK_s: at batch K):
 
-    {"resnet18_s": 0.031, "resnet50_s": 0.083, "torch": "1.13.0", "threads": 2, "runs": 10, "batch": 1}
+    {"resnet18_s": 0.031, "resnet50_s": 0.083, ..., "resnet50_b8_s": 0.5, "torch": "1.13.0", "threads": 2, "runs": 10, "batch": 1}
 
 Exit 2 if torch or torchvision cannot be imported (the Go benchmark skips then).
 """
@@ -33,9 +34,11 @@ def main():
         return 2
     torch.set_num_threads(a.threads)
     torch.manual_seed(0)
-    x = torch.randn(a.batch, 3, 224, 224)
     out = {}
-    for name in ("resnet18", "resnet50"):
+    cases = [(n, a.batch, n + "_s") for n in ("resnet18", "resnet50", "vgg16", "mobilenet_v2")]
+    cases.append(("resnet50", 8, "resnet50_b8_s"))
+    for name, batch, key in cases:
+        x = torch.randn(batch, 3, 224, 224)
         model = getattr(torchvision.models, name)()  # random init, no weights download
         model.eval()
         times = []
@@ -46,7 +49,7 @@ def main():
                 t0 = time.perf_counter()
                 model(x)
                 times.append(time.perf_counter() - t0)
-        out[name + "_s"] = round(statistics.median(times), 6)
+        out[key] = round(statistics.median(times), 6)
     out.update({"torch": torch.__version__, "threads": a.threads, "runs": a.runs, "batch": a.batch})
     print(json.dumps(out))
     return 0
