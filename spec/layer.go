@@ -23,6 +23,10 @@ func (p *parser) typed(key, v *yaml.Node, c *ctx, in int, path, item string) int
 		case "residual", "repeat", "layers", "shortcut", "gate":
 			p.errorf(key, path+c.use, item, "%s needs a list of items", name)
 		default:
+			if torchName, ok := unsupportedTorch[strings.ToLower(name)]; ok {
+				p.errorf(key, path+c.use, item, "%s is a PyTorch layer (torch.nn.%s) cnncalc does not support yet", name, torchName)
+				break
+			}
 			p.errorf(key, path+c.use, item, "unknown layer type %q%s", name, suggest(name, typeNames(p.blocks)))
 		}
 		return failed

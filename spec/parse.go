@@ -158,7 +158,9 @@ func yamlError(file string, data []byte, err error) ErrorList {
 	msg := strings.TrimPrefix(err.Error(), "yaml: ")
 	if m := yamlLine.FindStringSubmatch(msg); m != nil {
 		line, _ := strconv.Atoi(m[1])
-		return ErrorList{{File: file, Pos: Pos{line, 1}, Msg: "YAML: " + m[2]}}
+		d := &Diagnostic{File: file, Pos: Pos{line, 1}, Msg: "YAML: " + m[2]}
+		yamlHint(d, data)
+		return ErrorList{d}
 	}
 	if te, ok := err.(*yaml.TypeError); ok && len(te.Errors) > 0 {
 		msg = te.Errors[0]
@@ -454,4 +456,41 @@ func (p *parser) blockNames() []string {
 	}
 	sort.Strings(s)
 	return s
+}
+
+// bareItem is a list item that is a bare type name: "  - relu".
+var bareItem = regexp.MustCompile(`^(\s*)-\s+([A-Za-z_][\w-]*)\s*(#.*)?$`)
+
+// yamlHint turns two YAML errors that newcomers meet into advice: a key
+// under a bare item, and a tab in the indentation.
+func yamlHint(d *Diagnostic, data []byte) {
+	lines := bytes.Split(data, []byte("\n"))
+	if d.Line < 1 || d.Line > len(lines) {
+		return
+	}
+	line := string(bytes.TrimRight(lines[d.Line-1], "\r"))
+	if i := strings.IndexByte(line, '\t'); i >= 0 && strings.TrimLeft(line[:i], " ") == "" {
+		d.Col = i + 1
+		d.Msg += fmt.Sprintf("; YAML indents with spaces, not tabs: there is a tab at line %d, column %d", d.Line, i+1)
+		return
+	}
+	if strings.Contains(d.Msg, "mapping values are not allowed") {
+		// The nearest line above that is not blank or a comment.
+		for j := d.Line - 2; j >= 0; j-- {
+			prev := strings.TrimRight(string(lines[j]), "\r")
+			if t := strings.TrimSpace(prev); t == "" || strings.HasPrefix(t, "#") {
+				continue
+			}
+			if m := bareItem.FindStringSubmatch(prev); m != nil {
+				key := strings.TrimSpace(line)
+				if k := strings.IndexByte(key, ':'); k > 0 {
+					key = key[:k]
+				}
+				d.Col = len(line) - len(strings.TrimLeft(line, " ")) + 1
+				d.Msg += fmt.Sprintf("; the bare item - %s (line %d) takes no keys: write `- %s:` with %s: under it, or `- %s: {%s: ...}`",
+					m[2], j+1, m[2], key, m[2], key)
+			}
+			break
+		}
+	}
 }

@@ -2,6 +2,7 @@ package spec
 
 import (
 	"sort"
+	"strings"
 
 	"github.com/cnncalc/cnncalc/calc"
 )
@@ -33,4 +34,26 @@ func mergeOp(keyword string) calc.Op {
 		}
 	}
 	return calc.Unknown
+}
+
+// unsupportedTorch names the torch.nn layers cnncalc does not have, by
+// their lower-case spelling, so that one is reported as such rather than as
+// a typo of a layer it has (prelu was once "did you mean relu?").
+var unsupportedTorch = map[string]string{}
+
+func init() {
+	for _, n := range []string{"RNN", "LSTM", "GRU", "RNNCell", "LSTMCell", "GRUCell", "Transformer", "TransformerEncoder",
+		"TransformerDecoder", "TransformerEncoderLayer", "TransformerDecoderLayer", "MultiheadAttention", "Embedding",
+		"EmbeddingBag", "PixelShuffle", "PixelUnshuffle", "Unfold", "Fold", "Unflatten", "Bilinear", "RReLU", "GLU",
+		"Softsign", "Softshrink", "Hardshrink", "Tanhshrink", "Threshold", "LogSigmoid", "Softmin", "Softmax2d",
+		"AdaptiveLogSoftmaxWithLoss", "LocalResponseNorm", "CrossMapLRN2d", "SyncBatchNorm", "AlphaDropout",
+		"FeatureAlphaDropout", "ConstantPad1d", "ConstantPad2d", "ConstantPad3d", "ReflectionPad1d", "ReflectionPad2d",
+		"ReflectionPad3d", "ReplicationPad1d", "ReplicationPad2d", "ReplicationPad3d", "CircularPad1d", "CircularPad2d",
+		"CircularPad3d", "FractionalMaxPool2d", "FractionalMaxPool3d", "LPPool1d", "LPPool2d", "MaxUnpool1d", "MaxUnpool2d",
+		"MaxUnpool3d", "UpsamplingNearest2d", "UpsamplingBilinear2d", "LazyConv1d", "LazyConv2d", "LazyConv3d", "LazyLinear",
+		"Identity2d", "CosineSimilarity", "PairwiseDistance"} {
+		if _, ours := calc.Lookup(n); !ours {
+			unsupportedTorch[strings.ToLower(n)] = n
+		}
+	}
 }

@@ -35,6 +35,8 @@ type CheckOptions struct {
 	// BatchSet says --batch was given; without it Batch is 0 and each
 	// spec's batch: is in effect.
 	BatchSet bool
+	// AllowEmpty passes a run that checked no expectation.
+	AllowEmpty bool
 	// Color is set when the output is a terminal and NO_COLOR is unset.
 	Color bool
 }
@@ -78,6 +80,7 @@ and layout are kept, and a spec with an error is left untouched.`,
 	cmd.Flags().BoolVarP(&opts.Verbose, "verbose", "v", false, "list passing expectations too")
 	cmd.Flags().BoolVar(&opts.Exec, "exec", false, "also run each network and cross-check every layer's shape, MACs and receptive field")
 	cmd.Flags().StringVar(&opts.MaxMemory, "max-memory", "4GiB", "with --exec, skip a network whose estimated peak memory is larger")
+	cmd.Flags().BoolVar(&opts.AllowEmpty, "allow-empty", false, "pass when no expectation was checked (by default that fails: a mistyped path must not pass)")
 	return cmd
 }
 
@@ -154,6 +157,10 @@ func checkRun(opts *CheckOptions) error {
 		return &codeError{code: exitError, silent: true, err: fmt.Errorf("%d specs cannot be read", broken)}
 	case failed > 0:
 		return &codeError{code: exitFail, silent: true, err: fmt.Errorf("%d expectations failed", failed)}
+	case passed == 0 && !opts.AllowEmpty && !opts.Write:
+		// A mistyped path or a spec without a single expectation would
+		// otherwise pass in CI forever.
+		return &codeError{code: exitFail, err: fmt.Errorf("0 expectations checked in %d specs (give specs with expect:, or --allow-empty)", len(files))}
 	}
 	return nil
 }

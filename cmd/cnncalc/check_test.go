@@ -271,3 +271,19 @@ func TestCheckWriteFiles(t *testing.T) {
 		}
 	}
 }
+
+// TestCheckNothingChecked: an empty directory, or specs without a single
+// expectation, fail (exit 1) with "0 expectations checked", so that a
+// mistyped path in CI does not pass forever; --allow-empty passes them.
+func TestCheckNothingChecked(t *testing.T) {
+	dir := t.TempDir()
+	for _, args := range [][]string{{"check", dir}, {"check", "-"}} {
+		out, errOut, code := runCmd(t, "input: [3, 8, 8]\nlayers: [relu]\n", args...)
+		if code != exitFail || !strings.Contains(errOut, "0 expectations checked") || !strings.Contains(out, "0 passed, 0 failed") {
+			t.Errorf("%v: exit %d, stdout %q, stderr %q", args, code, out, errOut)
+		}
+		if _, _, code := runCmd(t, "input: [3, 8, 8]\nlayers: [relu]\n", append(args, "--allow-empty")...); code != exitOK {
+			t.Errorf("%v --allow-empty: exit %d", args, code)
+		}
+	}
+}

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"encoding/json"
 	"flag"
 	"io"
 	"os"
@@ -136,4 +137,34 @@ func buildReport(t *testing.T, cmd string, a *spec.Analysis) *report {
 	}
 	t.Fatalf("no report for %s", cmd)
 	return nil
+}
+
+// TestZooFormats: zoo honours json (numbers as numbers) and refuses an
+// unknown format.
+func TestZooFormats(t *testing.T) {
+	out, errOut, code := runCmd(t, "", "zoo", "--format", "json")
+	if code != exitOK {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	var ex []struct {
+		Name   string `json:"name"`
+		Params int64  `json:"params"`
+		MACs   int64  `json:"macs"`
+	}
+	if err := json.Unmarshal([]byte(out), &ex); err != nil {
+		t.Fatal(err)
+	}
+	found := false
+	for _, e := range ex {
+		// torchvision's resnet18: 11,689,512 params, 1.814 GMACs.
+		if e.Name == "resnet18" && e.Params == 11689512 && e.MACs == 1814073344 {
+			found = true
+		}
+	}
+	if !found || len(ex) < 77 {
+		t.Errorf("%d examples, resnet18 exact: %v", len(ex), found)
+	}
+	if _, errOut, code := runCmd(t, "", "zoo", "--format", "bogus"); code != exitError || !strings.Contains(errOut, `unknown --format "bogus"`) {
+		t.Errorf("bogus format: exit %d, %q", code, errOut)
+	}
 }

@@ -37,7 +37,7 @@ type ExecOptions struct {
 func newExecCmd(ios *IOStreams, runF func(*ExecOptions) error) *cobra.Command {
 	opts := &ExecOptions{IO: ios}
 	cmd := &cobra.Command{
-		Use:   "exec [SPEC]",
+		Use:   "exec SPEC",
 		Short: "Run a real forward pass and cross-check every shape, MAC count and receptive field",
 		Long: `exec runs the network with float32 kernels (im2col + GEMM convolutions) and
 checks, layer by layer, that the output shape the kernels produce, the MACs they

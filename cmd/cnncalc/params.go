@@ -18,7 +18,7 @@ type ParamsOptions struct {
 func newParamsCmd(ios *IOStreams, runF func(*ParamsOptions) error) *cobra.Command {
 	opts := &ParamsOptions{IO: ios}
 	cmd := &cobra.Command{
-		Use:   "params [SPEC]",
+		Use:   "params SPEC",
 		Short: "Per layer: params, buffers, MACs, activation memory; totals",
 		Example: `  cnncalc params resnet18
   cnncalc params net.yaml --batch 32 --format markdown`,

@@ -17,7 +17,7 @@ type RFOptions struct {
 func newRFCmd(ios *IOStreams, runF func(*RFOptions) error) *cobra.Command {
 	opts := &RFOptions{IO: ios}
 	cmd := &cobra.Command{
-		Use:   "rf [SPEC]",
+		Use:   "rf SPEC",
 		Short: "Per layer: receptive field size, jump, start and effective padding per axis",
 		Example: `  cnncalc rf vgg16
   cnncalc rf net.yaml --format csv`,

@@ -19,7 +19,7 @@ type ShapesOptions struct {
 func newShapesCmd(ios *IOStreams, runF func(*ShapesOptions) error) *cobra.Command {
 	opts := &ShapesOptions{IO: ios}
 	cmd := &cobra.Command{
-		Use:   "shapes [SPEC]",
+		Use:   "shapes SPEC",
 		Short: "Per layer: input and output shape, kernel/stride/padding, receptive field",
 		Example: `  cnncalc shapes lenet5
   cnncalc shapes net.yaml --input 3x64x64 --explain

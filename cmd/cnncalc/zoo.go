@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"fmt"
 	"io/fs"
 	"path"
@@ -33,11 +34,16 @@ func newZooCmd(ios *IOStreams, runF func(*ZooOptions) error) *cobra.Command {
 			return zooRun(opts)
 		},
 	}
-	cmd.Flags().StringVar(&opts.Format, "format", "table", "output format: table, csv or markdown")
+	cmd.Flags().StringVar(&opts.Format, "format", "table", "output format: table, json, csv or markdown")
 	return cmd
 }
 
 func zooRun(opts *ZooOptions) error {
+	switch opts.Format {
+	case "table", "csv", "markdown", "json":
+	default:
+		return usageErr("unknown --format %q: use table, json, csv or markdown", opts.Format)
+	}
 	files, err := fs.Glob(cnncalc.Zoo, "testdata/zoo/*.yaml")
 	if err != nil {
 		return err
@@ -58,6 +64,7 @@ func zooRun(opts *ZooOptions) error {
 		return names[i] < names[j]
 	})
 	last := -1
+	var examples []zooExample
 	for _, name := range names {
 		data, _ := cnncalc.Zoo.ReadFile("testdata/zoo/" + name + ".yaml")
 		s, err := spec.Parse(name+".yaml", data)
@@ -74,8 +81,13 @@ func zooRun(opts *ZooOptions) error {
 			fam, last = zooFamilies[f].name, f
 		}
 		r.add([]string{fam, name, a.Net.Name, dims(a.Net.Input), fmt.Sprint(len(a.Net.Nodes)), calc.Group(t.Params), calc.Human(t.MACs), dims(t.Output)}, nil)
+		examples = append(examples, zooExample{Family: zooFamilies[zooFamily(name)].name, Name: name, Network: a.Net.Name,
+			Input: []int64(a.Net.Input[1:]), Layers: len(a.Net.Nodes), Params: t.Params, Buffers: t.Buffers, MACs: t.MACs, Output: []int64(t.Output[1:])})
 	}
 	r.summary = []string{"run one with: cnncalc shapes NAME (or params, rf)"}
+	if opts.Format == "json" {
+		return json.NewEncoder(&jsonWriter{w: opts.IO.Out}).Encode(examples)
+	}
 	return r.write(opts.IO.Out, opts.Format, false)
 }
 
@@ -113,4 +125,18 @@ func zooFamily(name string) int {
 		}
 	}
 	return len(zooFamilies) - 1
+}
+
+// zooExample is one example in `cnncalc zoo --format json`; shapes
+// exclude the batch axis.
+type zooExample struct {
+	Family  string  `json:"family"`
+	Name    string  `json:"name"`
+	Network string  `json:"network"`
+	Input   []int64 `json:"input"`
+	Layers  int     `json:"layers"`
+	Params  int64   `json:"params"`
+	Buffers int64   `json:"buffers"`
+	MACs    int64   `json:"macs"`
+	Output  []int64 `json:"output"`
 }
