@@ -68,15 +68,15 @@ func (s *Spec) items() []*itemRef {
 
 // Outcome is the verdict on one expectation.
 type Outcome struct {
-	File string
+	File string `json:"file"`
 	Pos
-	Path string
-	Item string
+	Path string `json:"path"`
+	Item string `json:"item"`
 	// What names the expectation: "output shape", "params", ...
-	What     string
-	Expected string
-	Actual   string
-	Pass     bool
+	What     string `json:"what"`
+	Expected string `json:"expected"`
+	Actual   string `json:"actual"`
+	Pass     bool   `json:"pass"`
 }
 
 func (o *Outcome) String() string {

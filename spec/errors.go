@@ -7,7 +7,10 @@ import (
 )
 
 // Pos is a position in a spec file; Line and Col count from 1.
-type Pos struct{ Line, Col int }
+type Pos struct {
+	Line int `json:"line"`
+	Col  int `json:"col"`
+}
 
 // Severity says whether a diagnostic stops the run.
 type Severity uint8
