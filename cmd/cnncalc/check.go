@@ -348,11 +348,14 @@ func writeHuman(w io.Writer, opts *CheckOptions, results []*fileResult, passed, 
 			fmt.Fprintf(w, "wrote %s\n", escapeLine(r.File))
 		}
 		if len(r.Errors) > 0 {
+			// A spec that cannot be read is an error, not a check: it goes
+			// to standard error, as everywhere else; the summary counts it.
+			ew := opts.IO.ErrOut
 			if r.errs != nil {
-				printErrors(w, r.src, spec.ErrorList(r.errs))
+				printErrors(ew, r.src, spec.ErrorList(r.errs))
 			} else {
 				for _, e := range r.Errors {
-					fmt.Fprintln(w, escapeText(e))
+					fmt.Fprintln(ew, escapeText(e))
 				}
 			}
 			continue

@@ -287,3 +287,13 @@ func TestCheckNothingChecked(t *testing.T) {
 		}
 	}
 }
+
+// TestCheckErrorsToStderr: a spec that cannot be read is reported on
+// standard error in the human format; standard output has the checks and
+// the summary only.
+func TestCheckErrorsToStderr(t *testing.T) {
+	out, errOut, code := runCmd(t, "", "check", "testdata/check")
+	if code != exitError || strings.Contains(out, "exceeds padded input") || !strings.Contains(errOut, "broken.yaml:3:30") {
+		t.Errorf("exit %d\nstdout:\n%s\nstderr:\n%s", code, out, errOut)
+	}
+}

@@ -71,8 +71,8 @@ func TestExecMemoryRefusals(t *testing.T) {
 		var code int
 		n := allocated(func() { out, errOut, code = runCmd(t, lineSpec, c.args...) })
 		if c.args[0] == "check" {
-			if code != 2 || !strings.Contains(out, "lenet5.yaml: running it needs about 980.8 KiB, more than this machine's 512.0 KiB of memory") {
-				t.Errorf("%v: exit %d, stdout %q", c.args, code, out)
+			if code != 2 || !strings.Contains(errOut, "lenet5.yaml: running it needs about 980.8 KiB, more than this machine's 512.0 KiB of memory") {
+				t.Errorf("%v: exit %d, stderr %q", c.args, code, errOut)
 			}
 			continue
 		}
