@@ -59,7 +59,9 @@ func (p *parser) useBlock(b *blockDef, key, v *yaml.Node, c *ctx, in int, path, 
 					p.errorf(kv[0], path+c.use, item, "block %s has no argument %q%s", b.name, kv[0].Value, suggest(kv[0].Value, b.order))
 					continue
 				}
-				val, ok := p.subst(kv[1], c, path)
+				// A list value may hold the enclosing block's $args too:
+				// they are substituted now, in the enclosing block's scope.
+				val, ok := p.substValue(kv[1], c, path)
 				if !ok {
 					continue
 				}

@@ -119,3 +119,32 @@ layers:
 		t.Errorf("node 2 is %v", a.Net.Nodes[2].Type)
 	}
 }
+
+// TestBlockListArgumentPassedOn: a list holding an outer block's $arg,
+// passed as an argument to an inner block, is substituted in the outer
+// block's scope (S3D's TemporalSeparableConv passes kernel: [1, $k, $k]).
+func TestBlockListArgumentPassedOn(t *testing.T) {
+	s, err := Parse("t.yaml", []byte(`input: [2, 8, 8, 8]
+blocks:
+  cbr:
+    args: {kernel: 1}
+    layers:
+      - conv3d: {out: 2, kernel: $kernel}
+  sep:
+    args: {k: 3}
+    layers:
+      - cbr: {kernel: [1, $k, $k]}
+layers:
+  - sep: {k: 3}
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, err := s.Evaluate(0, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := a.Result.Layers[0].Output[1:]; !slices.Equal(got, calc.Shape{2, 8, 6, 6}) {
+		t.Errorf("output %v, want [2 8 6 6]", got)
+	}
+}
