@@ -60,7 +60,7 @@ and values); --save-output keeps the output as .npy.`,
 			return execRun(opts)
 		},
 	}
-	opts.register(cmd)
+	opts.registerRun(cmd, "output format: table or json")
 	cmd.Flags().StringVar(&opts.Weights, "weights", "", "a PyTorch state_dict saved as .safetensors")
 	cmd.Flags().Uint64Var(&opts.Seed, "seed", 0, "seed of the random weights and input")
 	cmd.Flags().StringVar(&opts.SaveOutput, "save-output", "", "write the network output to this .npy file")

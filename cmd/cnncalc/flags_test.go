@@ -16,6 +16,8 @@ func TestFlags(t *testing.T) {
 	ios := &IOStreams{In: strings.NewReader(""), Out: io.Discard, ErrOut: io.Discard}
 	sf := specFlags{Format: "json", Batch: 4, BatchSet: true, Input: "3x32x32", Explain: true}
 	specArgs := []string{"net.yaml", "--format", "json", "--batch", "4", "--input", "3x32x32", "--explain"}
+	execFlags := sf
+	execFlags.Explain = false
 	var got any
 	for _, c := range []struct {
 		name string
@@ -29,9 +31,10 @@ func TestFlags(t *testing.T) {
 			ParamsOptions{IO: ios, Spec: "net.yaml", specFlags: sf}},
 		{"rf", newRFCmd(ios, func(o *RFOptions) error { got = *o; return nil }), specArgs,
 			RFOptions{IO: ios, Spec: "net.yaml", specFlags: sf}},
+		// exec has no formulas: no --explain.
 		{"exec", newExecCmd(ios, func(o *ExecOptions) error { got = *o; return nil }),
-			append(specArgs, "--weights", "w.safetensors", "--seed", "7", "--save-output", "y.npy", "--max-memory", "1GiB"),
-			ExecOptions{IO: ios, Spec: "net.yaml", Weights: "w.safetensors", Seed: 7, SaveOutput: "y.npy", MaxMemory: "1GiB", specFlags: sf}},
+			[]string{"net.yaml", "--format", "json", "--batch", "4", "--input", "3x32x32", "--weights", "w.safetensors", "--seed", "7", "--save-output", "y.npy", "--max-memory", "1GiB"},
+			ExecOptions{IO: ios, Spec: "net.yaml", Weights: "w.safetensors", Seed: 7, SaveOutput: "y.npy", MaxMemory: "1GiB", specFlags: execFlags}},
 		{"zoo", newZooCmd(ios, func(o *ZooOptions) error { got = *o; return nil }), []string{"--format", "csv"},
 			ZooOptions{IO: ios, Format: "csv"}},
 		{"check", newCheckCmd(ios, func(o *CheckOptions) error { got = *o; return nil }),

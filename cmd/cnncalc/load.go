@@ -28,13 +28,20 @@ type specFlags struct {
 }
 
 func (f *specFlags) register(cmd *cobra.Command) {
+	f.registerRun(cmd, "output format: table, json, csv or markdown")
+	cmd.Flags().BoolVar(&f.Explain, "explain", false, "show each size's worked formula under its row")
+}
+
+// registerRun registers the flags of a command that runs the network
+// (exec): --format with the formats it has, --batch and --input, and no
+// --explain (it has no formulas to show).
+func (f *specFlags) registerRun(cmd *cobra.Command, formatUsage string) {
 	// The command's PreRun: whether --batch was given is known once the
 	// flags are parsed.
 	cmd.PreRun = func(cmd *cobra.Command, _ []string) { f.BatchSet = cmd.Flags().Changed("batch") }
-	cmd.Flags().StringVar(&f.Format, "format", "table", "output format: table, json, csv or markdown")
+	cmd.Flags().StringVar(&f.Format, "format", "table", formatUsage)
 	cmd.Flags().Int64Var(&f.Batch, "batch", 0, "batch size (overrides the spec's batch:)")
 	cmd.Flags().StringVar(&f.Input, "input", "", "input shape, channels first, batch excluded, e.g. 3x224x224 (overrides the spec's input:)")
-	cmd.Flags().BoolVar(&f.Explain, "explain", false, "show each size's worked formula under its row")
 }
 
 func (f *specFlags) check() error {
