@@ -124,3 +124,17 @@ func TestExecStdinWithNpy(t *testing.T) {
 		t.Errorf("input %v, output %v, agree %v; want the .npy's batch %d", r.Input, r.Output, r.Agree, x.Shape[0])
 	}
 }
+
+// TestExecNoRF: --no-rf runs the forward pass alone: shapes and MACs are
+// still checked, no receptive field is measured, and the summary says so.
+func TestExecNoRF(t *testing.T) {
+	out, errOut, code := runCmd(t, "", "exec", "lenet5", "--no-rf")
+	if code != 0 || !strings.Contains(out, "rf not measured (--no-rf)") || !strings.Contains(out, "every check agrees with calc") {
+		t.Fatalf("exit %d\n%s%s", code, out, errOut)
+	}
+	for _, line := range strings.Split(out, "\n") {
+		if strings.Contains(line, "| conv2d_1 ") && !strings.Contains(line, "| ok    | ok   | -  |") {
+			t.Errorf("conv2d_1 row %q: want shape ok, MACs ok, rf -", line)
+		}
+	}
+}

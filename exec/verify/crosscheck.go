@@ -35,6 +35,17 @@ type LayerCheck struct {
 // probe run (MeasureRF) with calc's result. x is the input; params the
 // network's tensors.
 func CrossCheck(plan *exec.Plan, res *calc.Result, params []exec.Weights, x *exec.Tensor, opt exec.Options) (*exec.Run, []LayerCheck, error) {
+	return crossCheck(plan, res, params, x, opt, true)
+}
+
+// CrossCheckForward is CrossCheck without the receptive-field probe: the
+// executed shapes and the MACs performed only (exec --no-rf), for users
+// who want the forward pass alone.
+func CrossCheckForward(plan *exec.Plan, res *calc.Result, params []exec.Weights, x *exec.Tensor, opt exec.Options) (*exec.Run, []LayerCheck, error) {
+	return crossCheck(plan, res, params, x, opt, false)
+}
+
+func crossCheck(plan *exec.Plan, res *calc.Result, params []exec.Weights, x *exec.Tensor, opt exec.Options, probe bool) (*exec.Run, []LayerCheck, error) {
 	run, err := plan.Forward(params, x, opt)
 	if err != nil {
 		return nil, nil, err
@@ -43,9 +54,11 @@ func CrossCheck(plan *exec.Plan, res *calc.Result, params []exec.Weights, x *exe
 	for i := range res.Layers {
 		rfs[i] = res.Layers[i].RF
 	}
-	meas, err := MeasureRF(plan.Net, rfs)
-	if err != nil {
-		return run, nil, fmt.Errorf("receptive-field probe: %w", err)
+	meas := make([]*MeasuredRF, len(res.Layers))
+	if probe {
+		if meas, err = MeasureRF(plan.Net, rfs); err != nil {
+			return run, nil, fmt.Errorf("receptive-field probe: %w", err)
+		}
 	}
 	checks := make([]LayerCheck, len(res.Layers))
 	for i, l := range res.Layers {
