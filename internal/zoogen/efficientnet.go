@@ -28,11 +28,11 @@ type effBuilder struct {
 	width, depth float64 // V1's width_mult and depth_mult
 	dropout      float64
 	bnEps        string // "" for BatchNorm2d's default 1e-5
-	truth        mobileTruth
+	truth        tvTruth
 }
 
 // effAdjust is _MBConvConfig.adjust_channels(channels, width_mult).
-func effAdjust(c int, mult float64) int { return mobileDivisible(float64(c)*mult, 8, 0) }
+func effAdjust(c int, mult float64) int { return makeDivisible(float64(c)*mult, 8, 0) }
 
 // stages is torchvision's _efficientnet_conf(name) and the last conv's width.
 func (b effBuilder) stages() ([]effStage, int) {
@@ -138,7 +138,7 @@ func (b effBuilder) spec() string {
 	w.Line("# torchvision.models.%s(weights=None), eval mode (torchvision 0.14), at its", b.name)
 	w.Line("# DEFAULT weights' crop size %d.", b.size)
 	if strings.HasPrefix(b.name, "efficientnet_b") {
-		w.Line("# width_mult %s, depth_mult %s: widths _make_divisible(c * width_mult, 8),", mobileFloat(b.width), mobileFloat(b.depth))
+		w.Line("# width_mult %s, depth_mult %s: widths _make_divisible(c * width_mult, 8),", pyFloatRepr(b.width), pyFloatRepr(b.depth))
 		w.Line("# layers ceil(n * depth_mult).")
 	} else {
 		w.Line("# FusedMBConv stages, then MBConv stages; last conv 1280 wide.")
@@ -267,7 +267,7 @@ func (b effBuilder) spec() string {
 					add("squeeze: %d", squeeze)
 				}
 				if blk.res {
-					add("p: %s", mobileFloat(blk.p))
+					add("p: %s", pyFloatRepr(blk.p))
 				}
 				w.Line("- %s: {%s}", k, strings.Join(args, ", "))
 			}
@@ -278,27 +278,27 @@ func (b effBuilder) spec() string {
 		w.Line("- adaptiveavgpool2d: 1")
 		w.Line("  name: avgpool")
 		w.Line("- flatten")
-		w.Line("- dropout: %s   # classifier", mobileFloat(b.dropout))
+		w.Line("- dropout: %s   # classifier", pyFloatRepr(b.dropout))
 		w.Line("- linear: 1000")
 		w.Line("  name: classifier")
 	})
-	writeMobileTruth(&w, b.truth)
+	b.truth.write(&w)
 	return w.String()
 }
 
 func init() {
 	for _, b := range []effBuilder{
-		{"efficientnet_b0", 224, 1.0, 1.0, 0.2, "", mobileTruth{[]int{1000}, 5288548, 42016, 385814752}},
-		{"efficientnet_b1", 240, 1.0, 1.1, 0.2, "", mobileTruth{[]int{1000}, 7794184, 62048, 686802832}},
-		{"efficientnet_b2", 288, 1.1, 1.2, 0.3, "", mobileTruth{[]int{1000}, 9109994, 67568, 1087529456}},
-		{"efficientnet_b3", 300, 1.2, 1.4, 0.3, "", mobileTruth{[]int{1000}, 12233232, 87296, 1827141392}},
-		{"efficientnet_b4", 380, 1.4, 1.8, 0.4, "", mobileTruth{[]int{1000}, 19341616, 125200, 4393771024}},
-		{"efficientnet_b5", 456, 1.6, 2.2, 0.4, "0.001", mobileTruth{[]int{1000}, 30389784, 172736, 10266384752}},
-		{"efficientnet_b6", 528, 1.8, 2.6, 0.5, "0.001", mobileTruth{[]int{1000}, 43040704, 224432, 19067593536}},
-		{"efficientnet_b7", 600, 2.0, 3.1, 0.5, "0.001", mobileTruth{[]int{1000}, 66347960, 310720, 37745884192}},
-		{"efficientnet_v2_s", 384, 1, 1, 0.2, "0.001", mobileTruth{[]int{1000}, 21458488, 153872, 8365617152}},
-		{"efficientnet_v2_m", 480, 1, 1, 0.3, "0.001", mobileTruth{[]int{1000}, 54139356, 292032, 24582460384}},
-		{"efficientnet_v2_l", 480, 1, 1, 0.4, "0.001", mobileTruth{[]int{1000}, 118515272, 512576, 56079699008}},
+		{"efficientnet_b0", 224, 1.0, 1.0, 0.2, "", tvTruth{[]int{1000}, 5288548, 42016, 385814752}},
+		{"efficientnet_b1", 240, 1.0, 1.1, 0.2, "", tvTruth{[]int{1000}, 7794184, 62048, 686802832}},
+		{"efficientnet_b2", 288, 1.1, 1.2, 0.3, "", tvTruth{[]int{1000}, 9109994, 67568, 1087529456}},
+		{"efficientnet_b3", 300, 1.2, 1.4, 0.3, "", tvTruth{[]int{1000}, 12233232, 87296, 1827141392}},
+		{"efficientnet_b4", 380, 1.4, 1.8, 0.4, "", tvTruth{[]int{1000}, 19341616, 125200, 4393771024}},
+		{"efficientnet_b5", 456, 1.6, 2.2, 0.4, "0.001", tvTruth{[]int{1000}, 30389784, 172736, 10266384752}},
+		{"efficientnet_b6", 528, 1.8, 2.6, 0.5, "0.001", tvTruth{[]int{1000}, 43040704, 224432, 19067593536}},
+		{"efficientnet_b7", 600, 2.0, 3.1, 0.5, "0.001", tvTruth{[]int{1000}, 66347960, 310720, 37745884192}},
+		{"efficientnet_v2_s", 384, 1, 1, 0.2, "0.001", tvTruth{[]int{1000}, 21458488, 153872, 8365617152}},
+		{"efficientnet_v2_m", 480, 1, 1, 0.3, "0.001", tvTruth{[]int{1000}, 54139356, 292032, 24582460384}},
+		{"efficientnet_v2_l", 480, 1, 1, 0.4, "0.001", tvTruth{[]int{1000}, 118515272, 512576, 56079699008}},
 	} {
 		register(Builder{Name: b.name, Family: "EfficientNet", Spec: b.spec})
 	}

@@ -26,7 +26,7 @@ func mnasnetDepths(alpha float64) []int {
 type mnasnetBuilder struct {
 	name  string
 	alpha float64
-	truth mobileTruth
+	truth tvTruth
 }
 
 func (b mnasnetBuilder) spec() string {
@@ -43,7 +43,7 @@ func (b mnasnetBuilder) spec() string {
 	}
 	var w Writer
 	w.Line("# torchvision.models.%s(weights=None), eval mode (torchvision 0.14): MNASNet-B1", b.name)
-	w.Line("# at alpha %s. Widths are _get_depths(%s) = %s (_round_to_multiple_of(depth * alpha, 8));", mobileFloat(b.alpha), mobileFloat(b.alpha), Ints(d...))
+	w.Line("# at alpha %s. Widths are _get_depths(%s) = %s (_round_to_multiple_of(depth * alpha, 8));", pyFloatRepr(b.alpha), pyFloatRepr(b.alpha), Ints(d...))
 	w.Line("# each stack is a strided inverted residual (1x1 expand x3 or x6, depthwise kxk,")
 	w.Line("# 1x1 linear projection) without skip, then identity-skip ones. BatchNorm momentum")
 	w.Line("# (1 - 0.9997, training only) is not written.")
@@ -115,16 +115,16 @@ func (b mnasnetBuilder) spec() string {
 		w.Line("- linear: 1000")
 		w.Line("  name: classifier")
 	})
-	writeMobileTruth(&w, b.truth)
+	b.truth.write(&w)
 	return w.String()
 }
 
 func init() {
 	for _, b := range []mnasnetBuilder{
-		{"mnasnet0_5", 0.5, mobileTruth{[]int{1000}, 2218512, 20624, 104455968}},
-		{"mnasnet0_75", 0.75, mobileTruth{[]int{1000}, 3170208, 29808, 215493104}},
-		{"mnasnet1_0", 1.0, mobileTruth{[]int{1000}, 4383312, 37920, 314415872}},
-		{"mnasnet1_3", 1.3, mobileTruth{[]int{1000}, 6282256, 48816, 526362432}},
+		{"mnasnet0_5", 0.5, tvTruth{[]int{1000}, 2218512, 20624, 104455968}},
+		{"mnasnet0_75", 0.75, tvTruth{[]int{1000}, 3170208, 29808, 215493104}},
+		{"mnasnet1_0", 1.0, tvTruth{[]int{1000}, 4383312, 37920, 314415872}},
+		{"mnasnet1_3", 1.3, tvTruth{[]int{1000}, 6282256, 48816, 526362432}},
 	} {
 		register(Builder{Name: b.name, Family: "MNASNet", Spec: b.spec})
 	}

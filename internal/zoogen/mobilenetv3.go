@@ -16,7 +16,7 @@ type mbv3Conf struct {
 }
 
 // mbv3Adjust is InvertedResidualConfig.adjust_channels at width_mult 1.0.
-func mbv3Adjust(c int) int { return mobileDivisible(float64(c)*1.0, 8, 0) }
+func mbv3Adjust(c int) int { return makeDivisible(float64(c)*1.0, 8, 0) }
 
 // mbv3Settings is torchvision's _mobilenet_v3_conf(arch, dilated=...)
 // (reduced_tail false): the inverted residual settings and last_channel.
@@ -175,7 +175,7 @@ func mbv3Features(w *Writer, confs []mbv3Conf, h int, names map[int]string) (int
 		if c.dilation != 1 {
 			geom += fmt.Sprintf(", dilation: %d", c.dilation)
 		}
-		squeeze := mobileDivisible(float64(c.exp/4), 8, 0)
+		squeeze := makeDivisible(float64(c.exp/4), 8, 0)
 		res := c.stride == 1 && c.in == c.out
 		note := fmt.Sprintf("features.%d", idx)
 		if c.stride == 2 {
@@ -231,7 +231,7 @@ func mbv3Features(w *Writer, confs []mbv3Conf, h int, names map[int]string) (int
 
 type mbv3Builder struct {
 	name  string
-	truth mobileTruth
+	truth tvTruth
 }
 
 func (b mbv3Builder) spec() string {
@@ -259,14 +259,14 @@ func (b mbv3Builder) spec() string {
 		w.Line("- linear: 1000")
 		w.Line("  name: classifier")
 	})
-	writeMobileTruth(&w, b.truth)
+	b.truth.write(&w)
 	return w.String()
 }
 
 func init() {
 	for _, b := range []mbv3Builder{
-		{"mobilenet_v3_small", mobileTruth{[]int{1000}, 2542856, 12112, 56510400}},
-		{"mobilenet_v3_large", mobileTruth{[]int{1000}, 5483032, 24400, 216589760}},
+		{"mobilenet_v3_small", tvTruth{[]int{1000}, 2542856, 12112, 56510400}},
+		{"mobilenet_v3_large", tvTruth{[]int{1000}, 5483032, 24400, 216589760}},
 	} {
 		register(Builder{Name: b.name, Family: "MobileNetV3", Spec: b.spec})
 	}

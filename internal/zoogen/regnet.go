@@ -94,21 +94,9 @@ func regnetStages(c regnetConfig) []regnetStage {
 		s := &stages[i]
 		wBot := int(float64(s.width) * regnetBottleneck)
 		s.groupWidth = min(s.groupWidth, wBot)
-		s.width = int(float64(regnetMakeDivisible(float64(wBot), s.groupWidth)) / regnetBottleneck)
+		s.width = int(float64(makeDivisible(float64(wBot), s.groupWidth, 0)) / regnetBottleneck)
 	}
 	return stages
-}
-
-// regnetMakeDivisible is torchvision's _make_divisible(v, divisor) (min_value
-// None): v rounded to the nearest multiple of divisor, at least divisor,
-// and not more than 10% below v.
-func regnetMakeDivisible(v float64, divisor int) int {
-	d := float64(divisor)
-	n := max(divisor, int(v+d/2)/divisor*divisor)
-	if float64(n) < 0.9*v {
-		n += divisor
-	}
-	return n
 }
 
 // regnetPyRound is Python's round() to an int: half to even.
@@ -266,13 +254,7 @@ func regnetSpec(c regnetConfig) string {
 		w.Line("- linear: 1000")
 		w.In(func() { w.Line("name: fc") })
 	})
-	w.Line("expect:             # torchvision's own model, measured (testdata/torch/gen_torchvision.py)")
-	w.In(func() {
-		w.Line("output: [1000]")
-		w.Line("params: %d", c.params)
-		w.Line("buffers: %d", c.buffers)
-		w.Line("macs: %d", c.macs)
-	})
+	tvTruth{[]int{1000}, c.params, c.buffers, c.macs}.write(&w)
 	return w.String()
 }
 

@@ -7,7 +7,7 @@ package zoogen
 
 type mbv3SegBuilder struct {
 	name  string
-	truth mobileTruth
+	truth tvTruth
 }
 
 func (b mbv3SegBuilder) spec() string {
@@ -120,14 +120,14 @@ func (b mbv3SegBuilder) spec() string {
 			w.Line("  name: out")
 		}
 	})
-	writeMobileTruth(&w, b.truth)
+	b.truth.write(&w)
 	return w.String()
 }
 
 func init() {
 	for _, b := range []mbv3SegBuilder{
-		{"deeplabv3_mobilenet_v3_large", mobileTruth{[]int{21, 520, 520}, 11025477, 27984, 10436350688}},
-		{"lraspp_mobilenet_v3_large", mobileTruth{[]int{21, 520, 520}, 3221538, 24656, 2086219688}},
+		{"deeplabv3_mobilenet_v3_large", tvTruth{[]int{21, 520, 520}, 11025477, 27984, 10436350688}},
+		{"lraspp_mobilenet_v3_large", tvTruth{[]int{21, 520, 520}, 3221538, 24656, 2086219688}},
 	} {
 		register(Builder{Name: b.name, Family: "Segmentation", Spec: b.spec})
 	}

@@ -8,7 +8,7 @@ type shufflenetBuilder struct {
 	name    string
 	repeats [3]int // stages_repeats
 	widths  [5]int // stages_out_channels
-	truth   mobileTruth
+	truth   tvTruth
 }
 
 func (b shufflenetBuilder) spec() string {
@@ -107,16 +107,16 @@ func (b shufflenetBuilder) spec() string {
 		w.Line("- linear: 1000")
 		w.Line("  name: fc")
 	})
-	writeMobileTruth(&w, b.truth)
+	b.truth.write(&w)
 	return w.String()
 }
 
 func init() {
 	for _, b := range []shufflenetBuilder{
-		{"shufflenet_v2_x0_5", [3]int{4, 8, 4}, [5]int{24, 48, 96, 192, 1024}, mobileTruth{[]int{1000}, 1366792, 7952, 40476448}},
-		{"shufflenet_v2_x1_0", [3]int{4, 8, 4}, [5]int{24, 116, 232, 464, 1024}, mobileTruth{[]int{1000}, 2278604, 16180, 144907992}},
-		{"shufflenet_v2_x1_5", [3]int{4, 8, 4}, [5]int{24, 176, 352, 704, 1024}, mobileTruth{[]int{1000}, 3503624, 23440, 295759392}},
-		{"shufflenet_v2_x2_0", [3]int{4, 8, 4}, [5]int{24, 244, 488, 976, 2048}, mobileTruth{[]int{1000}, 7393996, 33716, 583253464}},
+		{"shufflenet_v2_x0_5", [3]int{4, 8, 4}, [5]int{24, 48, 96, 192, 1024}, tvTruth{[]int{1000}, 1366792, 7952, 40476448}},
+		{"shufflenet_v2_x1_0", [3]int{4, 8, 4}, [5]int{24, 116, 232, 464, 1024}, tvTruth{[]int{1000}, 2278604, 16180, 144907992}},
+		{"shufflenet_v2_x1_5", [3]int{4, 8, 4}, [5]int{24, 176, 352, 704, 1024}, tvTruth{[]int{1000}, 3503624, 23440, 295759392}},
+		{"shufflenet_v2_x2_0", [3]int{4, 8, 4}, [5]int{24, 244, 488, 976, 2048}, tvTruth{[]int{1000}, 7393996, 33716, 583253464}},
 	} {
 		register(Builder{Name: b.name, Family: "ShuffleNetV2", Spec: b.spec})
 	}
