@@ -248,14 +248,15 @@ func equalInts(a, b []int64) bool {
 }
 
 // zeroPadAxes is zeropad's geometry per axis: a window of 1 with the
-// sides' padding (negative crops), and each size's formula.
-func zeroPadAxes(l *Layer, x Shape, n int) ([]convAxis, []string, *Error) {
+// sides' padding (negative crops), and each size's formula when explain is
+// set.
+func zeroPadAxes(l *Layer, x Shape, n int, explain bool) ([]convAxis, []string, *Error) {
 	if len(l.Pad) != 1 && len(l.Pad) != 2*n {
 		return nil, nil, errorf("padding", "%s padding needs 1 or %d values, got %d", l.Type, 2*n, len(l.Pad))
 	}
 	names := AxisNames(n)
 	axes := make([]convAxis, n)
-	formulas := make([]string, n)
+	var formulas []string
 	for i := 0; i < n; i++ {
 		left, right := l.Pad[0], l.Pad[0]
 		if len(l.Pad) == 2*n {
@@ -272,7 +273,9 @@ func zeroPadAxes(l *Layer, x Shape, n int) ([]convAxis, []string, *Error) {
 			return nil, nil, &Error{Arg: "padding", Msg: fmt.Sprintf("%s output size %d is too small on axis %s", l.Type, o, names[i]), Formula: f}
 		}
 		axes[i] = convAxis{in: x[2+i], k: 1, s: 1, d: 1, pl: left, pr: right, out: o}
-		formulas[i] = f
+		if explain {
+			formulas = append(formulas, f)
+		}
 	}
 	return axes, formulas, nil
 }
@@ -284,7 +287,7 @@ func zeroPadShape(l *Layer, lr *LayerResult) *Error {
 	if err := needRank(l, x, n+2); err != nil {
 		return err
 	}
-	axes, formulas, err := zeroPadAxes(l, x, n)
+	axes, formulas, err := zeroPadAxes(l, x, n, lr.explain)
 	if err != nil {
 		return err
 	}
@@ -302,7 +305,7 @@ func zeroPadShape(l *Layer, lr *LayerResult) *Error {
 // zeroPadField shifts the field by the left padding.
 func zeroPadField(l *Layer, lr *LayerResult, rfs []*RF) (*RF, string) {
 	x := lr.Inputs[0]
-	axes, _, err := zeroPadAxes(l, x, len(x)-2)
+	axes, _, err := zeroPadAxes(l, x, len(x)-2, false)
 	if err != nil {
 		return nil, ""
 	}

@@ -22,8 +22,9 @@ func PoolOutput(in, kernel, stride, padding, dilation int64, ceilMode bool) int6
 }
 
 // poolAxes is the geometry of a pool's n spatial axes on input x, with the
-// worked formula of each output size; it rejects what PyTorch rejects.
-func poolAxes(l *Layer, x Shape, n int) ([]convAxis, []string, *Error) {
+// worked formula of each output size when explain is set (an error's
+// formula is written always); it rejects what PyTorch rejects.
+func poolAxes(l *Layer, x Shape, n int, explain bool) ([]convAxis, []string, *Error) {
 	for _, a := range []struct {
 		name string
 		v    []int64
@@ -38,7 +39,7 @@ func poolAxes(l *Layer, x Shape, n int) ([]convAxis, []string, *Error) {
 	isMax := l.Type.RankOf(MaxPool1d) > 0
 	names := AxisNames(n)
 	axes := make([]convAxis, n)
-	formulas := make([]string, n)
+	var formulas []string
 	for i := range axes {
 		k := axis(l.Kernel, i, 1)
 		a := convAxis{in: x[2+i], k: k, s: axis(l.Stride, i, k), d: 1, pl: axis(l.Padding, i, 0)}
@@ -64,6 +65,10 @@ func poolAxes(l *Layer, x Shape, n int) ([]convAxis, []string, *Error) {
 			return nil, nil, errorf("kernel", "avgpool3d input %s smaller than kernel size %d on axis %s (PyTorch's avg_pool3d compares before padding)", fmtShape(x), a.k, names[i])
 		}
 		a.out = PoolOutput(a.in, a.k, a.s, a.pl, a.d, l.CeilMode)
+		axes[i] = a
+		if !explain && a.out >= 1 {
+			continue
+		}
 		f := a.formula(names[i])
 		if l.CeilMode {
 			f = strings.Replace(f, "floor", "ceil", 1)
@@ -74,8 +79,7 @@ func poolAxes(l *Layer, x Shape, n int) ([]convAxis, []string, *Error) {
 		if a.out < 1 {
 			return nil, nil, &Error{Arg: "kernel", Msg: fmt.Sprintf("%s output size %d is too small on axis %s (input %d, kernel %d)", l.Type, a.out, names[i], a.in, a.k), Formula: f}
 		}
-		axes[i] = a
-		formulas[i] = f
+		formulas = append(formulas, f)
 	}
 	return axes, formulas, nil
 }
@@ -88,7 +92,7 @@ func poolShape(l *Layer, lr *LayerResult) *Error {
 	if err := needRank(l, x, n+2); err != nil {
 		return err
 	}
-	axes, formulas, err := poolAxes(l, x, n)
+	axes, formulas, err := poolAxes(l, x, n, lr.explain)
 	if err != nil {
 		return err
 	}
@@ -107,7 +111,7 @@ func poolShape(l *Layer, lr *LayerResult) *Error {
 // poolField carries the field through the pool's windows.
 func poolField(l *Layer, lr *LayerResult, rfs []*RF) (*RF, string) {
 	x := lr.Inputs[0]
-	axes, _, err := poolAxes(l, x, len(x)-2)
+	axes, _, err := poolAxes(l, x, len(x)-2, false)
 	if err != nil {
 		return nil, ""
 	}
