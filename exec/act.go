@@ -117,13 +117,7 @@ func Hardsigmoid(out, x *Tensor) {
 // inner innermost, keeping the row maxima and sums in two (inner) buffers
 // allocated once per call.
 func Softmax(out, x *Tensor, dim int) {
-	outer, k, inner := 1, x.Shape[dim], 1
-	for _, d := range x.Shape[:dim] {
-		outer *= d
-	}
-	for _, d := range x.Shape[dim+1:] {
-		inner *= d
-	}
+	outer, k, inner := axisView(x.Shape, dim)
 	if k == 0 || inner == 0 {
 		return
 	}
@@ -131,13 +125,7 @@ func Softmax(out, x *Tensor, dim int) {
 	sum := make([]float64, inner)
 	for o := 0; o < outer; o++ {
 		base := o * k * inner
-		copy(mx, x.Data[base:base+inner])
-		for j := 1; j < k; j++ {
-			row := x.Data[base+j*inner : base+(j+1)*inner]
-			for i, a := range row {
-				mx[i] = max(mx[i], a)
-			}
-		}
+		axisMax(mx, x.Data[base:base+k*inner], k)
 		clear(sum)
 		for j := 0; j < k; j++ {
 			off := base + j*inner
@@ -263,13 +251,7 @@ func PReLU(out, x *Tensor, w []float32) {
 // LogSoftmax: out = x - m - log(sum_k exp(x_k - m)) along axis dim, with m
 // the maximum (overflow-free), viewed as (outer, K, inner) as Softmax.
 func LogSoftmax(out, x *Tensor, dim int) {
-	outer, k, inner := 1, x.Shape[dim], 1
-	for _, d := range x.Shape[:dim] {
-		outer *= d
-	}
-	for _, d := range x.Shape[dim+1:] {
-		inner *= d
-	}
+	outer, k, inner := axisView(x.Shape, dim)
 	if k == 0 || inner == 0 {
 		return
 	}
@@ -277,12 +259,7 @@ func LogSoftmax(out, x *Tensor, dim int) {
 	sum := make([]float64, inner)
 	for o := 0; o < outer; o++ {
 		base := o * k * inner
-		copy(mx, x.Data[base:base+inner])
-		for j := 1; j < k; j++ {
-			for i, a := range x.Data[base+j*inner : base+(j+1)*inner] {
-				mx[i] = max(mx[i], a)
-			}
-		}
+		axisMax(mx, x.Data[base:base+k*inner], k)
 		clear(sum)
 		for j := 0; j < k; j++ {
 			for i, a := range x.Data[base+j*inner : base+(j+1)*inner] {
@@ -295,6 +272,31 @@ func LogSoftmax(out, x *Tensor, dim int) {
 			for i, a := range x.Data[off : off+inner] {
 				dst[i] = float32(float64(a-mx[i]) - math.Log(sum[i]))
 			}
+		}
+	}
+}
+
+// axisView views a shape as (outer, K, inner) around axis dim: K =
+// shape[dim], outer and inner the products of the axes before and after.
+func axisView(shape []int, dim int) (outer, k, inner int) {
+	outer, k, inner = 1, shape[dim], 1
+	for _, d := range shape[:dim] {
+		outer *= d
+	}
+	for _, d := range shape[dim+1:] {
+		inner *= d
+	}
+	return outer, k, inner
+}
+
+// axisMax writes into mx (inner values) the maximum over the k rows of
+// block, a (K, inner) slice.
+func axisMax(mx, block []float32, k int) {
+	inner := len(mx)
+	copy(mx, block[:inner])
+	for j := 1; j < k; j++ {
+		for i, a := range block[j*inner : (j+1)*inner] {
+			mx[i] = max(mx[i], a)
 		}
 	}
 }
