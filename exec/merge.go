@@ -37,14 +37,8 @@ func Add(out *Tensor, xs ...*Tensor) {
 // every outer row of out is the rows of the xs laid end to end. out may not
 // alias any input.
 func Concat(out *Tensor, dim int, xs ...*Tensor) {
-	outer, inner := 1, 1
-	for _, d := range out.Shape[:dim] {
-		outer *= d
-	}
-	for _, d := range out.Shape[dim+1:] {
-		inner *= d
-	}
-	rowOut := out.Shape[dim] * inner
+	outer, k, inner := axisView(out.Shape, dim)
+	rowOut := k * inner
 	at := 0 // offset of the current x inside an output row
 	for _, x := range xs {
 		row := x.Shape[dim] * inner

@@ -10,14 +10,8 @@ import "math"
 // dim into out (torch.chunk's and torch.split's pieces). x and out differ
 // only on dim.
 func Slice(out, x *Tensor, dim, start int) {
-	outer, inner := 1, 1
-	for _, d := range x.Shape[:dim] {
-		outer *= d
-	}
-	for _, d := range x.Shape[dim+1:] {
-		inner *= d
-	}
-	rowIn, rowOut := x.Shape[dim]*inner, out.Shape[dim]*inner
+	outer, k, inner := axisView(x.Shape, dim)
+	rowIn, rowOut := k*inner, out.Shape[dim]*inner
 	for o := 0; o < outer; o++ {
 		copy(out.Data[o*rowOut:(o+1)*rowOut], x.Data[o*rowIn+start*inner:o*rowIn+start*inner+rowOut])
 	}
