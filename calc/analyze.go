@@ -280,3 +280,35 @@ func checkLimits(l *Layer) *Error {
 	}
 	return nil
 }
+
+// Infer computes one layer's output shape (batch first) from its inputs'
+// shapes as Analyze does for a node, rejecting what PyTorch rejects;
+// front ends that build a network layer by layer (the ONNX reader) use it.
+func Infer(l *Layer, inputs []Shape) (Shape, error) {
+	if len(inputs) == 0 {
+		return nil, errorf("", "the layer has no input")
+	}
+	for _, in := range inputs {
+		if err := checkDims(in); err != nil {
+			return nil, err
+		}
+	}
+	if err := checkLimits(l); err != nil {
+		return nil, err
+	}
+	info := l.Type.Info()
+	if info.Shape == nil {
+		return nil, errorf("", "unknown layer type %q", l.Type)
+	}
+	if !info.Merge && len(inputs) != 1 && !(info.SizeInput && len(inputs) == 2) {
+		return nil, errorf("from", "%s takes one input, got %d", l.Type, len(inputs))
+	}
+	lr := &LayerResult{Inputs: inputs}
+	if err := info.Shape(l, lr); err != nil {
+		return nil, err
+	}
+	if err := checkDims(lr.Output); err != nil {
+		return nil, err
+	}
+	return lr.Output, nil
+}
