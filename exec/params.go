@@ -1,7 +1,9 @@
 package exec
 
 import (
+	"fmt"
 	"math"
+	"slices"
 	"math/rand/v2"
 
 	"github.com/cnncalc/cnncalc/calc"
@@ -182,4 +184,30 @@ func (p *Plan) Init(seed uint64) []Weights {
 		}
 	}
 	return out
+}
+
+// CheckWeights checks that params holds, for every node of the plan,
+// exactly the tensors its layer needs, of the shapes it needs; describe
+// names a node in the error.
+func CheckWeights(p *Plan, params []Weights, describe func(node int) string) error {
+	if len(params) != len(p.Net.Nodes) {
+		return fmt.Errorf("weights for %d layers, the network has %d", len(params), len(p.Net.Nodes))
+	}
+	for i := range p.Net.Nodes {
+		need, _ := p.TensorShapes(i)
+		for k, s := range need {
+			t := *params[i].Slot(k)
+			switch {
+			case s == nil && t != nil:
+				return fmt.Errorf("%s has no %s, the weights give one", describe(i), TensorNames[k])
+			case s != nil && t == nil:
+				return fmt.Errorf("%s needs a %s of shape %v, the weights have none", describe(i), TensorNames[k], s)
+			case s != nil && !slices.Equal(t.Shape, s):
+				return fmt.Errorf("%s needs a %s of shape %v, the weights' is %v", describe(i), TensorNames[k], s, t.Shape)
+			case s != nil && len(t.Data) != t.Len():
+				return fmt.Errorf("%s: %s holds %d values for shape %v", describe(i), TensorNames[k], len(t.Data), t.Shape)
+			}
+		}
+	}
+	return nil
 }

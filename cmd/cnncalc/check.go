@@ -223,7 +223,19 @@ func expandSpecs(args []string) ([]string, error) {
 }
 
 func checkFile(opts *CheckOptions, arg string) *fileResult {
-	name, data, err := readSpec(arg, opts.IO.In)
+	var name string
+	var data []byte
+	var err error
+	var model *spec.Spec
+	if isONNX(arg) {
+		name = arg
+		model, err = parseONNX(arg, opts.Batch, nil)
+		if err == nil {
+			data = model.Source
+		}
+	} else {
+		name, data, err = readSpec(arg, opts.IO.In)
+	}
 	r := &fileResult{File: name, Outcomes: []spec.Outcome{}, src: data}
 	if err != nil {
 		r.Errors = []string{err.Error()}
@@ -242,9 +254,11 @@ func checkFile(opts *CheckOptions, arg string) *fileResult {
 		}
 		return r
 	}
-	s, err := parseData(name, data)
-	if err != nil {
-		return fail(err)
+	s := model
+	if s == nil {
+		if s, err = parseData(name, data); err != nil {
+			return fail(err)
+		}
 	}
 	a, err := s.Evaluate(opts.Batch, nil)
 	if err != nil {
@@ -253,6 +267,9 @@ func checkFile(opts *CheckOptions, arg string) *fileResult {
 	if opts.Write {
 		if arg == "-" || name != arg {
 			return fail(fmt.Errorf("%s: --write needs a file", arg))
+		}
+		if model != nil {
+			return fail(fmt.Errorf("%s: --write rewrites a YAML spec, and this is an ONNX model: cnncalc import %s -o net.yaml writes one", arg, arg))
 		}
 		was, err := stateOf(arg, data)
 		if err != nil {

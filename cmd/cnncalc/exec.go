@@ -192,7 +192,9 @@ func prepareExec(opts *ExecOptions) (*execSetup, error) {
 		if err != nil {
 			return nil, &codeError{code: exitError, err: err}
 		}
-	} else {
+	} else if setup.params, err = modelWeights(opts.IO, a, plan); err != nil {
+		return nil, &codeError{code: exitError, err: err}
+	} else if setup.params == nil {
 		setup.params = plan.Init(opts.Seed)
 	}
 	var x *exec.Tensor

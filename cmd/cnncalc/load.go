@@ -144,6 +144,14 @@ var parseData = spec.Parse
 // parseSpec reads SPEC once (standard input can be read only once) and
 // parses it, printing errors to ErrOut.
 func parseSpec(ios *IOStreams, arg string) (*spec.Spec, error) {
+	if isONNX(arg) {
+		s, err := parseONNX(arg, 0, nil)
+		if err != nil {
+			fmt.Fprintln(ios.ErrOut, escapeText(err.Error()))
+			return nil, codeOf(err)
+		}
+		return s, nil
+	}
 	name, data, err := readSpec(arg, ios.In)
 	if err != nil {
 		return nil, &codeError{code: exitError, err: err}
@@ -159,6 +167,11 @@ func parseSpec(ios *IOStreams, arg string) (*spec.Spec, error) {
 // evaluate analyses a parsed spec with the batch (0: the spec's) and input
 // (nil: the spec's) in effect, printing errors and warnings to ErrOut.
 func evaluate(ios *IOStreams, s *spec.Spec, batch int64, input []int64, explain bool) (*spec.Analysis, error) {
+	s, err := reconvert(s, batch, input)
+	if err != nil {
+		fmt.Fprintln(ios.ErrOut, escapeText(err.Error()))
+		return nil, codeOf(err)
+	}
 	s.Net.Explain = explain
 	a, err := s.Evaluate(batch, input)
 	if err != nil {
@@ -212,4 +225,14 @@ func readAllSized(f *os.File, limit int64) ([]byte, error) {
 		err = nil // the file shrank
 	}
 	return data[:n], err
+}
+
+// codeOf is err as a silent codeError (its message already printed):
+// exit 3 for an internal error, 2 otherwise.
+func codeOf(err error) error {
+	var ce *codeError
+	if errors.As(err, &ce) {
+		return &codeError{code: ce.code, silent: true, err: err}
+	}
+	return &codeError{code: exitError, silent: true, err: err}
 }
