@@ -3,8 +3,8 @@ package exec
 import (
 	"fmt"
 	"math"
-	"slices"
 	"math/rand/v2"
+	"slices"
 
 	"github.com/cnncalc/cnncalc/calc"
 )
