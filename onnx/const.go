@@ -48,6 +48,7 @@ func init() {
 		"Sqrt":            unaryArith(math.Sqrt),
 		"Neg":             unaryArith(func(a float64) float64 { return -a }),
 		"Range":           foldRange,
+		"Transpose":       foldTranspose,
 	}
 }
 
@@ -719,4 +720,52 @@ func bindex(i int64, out, in []int64) int64 {
 		}
 	}
 	return idx
+}
+
+// foldTranspose transposes a constant (old exports transpose a Linear's
+// weight in the graph).
+func foldTranspose(c *converter, n *onnxpb.NodeProto, ins []*konst) ([]*konst, error) {
+	k := ins[0]
+	r := len(k.dims)
+	perm := attrInts(n, "perm")
+	if perm == nil {
+		for i := r - 1; i >= 0; i-- {
+			perm = append(perm, int64(i))
+		}
+	}
+	if len(perm) != r {
+		return nil, fmt.Errorf("perm %v for a rank-%d tensor", perm, r)
+	}
+	dims := make([]int64, r)
+	for i, p := range perm {
+		if p < 0 || int(p) >= r {
+			return nil, fmt.Errorf("perm %v is invalid", perm)
+		}
+		dims[i] = k.dims[p]
+	}
+	in := k.values()
+	out := make([]float64, len(in))
+	// Strides of the input, then each output index mapped back.
+	stride := make([]int64, r)
+	acc := int64(1)
+	for i := r - 1; i >= 0; i-- {
+		stride[i] = acc
+		acc *= k.dims[i]
+	}
+	idx := make([]int64, r)
+	for o := range out {
+		src := int64(0)
+		for i := range r {
+			src += idx[i] * stride[perm[i]]
+		}
+		out[o] = in[src]
+		for i := r - 1; i >= 0; i-- {
+			idx[i]++
+			if idx[i] < dims[i] {
+				break
+			}
+			idx[i] = 0
+		}
+	}
+	return []*konst{fromValues(dims, out, k.float)}, nil
 }

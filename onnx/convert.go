@@ -177,8 +177,8 @@ func Convert(m *Model, opt Options) (*Net, error) {
 	if err := c.unsupported(); err != nil {
 		return nil, err
 	}
-	if m.Opset < 7 {
-		return nil, c.errorf(nil, "opset %d: cnncalc reads opsets 7 and later", m.Opset)
+	if m.Opset < 1 {
+		return nil, c.errorf(nil, "the model imports no version of the default operator set")
 	}
 	order, err := c.sort()
 	if err != nil {
@@ -534,7 +534,7 @@ func (c *converter) emit(n *onnxpb.NodeProto, l calc.Layer, from []*value, name 
 	}
 	it.Name = c.unique(name)
 	c.net.Items = append(c.net.Items, it)
-	return &value{item: len(c.net.Items) - 1, shape: out, node: n}, nil
+	return &value{name: it.Name, item: len(c.net.Items) - 1, shape: out, node: n}, nil
 }
 
 func shapesText(s []calc.Shape) string {

@@ -1172,6 +1172,14 @@ func convDropout(c *converter, n *onnxpb.NodeProto) error {
 	if len(n.Output) > 1 && n.Output[1] != "" && len(c.consumers[n.Output[1]]) > 0 {
 		return c.errorf(n, "its mask output is read: cnncalc's dropout is the identity of eval mode")
 	}
+	if t, ok, err := c.constInts(n, 2); err != nil {
+		return err
+	} else if ok && len(t) == 1 && t[0] != 0 {
+		return c.errorf(n, "training_mode is true (random dropout): cnncalc networks are in eval mode, where dropout is the identity")
+	}
+	if attrInt(n, "is_test", 1) == 0 && c.m.Opset < 7 {
+		return c.errorf(n, "is_test 0 (random dropout): cnncalc networks are in eval mode")
+	}
 	v := c.in(n, 0)
 	if v == nil {
 		return c.errorf(n, "input 0 is missing")

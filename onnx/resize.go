@@ -190,6 +190,27 @@ func convResize(c *converter, n *onnxpb.NodeProto) error {
 	default:
 		return c.errorf(n, "%s mode %s, coordinate_transformation_mode %s, nearest_mode %s: no PyTorch interpolation computes it (nearest is asymmetric with floor, nearest-exact half_pixel with round_prefer_ceil, linear and cubic align_corners or half_pixel)", n.GetOpType(), mode, coord, nearest)
 	}
+	// Where ONNX's coordinates are not PyTorch's: an output of one pixel
+	// (ONNX takes the first input pixel, PyTorch the centre, or divides
+	// by zero with align_corners), and align_corners with a scale whose
+	// output size is not whole (ONNX divides by the fractional size).
+	if l.Mode != "nearest" {
+		out, err := calc.Infer(&l, []calc.Shape{x.shape})
+		if err != nil {
+			return c.errorf(n, "%v", err)
+		}
+		for i, o := range out[2:] {
+			if o == 1 && x.shape[2+i] != 1 {
+				return c.errorf(n, "%s %s to an output of size 1 on axis %d: ONNX's and PyTorch's %s coordinates differ there", n.GetOpType(), mode, i+2, coord)
+			}
+			if coord == "align_corners" && len(l.Scale) > 0 {
+				s := l.Scale[min(i, len(l.Scale)-1)]
+				if f := float64(x.shape[2+i]) * s; f != math.Floor(f) {
+					return c.errorf(n, "%s align_corners with scale %v on axis %d (in %d, out %.4g): ONNX maps by the fractional size, PyTorch by the whole one", n.GetOpType(), s, i+2, x.shape[2+i], f)
+				}
+			}
+		}
+	}
 	from := []*value{x}
 	sizeOf := noRef
 	if sizeFrom != "" {
