@@ -294,7 +294,7 @@ func convConv(c *converter, n *onnxpb.NodeProto) error {
 	l.Padding = begin
 	var b *Param
 	if c.in(n, 2) != nil {
-		if b, _, err = c.param(n, 2, "bias"); err != nil {
+		if b, err = c.vectorParam(n, 2, "bias", l.Out); err != nil {
 			return err
 		}
 		l.Bias = true
@@ -394,7 +394,7 @@ func convConvTranspose(c *converter, n *onnxpb.NodeProto) error {
 	l := calc.Layer{Type: op, Out: wk.dims[1] * g, Kernel: k, Stride: s, Dilation: d, Groups: g, Padding: pad, OutputPadding: op0, PaddingMode: "zeros"}
 	var b *Param
 	if c.in(n, 2) != nil {
-		if b, _, err = c.param(n, 2, "bias"); err != nil {
+		if b, err = c.vectorParam(n, 2, "bias", l.Out); err != nil {
 			return err
 		}
 		l.Bias = true
@@ -597,7 +597,7 @@ func convInstanceNorm(c *converter, n *onnxpb.NodeProto) error {
 	var ps [4]*Param
 	if l.Affine {
 		for i, what := range []string{"scale", "bias"} {
-			if ps[i], _, err = c.param(n, i+1, what); err != nil {
+			if ps[i], err = c.vectorParam(n, i+1, what, x.shape[1]); err != nil {
 				return err
 			}
 		}
@@ -650,15 +650,22 @@ func convLayerNorm(c *converter, n *onnxpb.NodeProto) error {
 	}
 	l := calc.Layer{Type: calc.LayerNorm, NormShape: append([]int64(nil), x.shape[axis:]...), Eps: attrF32(n, "epsilon", 1e-5), Affine: true}
 	var ps [4]*Param
-	if ps[0], _, err = c.param(n, 1, "scale"); err != nil {
-		return err
-	}
-	if c.in(n, 2) != nil {
-		if ps[1], _, err = c.param(n, 2, "bias"); err != nil {
+	size := numel(l.NormShape)
+	for i, what := range []string{"scale", "bias"} {
+		if i == 1 && c.in(n, 2) == nil {
+			break
+		}
+		p, k, err := c.param(n, i+1, what)
+		if err != nil {
 			return err
 		}
-		l.LayerNormBias = true
+		if numel(k.dims) != size || len(k.dims) > len(l.NormShape) {
+			return c.errorf(n, "the %s %q has dims %v; normalizing %v needs that shape", what, n.Input[i+1], k.dims, l.NormShape)
+		}
+		p.Shape = l.NormShape
+		ps[i] = p
 	}
+	l.LayerNormBias = ps[1] != nil
 	v, err := c.emit(n, l, []*value{x}, itemName(n, n.Input[1]))
 	if err != nil {
 		return err
@@ -1228,4 +1235,16 @@ func convSoftmax(c *converter, n *onnxpb.NodeProto, op calc.Op) error {
 	}
 	c.bind(n, 0, v)
 	return nil
+}
+
+// vectorParam is input i of n as a 1-D parameter of size want.
+func (c *converter) vectorParam(n *onnxpb.NodeProto, i int, what string, want int64) (*Param, error) {
+	p, k, err := c.param(n, i, what)
+	if err != nil {
+		return nil, err
+	}
+	if len(k.dims) != 1 || k.dims[0] != want {
+		return nil, c.errorf(n, "the %s %q has dims %v; the layer needs %d values", what, n.Input[i], k.dims, want)
+	}
+	return p, nil
 }

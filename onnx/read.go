@@ -131,8 +131,11 @@ func Decode(r io.ReaderAt, size int64, file string) (*Model, error) {
 			m.Opset = o.GetVersion()
 		}
 	}
-	if m.Opset == 0 && len(mp.OpsetImport) == 0 {
-		m.Opset = 1 // IR version 1 models carry no opset_import
+	if len(mp.OpsetImport) == 0 {
+		if mp.GetIrVersion() >= 3 {
+			return nil, fmt.Errorf("%s: the model imports no operator set (opset_import is required from IR version 3)", file)
+		}
+		m.Opset = 1 // IR versions 1 and 2 carry no opset_import
 	}
 	return m, nil
 }
