@@ -501,44 +501,99 @@ func foldConcat(c *converter, n *onnxpb.NodeProto, ins []*konst) ([]*konst, erro
 
 func foldSlice(c *converter, n *onnxpb.NodeProto, ins []*konst) ([]*konst, error) {
 	k := ins[0]
-	if len(k.dims) != 1 {
-		return nil, fmt.Errorf("cnncalc folds Slice of 1-D constants only, got dims %v", k.dims)
-	}
-	var starts, ends, steps []int64
+	r := int64(len(k.dims))
+	var starts, ends, axes, steps []int64
 	if a := attrInts(n, "starts"); a != nil {
-		starts, ends = a, attrInts(n, "ends")
+		starts, ends, axes = a, attrInts(n, "ends"), attrInts(n, "axes")
 	} else {
 		if len(ins) < 3 || ins[1] == nil || ins[2] == nil {
 			return nil, fmt.Errorf("Slice needs starts and ends")
 		}
 		starts, _ = c.intsOf(ins[1])
 		ends, _ = c.intsOf(ins[2])
+		if len(ins) > 3 && ins[3] != nil {
+			axes, _ = c.intsOf(ins[3])
+		}
 		if len(ins) > 4 && ins[4] != nil {
 			steps, _ = c.intsOf(ins[4])
 		}
 	}
-	if len(starts) != 1 || len(ends) != 1 {
-		return nil, fmt.Errorf("Slice of a 1-D constant takes one start and one end")
+	if axes == nil {
+		for i := range starts {
+			axes = append(axes, int64(i))
+		}
 	}
-	step := int64(1)
-	if len(steps) == 1 {
-		step = steps[0]
+	if len(ends) != len(starts) || len(axes) != len(starts) || (steps != nil && len(steps) != len(starts)) {
+		return nil, fmt.Errorf("Slice starts %v, ends %v, axes %v, steps %v differ in length", starts, ends, axes, steps)
 	}
-	if step != 1 {
-		return nil, fmt.Errorf("cnncalc folds Slice with step 1 only")
+	// Per axis: the first index, the step and the count.
+	first := make([]int64, r)
+	step := make([]int64, r)
+	cnt := append([]int64(nil), k.dims...)
+	for i := range step {
+		step[i] = 1
 	}
-	size := k.dims[0]
-	s, e := clampAxis(starts[0], size), ends[0]
-	if e < 0 {
-		e += size
+	for i, a := range axes {
+		if a < 0 {
+			a += r
+		}
+		if a < 0 || a >= r {
+			return nil, fmt.Errorf("Slice axis %d of a rank-%d constant", axes[i], r)
+		}
+		st := int64(1)
+		if steps != nil {
+			st = steps[i]
+		}
+		if st == 0 {
+			return nil, fmt.Errorf("Slice step 0")
+		}
+		size := k.dims[a]
+		b, e := starts[i], ends[i]
+		if b < 0 {
+			b += size
+		}
+		if e < 0 {
+			e += size
+		}
+		var num int64
+		if st > 0 {
+			b, e = max(0, min(b, size)), max(0, min(e, size))
+			if e > b {
+				num = (e - b + st - 1) / st
+			}
+		} else {
+			b, e = max(-1, min(b, size-1)), max(-1, min(e, size-1))
+			if b > e {
+				num = (b - e - st - 1) / -st
+			}
+		}
+		first[a], step[a], cnt[a] = b, st, num
 	}
-	e = max(0, min(e, size))
 	vals := k.values()
-	var out []float64
-	if e > s {
-		out = vals[s:e]
+	stride := make([]int64, r)
+	acc := int64(1)
+	for i := r - 1; i >= 0; i-- {
+		stride[i] = acc
+		acc *= k.dims[i]
 	}
-	return []*konst{fromValues([]int64{int64(len(out))}, out, k.float)}, nil
+	total := numel(cnt)
+	out := make([]float64, 0, total)
+	idx := make([]int64, r)
+	for range total {
+		src := int64(0)
+		for i := range r {
+			src += (first[i] + idx[i]*step[i]) * stride[i]
+		}
+		out = append(out, vals[src])
+		for i := r - 1; i >= 0; i-- {
+			idx[i]++
+			if idx[i] < cnt[i] {
+				break
+			}
+			idx[i] = 0
+		}
+	}
+	return []*konst{fromValues(cnt, out, k.float)}, nil
 }
 
 func foldReshape(c *converter, n *onnxpb.NodeProto, ins []*konst) ([]*konst, error) {

@@ -471,12 +471,17 @@ func (c *converter) in(n *onnxpb.NodeProto, i int) *value {
 	if i >= len(n.Input) || n.Input[i] == "" {
 		return nil
 	}
-	v := c.values[n.Input[i]]
+	return c.value(n.Input[i])
+}
+
+// value returns what a tensor name stands for; a constant made by a node
+// not yet converted is folded on demand.
+func (c *converter) value(name string) *value {
+	v := c.values[name]
 	if v == nil {
-		// Made by a node not yet converted: fold it on demand.
-		if p := c.producer[n.Input[i]]; p != nil {
+		if p := c.producer[name]; p != nil {
 			if _, err := c.fold(p); err == nil {
-				v = c.values[n.Input[i]]
+				v = c.values[name]
 			}
 		}
 	}

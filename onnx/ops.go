@@ -501,6 +501,11 @@ func convReduce(c *converter, n *onnxpb.NodeProto, first calc.Op) error {
 		norm = append(norm, a)
 	}
 	slices.Sort(norm)
+	if first == calc.AdaptiveAvgPool1d {
+		if ok, err := c.layerNormDecomposed(n, x, axes); ok || err != nil {
+			return err
+		}
+	}
 	want := []int64{}
 	for i := int64(2); i < r; i++ {
 		want = append(want, i)
@@ -965,6 +970,9 @@ func convReshape(c *converter, n *onnxpb.NodeProto) error {
 			}
 		}
 		if ok, err := c.channelShuffle(n, x, dims); ok || err != nil {
+			return err
+		}
+		if ok, err := c.groupNormDecomposed(n, x, dims); ok || err != nil {
 			return err
 		}
 	}
