@@ -85,6 +85,10 @@ type Layer struct {
 	// Pad is zeropad's padding in PyTorch's order: last axis first,
 	// [left, right, top, bottom, front, back]. Negative values crop.
 	Pad []int64
+	// PadValue is the value zeropad pads with (nn.ConstantPad*d's value).
+	PadValue float64
+	// Sizes are unflatten's sizes of the axis Dim (nn.Unflatten).
+	Sizes []int64
 
 	Scale        []float64 // upsample scale_factor per axis (or one for all)
 	Size         []int64   // upsample size per axis (or one for all)

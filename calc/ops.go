@@ -47,6 +47,7 @@ const (
 	Dropout3d
 	Linear
 	Flatten
+	Unflatten
 	LayerNorm
 	GroupNorm
 	ReLU
@@ -331,7 +332,9 @@ func init() {
 		def(InstanceNorm1d+at, OpInfo{Name: "instancenorm" + d, Torch: "InstanceNorm" + d, Rank: r, Args: normArgs(false),
 			Shape: instanceNormShape, Count: perChannelCount, Field: sameField})
 		def(ZeroPad1d+at, OpInfo{Name: "zeropad" + d, Torch: "ZeroPad" + d, Rank: r, Primary: "padding",
-			Args:  []Arg{{Name: "padding", Kind: ArgPadList, Required: true, Field: func(l *Layer) any { return &l.Pad }}},
+			Aliases: []string{"constantpad" + d},
+			Args: []Arg{{Name: "padding", Kind: ArgPadList, Required: true, Field: func(l *Layer) any { return &l.Pad }},
+				{Name: "value", Kind: ArgFloat, Default: 0.0, Field: func(l *Layer) any { return &l.PadValue }}},
 			Shape: zeroPadShape, Field: zeroPadField})
 		def(Dropout1d+at, OpInfo{Name: "dropout" + d, Torch: "Dropout" + d, Rank: r, Primary: "p", Args: []Arg{argDropoutP, argInplace},
 			Shape: dropoutShape, Field: sameField})
@@ -344,6 +347,10 @@ func init() {
 		Args: []Arg{{Name: "start_dim", Kind: ArgDim, Default: 1, Field: func(l *Layer) any { return &l.StartDim }},
 			{Name: "end_dim", Kind: ArgDim, Default: -1, Field: func(l *Layer) any { return &l.EndDim }}},
 		Shape: flattenShape})
+	def(Unflatten, OpInfo{Name: "unflatten", Torch: "Unflatten",
+		Args: []Arg{{Name: "dim", Kind: ArgDim, Required: true, Field: func(l *Layer) any { return &l.Dim }},
+			{Name: "sizes", Aliases: []string{"unflattened_size"}, Kind: ArgShape, Required: true, Field: func(l *Layer) any { return &l.Sizes }}},
+		Shape: unflattenShape})
 	def(LayerNorm, OpInfo{Name: "layernorm", Torch: "LayerNorm", Primary: "shape",
 		Args: []Arg{{Name: "shape", Aliases: []string{"normalized_shape"}, Kind: ArgShape, Field: func(l *Layer) any { return &l.NormShape }}, argEps,
 			{Name: "elementwise_affine", Aliases: []string{"affine"}, Kind: ArgBool, Default: true, Field: fAffine},

@@ -94,6 +94,37 @@ func flattenShape(l *Layer, lr *LayerResult) *Error {
 	return nil
 }
 
+// unflattenShape splits axis Dim into Sizes, whose product must be its
+// size (nn.Unflatten; the batch axis stays).
+func unflattenShape(l *Layer, lr *LayerResult) *Error {
+	x := lr.Inputs[0]
+	d, err := normDim(l.Dim, len(x), "dim")
+	if err != nil {
+		return err
+	}
+	if d == 0 {
+		return errorf("dim", "unflatten dim %d splits the batch axis; split axis 1 or later", l.Dim)
+	}
+	if len(l.Sizes) == 0 {
+		return errorf("sizes", "unflatten needs the sizes of the split axis")
+	}
+	for _, s := range l.Sizes {
+		if s < 1 {
+			return errorf("sizes", "unflatten sizes %v: every size must be at least 1", l.Sizes)
+		}
+	}
+	p, e := prod(l.Sizes...)
+	if e != nil || p != x[d] {
+		return errorf("sizes", "unflatten sizes %v multiply to %d, axis %d has %d", l.Sizes, p, d, x[d])
+	}
+	out := append(x[:d].Clone(), l.Sizes...)
+	lr.Output = append(out, x[d+1:]...)
+	if lr.explain {
+		lr.Formulas = append(lr.Formulas, fmt.Sprintf("%s = %s", Group(x[d]), joinInts(l.Sizes, "*")))
+	}
+	return nil
+}
+
 // normInput checks a norm's input rank and its channels against num_features.
 func normInput(l *Layer, x Shape, ranks ...int) *Error {
 	if err := needRank(l, x, ranks...); err != nil {

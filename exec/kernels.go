@@ -124,7 +124,7 @@ func init() {
 		kernels[calc.ZeroPad1d+at] = kernel{shape: zeroPadShape, probe: probeKeep,
 			run: func(c *call) *Tensor {
 				out := c.out()
-				ZeroPad(out, c.x(), zeroPadList(c.l, c.nsp()))
+				ConstantPad(out, c.x(), zeroPadList(c.l, c.nsp()), float32(c.l.PadValue))
 				return out
 			}}
 		kernels[calc.Dropout1d+at] = kernel{shape: sameShape, probe: probeIdentity, run: reshape}
@@ -136,6 +136,7 @@ func init() {
 			return out
 		}}
 	kernels[calc.Flatten] = kernel{shape: flattenShape, probe: probeIdentity, run: reshape}
+	kernels[calc.Unflatten] = kernel{shape: unflattenShape, probe: probeIdentity, run: reshape}
 	kernels[calc.LayerNorm] = kernel{shape: sameShape, params: layerNormParams, probe: probeIdentity,
 		run: func(c *call) *Tensor {
 			out, x, l, w := c.out(), c.x(), c.l, c.w

@@ -10,7 +10,10 @@ import "fmt"
 // [left, right, top, bottom, front, back] pads W, H then D. Axes before the
 // padded ones are unchanged. Output position o of a padded axis reads input
 // o - before, or zero when that lies outside the input.
-func ZeroPad(out, x *Tensor, pad []int) {
+func ZeroPad(out, x *Tensor, pad []int) { ConstantPad(out, x, pad, 0) }
+
+// ConstantPad is ZeroPad padding with value (nn.ConstantPad1d/2d/3d).
+func ConstantPad(out, x *Tensor, pad []int, value float32) {
 	rank := len(x.Shape)
 	if len(pad)%2 != 0 || len(pad)/2 > rank {
 		panic(fmt.Sprintf("exec.ZeroPad: pad %v does not fit input %v", pad, x))
@@ -49,11 +52,11 @@ func ZeroPad(out, x *Tensor, pad []int) {
 			src += i * inStride[a]
 		}
 		if !inside || lo >= hi {
-			clear(dst)
+			fill(dst, value)
 		} else {
-			clear(dst[:lo])
+			fill(dst[:lo], value)
 			copy(dst[lo:hi], x.Data[src+lo-left:src+hi-left])
-			clear(dst[hi:])
+			fill(dst[hi:], value)
 		}
 		for a := last - 1; a >= 0; a-- {
 			if pos[a]++; pos[a] < out.Shape[a] {
@@ -61,5 +64,16 @@ func ZeroPad(out, x *Tensor, pad []int) {
 			}
 			pos[a] = 0
 		}
+	}
+}
+
+// fill sets every element of d to v.
+func fill(d []float32, v float32) {
+	if v == 0 {
+		clear(d)
+		return
+	}
+	for i := range d {
+		d[i] = v
 	}
 }

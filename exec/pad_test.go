@@ -8,7 +8,10 @@ import (
 
 // refZeroPad: x and out have the same rank; pad is in PyTorch order (last
 // axis first). Each output element is looked up by its full index.
-func refZeroPad(out, x *Tensor, pad []int) {
+func refZeroPad(out, x *Tensor, pad []int) { refConstantPad(out, x, pad, 0) }
+
+// refConstantPad pads with value.
+func refConstantPad(out, x *Tensor, pad []int, value float32) {
 	rank := len(x.Shape)
 	before := make([]int, rank)
 	for i := 0; i < len(pad)/2; i++ {
@@ -28,7 +31,7 @@ func refZeroPad(out, x *Tensor, pad []int) {
 			}
 			src = src*x.Shape[a] + idx[a]
 		}
-		out.Data[o] = 0
+		out.Data[o] = value
 		if inside {
 			out.Data[o] = x.Data[src]
 		}

@@ -333,6 +333,18 @@ func linearShape(l *calc.Layer, ins [][]int) ([]int, *ConvGeom, error) {
 }
 
 // flattenShape multiplies the axes start_dim..end_dim together.
+// unflattenShape splits axis Dim into Sizes.
+func unflattenShape(l *calc.Layer, ins [][]int) ([]int, *ConvGeom, error) {
+	x := ins[0]
+	d := l.Dim
+	if d < 0 {
+		d += len(x)
+	}
+	out := append([]int(nil), x[:d]...)
+	out = append(out, toInts(l.Sizes)...)
+	return append(out, x[d+1:]...), nil, nil
+}
+
 func flattenShape(l *calc.Layer, ins [][]int) ([]int, *ConvGeom, error) {
 	x := ins[0]
 	st, en := l.StartDim, l.EndDim

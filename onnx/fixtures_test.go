@@ -38,13 +38,8 @@ func readJSON(t *testing.T, name string, v any) {
 }
 
 // refusedNets are the exports cnncalc cannot express, with the error
-// that says why: a constant pad of 0.5 (cnncalc pads with zeros), and a
-// view that splits an axis (cnncalc has no unflatten).
-var refusedNets = map[string]string{
-	"pad_conv":     "Pad with the constant 0.5: cnncalc's zeropad pads with zeros",
-	"pad_conv_op9": "Pad with the constant 0.5: cnncalc's zeropad pads with zeros",
-	"batchnorm1d":  "Reshape of [4 16] to [4 4 4] has no cnncalc layer",
-}
+// that says why (none today).
+var refusedNets = map[string]string{}
 
 // TestSmallNets runs every small export with its weights through exec
 // and compares with PyTorch's output; the counts are PyTorch's module's.

@@ -969,6 +969,25 @@ func convReshape(c *converter, n *onnxpb.NodeProto) error {
 				}
 			}
 		}
+		// An unflatten of one axis.
+		r := len(x.shape)
+		for d := 1; d < r && len(dims) > r; d++ {
+			k := len(dims) - (r - 1) // sizes the axis splits into
+			if slices.Equal(dims[:d], x.shape[:d]) && slices.Equal(dims[d+k:], x.shape[d+1:]) && numel(dims[d:d+k]) == x.shape[d] {
+				if ok, err := c.channelShuffle(n, x, dims); ok || err != nil {
+					return err
+				}
+				if ok, err := c.groupNormDecomposed(n, x, dims); ok || err != nil {
+					return err
+				}
+				v, err := c.emit(n, calc.Layer{Type: calc.Unflatten, Dim: d, Sizes: slices.Clone(dims[d : d+k])}, []*value{x}, itemName(n, ""))
+				if err != nil {
+					return err
+				}
+				c.bind(n, 0, v)
+				return nil
+			}
+		}
 		if ok, err := c.channelShuffle(n, x, dims); ok || err != nil {
 			return err
 		}
@@ -976,7 +995,7 @@ func convReshape(c *converter, n *onnxpb.NodeProto) error {
 			return err
 		}
 	}
-	return c.errorf(n, "Reshape of %v to %v has no cnncalc layer (a flatten of adjacent axes, or a channel shuffle, has)", []int64(x.shape), dims)
+	return c.errorf(n, "Reshape of %v to %v has no cnncalc layer (a flatten of adjacent axes, an unflatten of one axis, or a channel shuffle, has)", []int64(x.shape), dims)
 }
 
 // channelShuffle matches Reshape (N, g, C/g, ...), Transpose(0, 2, 1,

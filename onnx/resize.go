@@ -78,14 +78,11 @@ func convPad(c *converter, n *onnxpb.NodeProto) error {
 	}
 	switch mode := attrString(n, "mode", "constant"); mode {
 	case "constant":
-		if padValue != 0 {
-			return c.errorf(n, "Pad with the constant %v: cnncalc's zeropad pads with zeros", padValue)
-		}
 		op, err := c.rankOp(n, calc.ZeroPad1d, x.shape)
 		if err != nil {
 			return err
 		}
-		v, err := c.emit(n, calc.Layer{Type: op, Pad: torchPad(begin, end)}, []*value{x}, itemName(n, ""))
+		v, err := c.emit(n, calc.Layer{Type: op, Pad: torchPad(begin, end), PadValue: f32(float32(padValue))}, []*value{x}, itemName(n, ""))
 		if err != nil {
 			return err
 		}

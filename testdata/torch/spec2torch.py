@@ -106,7 +106,8 @@ FAMILIES = {
     "softmax": (dict(dim=1), {}, [], None),
     "identity": ({}, {}, [], None),
     "dropout": (dict(p=0.5), {}, [], "p"),
-    "zeropad": (dict(padding=REQ), {}, [], "padding"),
+    "zeropad": (dict(padding=REQ, value=0.0), {}, [], "padding"),
+    "unflatten": (dict(dim=REQ, sizes=REQ), {"unflattened_size": "sizes"}, [], None),
     "upsample": (dict(scale=None, size=None, mode="nearest", align_corners=None, size_of=None),
                  {"scale_factor": "scale", "like": "size_of"}, [], "scale"),
     "selu": ({}, {}, [], None),
@@ -138,7 +139,7 @@ for _fam in FAMILIES:
 TYPES["dropout1d"] = ("dropout", 1)
 TYPES["dropout2d"] = ("dropout", 2)
 TYPES["dropout3d"] = ("dropout", 3)
-TYPE_ALIASES = {"fc": "linear", "dense": "linear", "clip": "hardtanh", "log_softmax": "logsoftmax",
+TYPE_ALIASES = {"constantpad1d": "zeropad1d", "constantpad2d": "zeropad2d", "constantpad3d": "zeropad3d", "fc": "linear", "dense": "linear", "clip": "hardtanh", "log_softmax": "logsoftmax",
                 "channel_shuffle": "channelshuffle", "shuffle": "channelshuffle", "layer_scale": "layerscale",
                 "stochastic_depth": "stochasticdepth", "droppath": "stochasticdepth", "drop_path": "stochasticdepth"}
 MERGES = ("add", "concat", "mul")
@@ -208,12 +209,13 @@ class PadThen(nn.Module):
 
 
 class Pad(nn.Module):
-    def __init__(self, pad):
+    def __init__(self, pad, value=0.0):
         super().__init__()
         self.pad = pad
+        self.value = value
 
     def forward(self, x):
-        return F.pad(x, self.pad)
+        return F.pad(x, self.pad, value=self.value)
 
 
 class Piece(nn.Module):
@@ -434,7 +436,22 @@ def build_layer(canon, fam, nd, args, x, path):
             pad = list(p)  # already PyTorch's order: [left, right, top, bottom, front, back]
         else:
             raise SpecError("%s (%s): padding wants an int or %d ints" % (path, canon, 2 * nd))
-        return Pad(pad), zero
+        if not is_num(args["value"]):
+            raise SpecError("%s (%s): value wants a number" % (path, canon))
+        return Pad(pad, float(args["value"])), zero
+    if fam == "unflatten":
+        r = x.dim()
+        d, sizes = args["dim"], args["sizes"]
+        if not is_int(d) or not -r <= d < r or d % r == 0:
+            raise SpecError("%s (unflatten): dim %r out of range or the batch axis" % (path, d))
+        if not isinstance(sizes, list) or not all(is_int(v) and v >= 1 for v in sizes):
+            raise SpecError("%s (unflatten): sizes wants a list of sizes" % path)
+        n = 1
+        for v in sizes:
+            n *= v
+        if n != x.shape[d]:
+            raise SpecError("%s (unflatten): sizes %r multiply to %d, axis has %d" % (path, sizes, n, x.shape[d]))
+        return nn.Unflatten(d, tuple(sizes)), zero
     if fam == "upsample":
         scale, size, mode = args["scale"], args["size"], args["mode"]
         if args.get("__like") is not None:
