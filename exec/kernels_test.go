@@ -62,7 +62,9 @@ func init() {
 			w := c.w
 			refInstanceNorm(out, c.x(), data(w.Mean), data(w.Var), data(w.Weight), data(w.Bias), float32(c.l.Eps))
 		})
-		references[calc.ZeroPad1d+at] = refWith(func(out *Tensor, c *call) { refConstantPad(out, c.x(), zeroPadList(c.l, c.nsp()), float32(c.l.PadValue)) })
+		references[calc.ZeroPad1d+at] = refWith(func(out *Tensor, c *call) {
+			refConstantPad(out, c.x(), zeroPadList(c.l, c.nsp()), float32(c.l.PadValue))
+		})
 		references[calc.Dropout1d+at] = refCopy
 	}
 	references[calc.Linear] = refWith(func(out *Tensor, c *call) { refLinear(out, c.x(), c.w.Weight, c.w.Bias) })
