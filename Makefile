@@ -23,6 +23,7 @@ fuzz:
 	$(GO) test ./spec -run '^$$' -fuzz FuzzSnapshot -fuzztime 30s
 	$(GO) test ./exec/tensorio -run '^$$' -fuzz '^FuzzReadNpy$$' -fuzztime 30s -fuzzminimizetime 10x
 	$(GO) test ./exec/tensorio -run '^$$' -fuzz '^FuzzSafetensors$$' -fuzztime 30s -fuzzminimizetime 10x
+	$(GO) test ./onnx -run '^$$' -fuzz '^FuzzDecode$$' -fuzztime 30s -fuzzminimizetime 10x
 
 bench:
 	$(GO) test ./cmd/cnncalc ./exec -run '^$$' -bench . -benchmem -timeout 30m

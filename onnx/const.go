@@ -87,7 +87,8 @@ func (c *converter) fold(n *onnxpb.NodeProto) (bool, error) {
 		c.bind(n, 0, &value{name: n.Output[0], konst: &konst{dims: []int64{int64(len(dims))}, ints: dims, loaded: true}, node: n})
 		return true, nil
 	}
-	ins := make([]*konst, len(n.Input))
+	// Room for every optional input a folder reads (absent ones are nil).
+	ins := make([]*konst, max(len(n.Input), 5))
 	for i := range n.Input {
 		if n.Input[i] == "" {
 			continue
@@ -295,6 +296,9 @@ func foldConstant(c *converter, n *onnxpb.NodeProto, _ []*konst) ([]*konst, erro
 		switch a.GetName() {
 		case "value":
 			t := a.GetT()
+			if t == nil {
+				return nil, fmt.Errorf("a Constant whose value is not a tensor")
+			}
 			k := &konst{dims: t.Dims, init: t}
 			if numel(t.Dims) > MaxFoldElements {
 				return []*konst{k}, nil

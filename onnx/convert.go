@@ -2,6 +2,7 @@ package onnx
 
 import (
 	"fmt"
+	"math"
 	"sort"
 	"strings"
 
@@ -280,6 +281,9 @@ func (c *converter) sort() ([]*onnxpb.NodeProto, error) {
 		known[in.GetName()] = true
 	}
 	for _, n := range c.g.Node {
+		if len(n.Output) == 0 || n.Output[0] == "" {
+			return nil, c.errorf(n, "the node has no output")
+		}
 		for _, o := range n.Output {
 			if o == "" {
 				continue
@@ -529,6 +533,28 @@ func (c *converter) emit(n *onnxpb.NodeProto, l calc.Layer, from []*value, name 
 		it.From = append(it.From, v.item)
 		shapes = append(shapes, v.shape)
 	}
+	for _, a := range l.Type.Info().Args {
+		if a.Field == nil {
+			continue
+		}
+		bad := false
+		switch f := a.Field(&it.Layer).(type) {
+		case *float64:
+			bad = math.IsNaN(*f) || math.IsInf(*f, 0)
+		case *[]float64:
+			for _, v := range *f {
+				bad = bad || math.IsNaN(v) || math.IsInf(v, 0)
+			}
+		}
+		if bad {
+			return nil, c.errorf(n, "%s's %s would be %v: not a finite number", l.Type, a.Name, a.Field(&it.Layer))
+		}
+		if a.Check != nil {
+			if msg := a.Check(&it.Layer); msg != "" {
+				return nil, c.errorf(n, "%s", msg)
+			}
+		}
+	}
 	out, err := calc.Infer(&it.Layer, shapes)
 	if err != nil {
 		return nil, c.errorf(n, "%s %s: %v", l.Type, shapesText(shapes), err)
@@ -552,6 +578,8 @@ func shapesText(s []calc.Shape) string {
 
 // unique makes a name unique among the items.
 func (c *converter) unique(name string) string {
+	// A leading $ would name a block argument in the spec.
+	name = strings.TrimLeft(clean(name), "$")
 	if name == "" {
 		name = "layer"
 	}

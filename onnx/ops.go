@@ -836,11 +836,8 @@ func convMatMul(c *converter, n *onnxpb.NodeProto) error {
 	final := n
 	if cons := c.consumers[n.Output[0]]; len(cons) == 1 && !c.outputs[n.Output[0]] && cons[0].GetOpType() == "Add" {
 		add := cons[0]
-		other := add.Input[0]
-		if other == n.Output[0] {
-			other = add.Input[1]
-		}
-		if v := c.values[other]; v != nil && v.konst != nil && numel(v.konst.dims) == out && v.konst.dims[len(v.konst.dims)-1] == out {
+		other, _ := otherInput(add, n.Output[0])
+		if v := c.value(other); other != "" && v != nil && v.konst != nil && numel(v.konst.dims) == out && v.konst.dims[len(v.konst.dims)-1] == out {
 			b = &Param{Tensor: v.konst.init, Values: floats32(v.konst), Shape: []int64{out}, NoData: v.konst.noData}
 			l.Bias = true
 			c.done[add] = true

@@ -111,6 +111,9 @@ func (c *converter) layerNormDecomposed(mean *onnxpb.NodeProto, x *value, axes [
 	}
 	var sq, div *onnxpb.NodeProto
 	for _, cn := range cons {
+		if len(cn.Input) != 2 {
+			continue
+		}
 		switch cn.GetOpType() {
 		case "Pow":
 			if e, ok := c.constScalar(cn.Input[1]); ok && e == 2 && cn.Input[0] == sub.Output[0] {

@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/cnncalc/cnncalc/onnx/onnxpb"
+	"github.com/cnncalc/cnncalc/spec"
 	"google.golang.org/protobuf/proto"
 )
 
@@ -300,6 +301,12 @@ func TestExternalData(t *testing.T) {
 
 func FuzzDecode(f *testing.F) {
 	f.Add(marshal(f, testModel(f, 4)))
+	seeds, _ := filepath.Glob(filepath.Join(fixtures, "small", "*.onnx"))
+	for _, p := range seeds {
+		if b, err := os.ReadFile(p); err == nil && len(b) < 64<<10 {
+			f.Add(b)
+		}
+	}
 	f.Fuzz(func(t *testing.T, b []byte) {
 		m, err := decode(t, b)
 		if err != nil {
@@ -309,7 +316,17 @@ func FuzzDecode(f *testing.F) {
 		if err != nil {
 			return
 		}
-		net.YAML("fuzz.onnx")
+		// The spec a conversion writes parses, and means the same layers.
+		s, err := spec.Parse("fuzz.onnx", net.YAML("fuzz.onnx"))
+		if err != nil {
+			t.Fatalf("the converted spec does not parse: %v\n%s", err, net.YAML("fuzz.onnx"))
+		}
+		if len(s.Net.Nodes) != len(net.Items) {
+			t.Fatalf("%d items, %d spec layers", len(net.Items), len(s.Net.Nodes))
+		}
+		if _, err := s.Evaluate(0, nil); err != nil {
+			t.Fatalf("the converted spec does not analyse: %v\n%s", err, net.YAML("fuzz.onnx"))
+		}
 		net.Weights(m)
 	})
 }

@@ -267,6 +267,9 @@ func (c *converter) shapeSource(name string, x *value) *value {
 			return true
 		}
 		if p.GetOpType() == "Shape" {
+			if len(p.Input) == 0 {
+				return false
+			}
 			v := c.values[p.Input[0]]
 			if v == nil || v.konst != nil {
 				return true

@@ -16,7 +16,7 @@ import (
 // not read the one before it.
 func (net *Net) YAML(file string) []byte {
 	var b strings.Builder
-	fmt.Fprintf(&b, "# Imported from %s by cnncalc import.\n", file)
+	fmt.Fprintf(&b, "# Imported from %s by cnncalc import.\n", clean(file))
 	var about []string
 	if net.Producer != "" {
 		about = append(about, "producer "+net.Producer)
@@ -25,9 +25,9 @@ func (net *Net) YAML(file string) []byte {
 	if net.InputName != "" {
 		about = append(about, fmt.Sprintf("input %q", net.InputName))
 	}
-	fmt.Fprintf(&b, "# ONNX model: %s.\n", strings.Join(about, ", "))
+	fmt.Fprintf(&b, "# ONNX model: %s.\n", clean(strings.Join(about, ", ")))
 	if net.Name != "" {
-		fmt.Fprintf(&b, "name: %s\n", quoteName(net.Name))
+		fmt.Fprintf(&b, "name: %s\n", quoteName(clean(net.Name)))
 	}
 	fmt.Fprintf(&b, "input: %s\n", intList(net.Input[1:]))
 	if net.Input[0] != 1 {
@@ -244,4 +244,16 @@ func floatText(v float64) string {
 		s += ".0"
 	}
 	return s
+}
+
+// clean makes a string from the model printable on one line: valid UTF-8,
+// control characters (newlines too) replaced.
+func clean(s string) string {
+	s = strings.ToValidUTF8(s, "?")
+	return strings.Map(func(r rune) rune {
+		if r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0) || r == 0x2028 || r == 0x2029 || r == 0xfeff {
+			return '?'
+		}
+		return r
+	}, s)
 }
