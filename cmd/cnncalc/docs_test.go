@@ -16,8 +16,8 @@ func TestDocs(t *testing.T) {
 		page   string   // the shapes command's page
 		want   []string // in that page
 	}{
-		{"man", "cnncalc-shapes.1", []string{`.TH "CNNCALC-SHAPES" "1"`, "cnncalc shapes SPEC [flags]", `\fB--explain\fP`, "cnncalc shapes lenet5"}},
-		{"markdown", "cnncalc_shapes.md", []string{"## cnncalc shapes", "cnncalc shapes SPEC [flags]", "--explain", "* [cnncalc](cnncalc.md)"}},
+		{"man", "cnncalc-shapes.1", []string{`.TH "CNNCALC-SHAPES" "1"`, "cnncalc shapes SPEC [flags]", `\fB--columns\fP`, "cnncalc shapes lenet5"}},
+		{"markdown", "cnncalc_shapes.md", []string{"## cnncalc shapes", "cnncalc shapes SPEC [flags]", "--columns", "* [cnncalc](cnncalc.md)"}},
 	} {
 		dir := filepath.Join(t.TempDir(), "pages") // created by docs
 		out, errOut, code := runCmd(t, "", "docs", c.format, dir)
