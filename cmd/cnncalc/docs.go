@@ -32,8 +32,7 @@ its synopsis, description, examples and flags. A page already in DIR is
 replaced whole or not at all, as check --write replaces a spec.`,
 		Example: `  cnncalc docs man /tmp/man && man -l /tmp/man/cnncalc-shapes.1
   cnncalc docs markdown docs/cli`,
-		Args:      cobra.ExactArgs(2),
-		ValidArgs: []string{"man", "markdown"},
+		Args: cobra.ExactArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.Format, opts.Dir, opts.Root = args[0], args[1], cmd.Root()
 			if runF != nil {

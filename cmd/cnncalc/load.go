@@ -39,6 +39,9 @@ func (f *specFlags) register(cmd *cobra.Command) {
 	cmd.Flags().BoolVar(&f.Explain, "explain", false, "show each size's worked formula under its row")
 	cmd.Flags().StringSliceVar(&f.Columns, "columns", nil, "the table's columns, in order, comma-separated: "+columnHelp())
 	cmd.Flags().IntVar(&f.Depth, "depth", 0, "group the rows by block use and repeat, showing items nested up to this depth (1: top-level items); 0 lists every layer")
+	registerFormat(cmd, reportFormats...)
+	cmd.RegisterFlagCompletionFunc("columns", completeList(columnValues))
+	cmd.ValidArgsFunction = completeSpec(1)
 }
 
 // report builds the command's table with --columns (else defaults) and

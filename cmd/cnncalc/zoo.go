@@ -35,6 +35,7 @@ func newZooCmd(ios *IOStreams, runF func(*ZooOptions) error) *cobra.Command {
 		},
 	}
 	cmd.Flags().StringVar(&opts.Format, "format", "table", "output format: table, json, csv or markdown")
+	registerFormat(cmd, reportFormats...)
 	return cmd
 }
 
