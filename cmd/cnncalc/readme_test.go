@@ -113,13 +113,13 @@ func TestREADME(t *testing.T) {
 		t.Fatal(err)
 	}
 	examples := readmeExamples(t, string(readme))
-	if len(examples) < 18 {
+	if len(examples) < 35 {
 		t.Fatalf("found %d examples in README.md; the parser lost some", len(examples))
 	}
 	for _, ex := range examples {
 		command := strings.ReplaceAll(ex.command, "/tmp/", tmp+"/")
 		want := strings.ReplaceAll(ex.want, "/tmp/", tmp+"/")
-		c := exec.Command(sh, "-c", command+" 2>&1")
+		c := exec.Command(sh, "-c", "exec 2>&1; "+command)
 		c.Dir = root
 		c.Env = append(os.Environ(), "CNNCALC_AS_MAIN=1", "PATH="+bin+string(os.PathListSeparator)+os.Getenv("PATH"), "NO_COLOR=1")
 		got, _ := c.Output() // a failing check or a refused spec exits non-zero, as shown
