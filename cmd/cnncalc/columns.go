@@ -39,12 +39,23 @@ type column struct {
 // columns is every column a report can show, in the order --help lists
 // them.
 var columns = []column{
-	{name: "index", help: "the layer's number (a group's: first-last)", header: "#", csvHeader: []string{"index"}, right: true,
+	{name: "index", help: "the layer's number (a group's: first-last of its layers)", header: "#", csvHeader: []string{"index"}, right: true,
 		table: func(r *row) string {
-			if r.group != nil {
+			if r.group != nil && r.r.End-r.r.First > 1 {
 				return fmt.Sprintf("%d-%d", r.r.First+1, r.r.End)
 			}
+			if r.group != nil {
+				return strconv.Itoa(r.r.First + 1)
+			}
 			return strconv.Itoa(r.r.Node + 1)
+		},
+		// CSV tells a group's row from a layer's by the range, even of
+		// one layer (4-4).
+		csv: func(r *row) []string {
+			if r.group != nil {
+				return []string{fmt.Sprintf("%d-%d", r.r.First+1, r.r.End)}
+			}
+			return []string{strconv.Itoa(r.r.Node + 1)}
 		}},
 	{name: "layer", help: "the name, with the type where the name does not say it, indented by depth", header: "layer", csvHeader: []string{"layer"},
 		table: func(r *row) string { return strings.Repeat("  ", max(r.r.Depth-1, 0)) + rowLabel(r) },
