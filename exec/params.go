@@ -31,6 +31,20 @@ func (p *Weights) Slot(i int) **Tensor {
 	return &p.Var
 }
 
+// ParamShapes returns the shapes of the state_dict tensors (weight, bias,
+// running_mean, running_var: TensorNames) of a layer whose inputs have the
+// shapes ins (batch axis first), nil for the ones it does not have; ok is
+// false for kinds that have no tensors at all. The weight's shape is what
+// torchinfo's kernel column shows: conv2d of 3 to 64 channels, 7x7, has
+// [64 3 7 7].
+func ParamShapes(l *calc.Layer, ins []calc.Shape) (s [4][]int, ok bool) {
+	in := make([][]int, len(ins))
+	for i, x := range ins {
+		in[i] = toInts(x)
+	}
+	return paramShapes(l, in)
+}
+
 // paramShapes returns the shapes of a layer's tensors in Weights order (nil
 // for the ones it does not have) by its kind's rule; ok is false for kinds
 // that have no tensors at all.

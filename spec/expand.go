@@ -32,6 +32,9 @@ type ctx struct {
 	use   string                // " (in layers[3])": where the block was used
 	scope *scope
 	depth int
+	// group is 1 + the index in parser.groups of the innermost block use
+	// or repeat being expanded; 0 at the top level.
+	group int
 }
 
 func isComposite(k string) bool {
@@ -334,10 +337,16 @@ func (p *parser) repeat(countNode *yaml.Node, layers [2]*yaml.Node, c *ctx, in i
 		p.stopped = true
 		return failed
 	}
+	label := item
+	if label == "" {
+		label = "repeat"
+	}
+	g, own := p.openGroup(c, Group{Kind: "repeat", Item: label, Count: count, Path: path + c.use, Pos: Pos{countNode.Line, countNode.Column}, In: in})
+	defer func() { p.closeGroup(own, in) }()
 	for i := int64(0); i < count && !p.stopped; i++ {
 		p.turns++
 		before := len(p.nodes)
-		inner := &ctx{env: c.env, block: c.block, use: c.use, depth: c.depth + 1, scope: &scope{names: map[string]int{}, parent: c.scope}}
+		inner := &ctx{env: c.env, block: c.block, use: c.use, depth: c.depth + 1, group: g, scope: &scope{names: map[string]int{}, parent: c.scope}}
 		in = p.items(layers[1], inner, in, path+".layers")
 		p.closeScope(inner.scope, "the repeat at "+path)
 		if in == failed {
@@ -361,6 +370,35 @@ func (p *parser) repeat(countNode *yaml.Node, layers [2]*yaml.Node, c *ctx, in i
 		}
 	}
 	return in
+}
+
+// openGroup records the start of a block use or repeat expanded in c. It
+// returns the ctx.group value of the items inside it and the group's own
+// number for closeGroup: 0, with c's group for the items, once the spec
+// holds MaxLayers groups (Spec.GroupsCut tells).
+func (p *parser) openGroup(c *ctx, g Group) (inner, own int) {
+	if len(p.groups) >= MaxLayers {
+		p.spec.GroupsCut = true
+		return c.group, 0
+	}
+	g.Parent = c.group - 1
+	g.First = len(p.nodes)
+	p.groups = append(p.groups, g)
+	return len(p.groups), len(p.groups)
+}
+
+// closeGroup ends group g (openGroup's own number; 0 for none) whose
+// items gave out. A group that holds no node is dropped, with the empty
+// groups inside it (the last ones recorded).
+func (p *parser) closeGroup(g, out int) {
+	if g == 0 || g > len(p.groups) {
+		return
+	}
+	gr := &p.groups[g-1]
+	gr.End, gr.Out = len(p.nodes), out
+	if gr.End == gr.First || out == failed {
+		p.groups = p.groups[:g-1]
+	}
 }
 
 // reserve grows the node lists once to hold n more nodes, so that a long

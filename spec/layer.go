@@ -82,8 +82,14 @@ func (p *parser) useBlock(b *blockDef, key, v *yaml.Node, c *ctx, in int, path, 
 		p.stopped = true
 		return failed
 	}
+	if item == "" {
+		item = b.name
+	}
+	g, own := p.openGroup(c, Group{Kind: "block", Item: item, Block: b.name, Path: path + c.use, Pos: Pos{key.Line, key.Column}, In: in})
+	inner.group = g
 	out := p.items(b.layers, inner, in, "blocks."+b.name+".layers")
 	p.closeScope(inner.scope, "block "+b.name)
+	p.closeGroup(own, out)
 	return out
 }
 

@@ -39,6 +39,30 @@ type NodeInfo struct {
 	Args []ArgPos
 }
 
+// Group is one block use or one repeat of the spec, as expanded. It holds
+// the nodes First to End-1 of Net: items expand in order, so a group's
+// nodes are contiguous, and a group inside it holds a part of them.
+type Group struct {
+	// Parent is the index in Spec.Groups of the enclosing group, -1 for a
+	// top-level item.
+	Parent int
+	// Kind is "block" (a block use) or "repeat".
+	Kind string
+	// Item is the item's name: if given, else the block's name, or
+	// "repeat".
+	Item string
+	// Block is the block used ("" for a repeat); Count a repeat's count.
+	Block string
+	Count int64
+	// Path and Pos locate the item, as NodeInfo's do.
+	Path string
+	Pos  Pos
+	// In is the node whose output feeds the group (calc.Input for the
+	// network input); Out the node whose output it gives.
+	In, Out    int
+	First, End int
+}
+
 // ArgPos is where an argument's value stands.
 type ArgPos struct {
 	Name string
@@ -73,9 +97,14 @@ type Spec struct {
 	// Batch is the spec's batch: (1 when absent).
 	Batch int64
 	// Info has one entry per node of Net.
-	Info    []NodeInfo
-	Expects []Expect
-	Totals  ExpectedTotals
+	Info []NodeInfo
+	// Groups are the block uses and repeats that made at least one node,
+	// in the order they start (an enclosing group before the groups in it).
+	Groups []Group
+	// GroupsCut says Groups stopped at MaxLayers: later uses are left out.
+	GroupsCut bool
+	Expects   []Expect
+	Totals    ExpectedTotals
 	// InputPos is where input: stands (for errors about the input).
 	InputPos Pos
 
@@ -150,6 +179,7 @@ func parse(file string, data []byte, w *work) (s *Spec, err error) {
 	}
 	p.spec.Net.Nodes = p.nodes
 	p.spec.Info = p.info
+	p.spec.Groups = p.groups
 	p.nameNodes()
 	return p.spec, nil
 }
@@ -223,6 +253,7 @@ type parser struct {
 	blocks  map[string]*blockDef
 	nodes   []calc.Node
 	info    []NodeInfo
+	groups  []Group
 	// hidden records names declared in scopes that are closed, for the error
 	// on a reference from outside.
 	hidden map[string]string

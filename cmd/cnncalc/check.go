@@ -81,6 +81,8 @@ and layout are kept, and a spec with an error is left untouched.`,
 	cmd.Flags().BoolVar(&opts.Exec, "exec", false, "also run each network and cross-check every layer's shape, MACs and receptive field")
 	cmd.Flags().StringVar(&opts.MaxMemory, "max-memory", "4GiB", "with --exec, skip a network whose estimated peak memory is larger")
 	cmd.Flags().BoolVar(&opts.AllowEmpty, "allow-empty", false, "pass when no expectation was checked (by default that fails: a mistyped path must not pass)")
+	registerFormat(cmd, "human\tfailures, then N passed, M failed", "github\tGitHub Actions annotations", "junit\tJUnit XML", "json\tan object of files and outcomes")
+	cmd.ValidArgsFunction = completeSpec(-1)
 	return cmd
 }
 

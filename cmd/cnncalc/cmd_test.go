@@ -82,6 +82,10 @@ func TestGolden(t *testing.T) {
 		{"rf_skip_markdown", []string{"rf", "testdata/skip.yaml", "--format", "markdown"}, 0},
 		{"shapes_input_override", []string{"shapes", "resnet18", "--input", "3x64x64"}, 0},
 		{"zoo_table", []string{"zoo"}, 0},
+		{"params_resnet18_depth1", []string{"params", "resnet18", "--depth", "1"}, 0},
+		{"shapes_resnet18_depth2_markdown", []string{"shapes", "resnet18", "--depth", "2", "--format", "markdown"}, 0},
+		{"params_resnet18_depth2_csv", []string{"params", "resnet18", "--depth", "2", "--format", "csv", "--columns", "index,layer,name,type,input,output,params,buffers,macs,memory,share"}, 0},
+		{"params_lenet5_columns", []string{"params", "lenet5", "--columns", "name,type,kernel,params,share,rf"}, 0},
 		{"error_bad", []string{"shapes", "testdata/bad.yaml"}, 2},
 		{"error_tiny", []string{"params", "testdata/tiny.yaml"}, 2},
 	} {
@@ -127,16 +131,16 @@ func TestPlainTableMatches(t *testing.T) {
 }
 
 func buildReport(t *testing.T, cmd string, a *spec.Analysis) *report {
-	switch cmd {
-	case "shapes":
-		return shapesReport(a, false)
-	case "params":
-		return paramsReport(a, false)
-	case "rf":
-		return rfReport(a, false)
+	defaults := map[string][]string{"shapes": shapesColumns, "params": paramsColumns, "rf": rfColumns}[cmd]
+	if defaults == nil {
+		t.Fatalf("no report for %s", cmd)
 	}
-	t.Fatalf("no report for %s", cmd)
-	return nil
+	f := &specFlags{Format: "table"}
+	r, err := f.report(a, defaults)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r
 }
 
 // TestZooFormats: zoo honours json (numbers as numbers) and refuses an
@@ -163,6 +167,13 @@ func TestZooFormats(t *testing.T) {
 	}
 	if !found || len(ex) < 77 {
 		t.Errorf("%d examples, resnet18 exact: %v", len(ex), found)
+	}
+	// CSV: each row names its family; counts are plain integers.
+	csvOut, _, _ := runCmd(t, "", "zoo", "--format", "csv")
+	if !strings.HasPrefix(csvOut, "family,example,network,input,layers,params,buffers,macs,output\n") ||
+		!strings.Contains(csvOut, "\nResNet,resnet18,ResNet-18,3x224x224,69,11689512,9600,1814073344,1000\n") ||
+		!strings.Contains(csvOut, "\nResNet,resnet34,") {
+		t.Errorf("zoo --format csv:\n%s", csvOut)
 	}
 	if _, errOut, code := runCmd(t, "", "zoo", "--format", "bogus"); code != exitError || !strings.Contains(errOut, `unknown --format "bogus"`) {
 		t.Errorf("bogus format: exit %d, %q", code, errOut)

@@ -68,6 +68,17 @@ and values); --save-output keeps the output as .npy.`,
 	cmd.Flags().StringVar(&opts.SaveOutput, "save-output", "", "write the network output to this .npy file")
 	cmd.Flags().StringVar(&opts.MaxMemory, "max-memory", "4GiB", "refuse to run when the estimated peak memory is larger")
 	cmd.Flags().BoolVar(&opts.NoRF, "no-rf", false, "skip the receptive-field probe: run the forward pass alone (shapes and MACs still checked)")
+	registerFormat(cmd, "table\taligned columns", "json\teach layer's checks and seconds")
+	cmd.ValidArgsFunction = completeSpec(1)
+	cmd.RegisterFlagCompletionFunc("input", func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
+		return []string{"npy"}, cobra.ShellCompDirectiveFilterFileExt
+	})
+	cmd.RegisterFlagCompletionFunc("save-output", func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
+		return []string{"npy"}, cobra.ShellCompDirectiveFilterFileExt
+	})
+	cmd.RegisterFlagCompletionFunc("weights", func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
+		return []string{"safetensors"}, cobra.ShellCompDirectiveFilterFileExt
+	})
 	return cmd
 }
 

@@ -61,6 +61,8 @@ func hostileFiles() []hostileFile {
 	// Raw characters YAML takes (tab, bidi, zero-width, soft hyphen) before
 	// the error's column: the caret must still point at it.
 	add("raw_before.yaml", head+"  - relu: {}\n    name: \"\u202e\t\u200b\u00ad\"\n  - relu: {}\n    from: [\"\u202e\t\u200b\u00ad\", nosuch]  # \t\u202e\n")
+	// Block uses and repeats named with controls: --depth's group rows.
+	add("esc_blocks.yaml", "input: [3, 8, 8]\nblocks:\n  b:\n    layers: [relu]\nlayers:\n  - b:\n    name: \""+esc+"\"\n  - repeat: 2\n    layers: [b]\n    name: \"\\e[2J\"\n")
 	add("long.yaml", head+"  - {relu: {}, name: \""+strings.Repeat(`\e[1m`, 40)+"\", from: nosuch}  # "+strings.Repeat("\u202e\t", 200)+"\n")
 	r := rand.New(rand.NewPCG(1, 2))
 	onnx := []byte("\x08\x07\x12\x07pytorch\x1a\x052.1.0:\x8a\x03\n\x1b\x1b]0;owned\x07")
@@ -75,6 +77,7 @@ func hostileFiles() []hostileFile {
 var specCommands = [][]string{
 	{"shapes"}, {"shapes", "--format", "csv"}, {"shapes", "--format", "markdown"}, {"shapes", "--format", "json"},
 	{"shapes", "--explain"}, {"params"}, {"params", "--format", "markdown", "--explain"}, {"rf"}, {"rf", "--format", "csv"},
+	{"params", "--depth", "2", "--columns", "name,type,kernel,share"}, {"shapes", "--depth", "1", "--format", "markdown"}, {"rf", "--depth", "1", "--format", "csv"},
 	{"check"}, {"check", "-v"}, {"check", "--format", "github"}, {"check", "--format", "junit"}, {"check", "--format", "json"},
 	{"exec", "--max-memory", "64MiB"}, {"exec", "--max-memory", "64MiB", "--format", "json"},
 }

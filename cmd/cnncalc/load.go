@@ -25,11 +25,41 @@ type specFlags struct {
 	// BatchSet says --batch was given; without it Batch is 0 and the
 	// spec's batch: is in effect.
 	BatchSet bool
+	// Columns are the report's columns by name (--columns), nil for the
+	// command's own; Depth > 0 groups the rows by block use and repeat to
+	// that depth (--depth), 0 lists every layer.
+	Columns []string
+	Depth   int
 }
 
+// register registers the flags of a report command (shapes, params, rf):
+// those of registerRun, --explain, --columns and --depth.
 func (f *specFlags) register(cmd *cobra.Command) {
 	f.registerRun(cmd, "output format: table, json, csv or markdown")
 	cmd.Flags().BoolVar(&f.Explain, "explain", false, "show each size's worked formula under its row")
+	cmd.Flags().StringSliceVar(&f.Columns, "columns", nil, "the table's columns, in order, comma-separated: "+columnHelp())
+	cmd.Flags().IntVar(&f.Depth, "depth", 0, "group the rows by block use and repeat, showing items nested up to this depth (1: top-level items); 0 lists every layer")
+	registerFormat(cmd, reportFormats...)
+	cmd.RegisterFlagCompletionFunc("columns", completeList(columnValues))
+	cmd.ValidArgsFunction = completeSpec(1)
+}
+
+// report builds the command's table with --columns (else defaults) and
+// --depth; csv takes plain numbers.
+func (f *specFlags) report(a *spec.Analysis, defaults []string) (*report, error) {
+	names := f.Columns
+	if names == nil {
+		names = defaults
+	}
+	cols, err := pickColumns(names)
+	if err != nil {
+		return nil, &codeError{code: exitError, err: err}
+	}
+	r, err := layerReport(a, cols, f.Depth, f.Format == "csv")
+	if err != nil {
+		return nil, &codeError{code: exitError, err: err}
+	}
+	return r, nil
 }
 
 // registerRun registers the flags of a command that runs the network
@@ -49,6 +79,17 @@ func (f *specFlags) check() error {
 	case "table", "json", "csv", "markdown":
 	default:
 		return usageErr("unknown --format %q: use table, json, csv or markdown", f.Format)
+	}
+	if f.Depth < 0 || f.Depth > spec.MaxDepth+1 {
+		return usageErr("--depth must be between 0 (every layer) and %d, got %d", spec.MaxDepth+1, f.Depth)
+	}
+	if f.Format == "json" && (f.Columns != nil || f.Depth > 0) {
+		return usageErr("--columns and --depth shape the table, csv and markdown formats; --format json holds every layer and field")
+	}
+	if f.Columns != nil {
+		if _, err := pickColumns(f.Columns); err != nil {
+			return &codeError{code: exitError, err: err}
+		}
 	}
 	return checkBatch(f.BatchSet, f.Batch)
 }

@@ -10,6 +10,7 @@ import (
 	"os"
 	"runtime"
 	"runtime/debug"
+	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -30,13 +31,65 @@ var version = "dev"
 
 // versionString is version, or, when the build left it unset, the module
 // version go install recorded (v1.2.0, or a pseudo-version from the
-// repository a checkout was built in).
+// repository a checkout was built in), followed by the VCS revision the
+// build recorded, when it did (go build in a git checkout, unless
+// -buildvcs=false): "v1.2.0 (rev 0123456789ab, 2026-12-01T10:00:00Z, modified)".
 func versionString() string {
-	v := version
-	if bi, ok := debug.ReadBuildInfo(); ok && v == "dev" && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
+	bi, ok := debug.ReadBuildInfo()
+	if !ok {
+		return version
+	}
+	return formatVersion(version, bi)
+}
+
+// formatVersion is versionString for the given build information.
+func formatVersion(v string, bi *debug.BuildInfo) string {
+	if v == "dev" && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
 		v = bi.Main.Version
 	}
-	return v
+	var rev, when string
+	modified := false
+	for _, s := range bi.Settings {
+		switch s.Key {
+		case "vcs.revision":
+			rev = s.Value
+		case "vcs.time":
+			when = s.Value
+		case "vcs.modified":
+			modified = s.Value == "true"
+		}
+	}
+	if rev == "" {
+		return v
+	}
+	const short = 12
+	if len(rev) > short {
+		rev = rev[:short]
+	}
+	extra := []string{"rev " + rev}
+	if when != "" {
+		extra = append(extra, when)
+	}
+	if modified {
+		extra = append(extra, "modified")
+	}
+	return v + " (" + strings.Join(extra, ", ") + ")"
+}
+
+func newVersionCmd(ios *IOStreams) *cobra.Command {
+	return &cobra.Command{
+		Use:   "version",
+		Short: "Print cnncalc's version and the VCS revision it was built from",
+		Long: `version prints what cnncalc --version prints: the version set by the build
+(-ldflags "-X main.version=v1.2.0", as make dist does), else the module version
+go install recorded, and the VCS revision, time and modified flag the Go
+toolchain stamped in a git checkout.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			_, err := fmt.Fprintf(ios.Out, "cnncalc version %s\n", versionString())
+			return err
+		},
+	}
 }
 
 // IOStreams are the command's standard streams; tests pass buffers.
@@ -77,7 +130,7 @@ SPEC is a file path, - for standard input, or the name of an embedded example
 	root.SetOut(ios.Out)
 	root.SetErr(ios.ErrOut)
 	root.AddCommand(newShapesCmd(ios, nil), newParamsCmd(ios, nil), newRFCmd(ios, nil), newZooCmd(ios, nil), newCheckCmd(ios, nil), newExecCmd(ios, nil))
-	root.AddCommand(newQuizCmd(ios, nil), newImportCmd(ios, nil))
+	root.AddCommand(newQuizCmd(ios, nil), newImportCmd(ios, nil), newVersionCmd(ios), newDocsCmd(ios, nil))
 	return root
 }
 

@@ -226,7 +226,12 @@ func (r *report) markdown(w io.Writer, explain bool) error {
 	if r.title != "" {
 		fmt.Fprintf(w, "**%s**\n\n", r.title)
 	}
-	esc := func(s string) string { return strings.ReplaceAll(s, "|", `\|`) }
+	esc := func(s string) string {
+		// An indented cell (--depth) keeps its indent where Markdown
+		// collapses spaces.
+		trimmed := strings.TrimLeft(s, " ")
+		return strings.Repeat("&nbsp;", len(s)-len(trimmed)) + strings.ReplaceAll(trimmed, "|", `\|`)
+	}
 	cells := func(row []string) string {
 		out := make([]string, len(row))
 		for i, c := range row {

@@ -45,27 +45,22 @@ func paramsRun(opts *ParamsOptions) error {
 	if opts.Format == "json" {
 		return writeJSON(opts.IO.Out, a)
 	}
-	return paramsReport(a, opts.Format == "csv").write(opts.IO.Out, opts.Format, opts.Explain)
+	r, err := opts.report(a, paramsColumns)
+	if err != nil {
+		return err
+	}
+	r.summary = paramsSummary(a)
+	return r.write(opts.IO.Out, opts.Format, opts.Explain)
 }
 
-// paramsReport builds the table of the analysis; csv leaves out the footer.
-func paramsReport(a *spec.Analysis, csv bool) *report {
+// paramsColumns are the params command's columns.
+var paramsColumns = []string{"index", "layer", "output", "params", "buffers", "macs", "memory"}
+
+// paramsSummary is the totals under the params table.
+func paramsSummary(a *spec.Analysis) []string {
 	t := a.Result.Total
-	r := &report{
-		title:  title(a),
-		header: []string{"#", "layer", "output", "params", "buffers", "MACs", "memory"},
-		right:  []bool{true, false, false, true, true, true, true},
-	}
-	r.grow(len(a.Net.Nodes))
-	for i, n := range a.Net.Nodes {
-		l := a.Result.Layers[i]
-		r.add([]string{fmt.Sprint(i + 1), layerCell(&n), dims(l.Output), calc.Group(l.Params), calc.Group(l.Buffers), calc.Group(l.MACs), bytesCell(l.Bytes)}, l.Formulas)
-	}
-	if !csv {
-		r.footer = []string{"", "total", dims(t.Output), calc.Group(t.Params), calc.Group(t.Buffers), calc.Group(t.MACs), bytesCell(t.ActivationBytes)}
-	}
 	paramBytes := 4 * float64(t.Params)
-	r.summary = []string{
+	return []string{
 		fmt.Sprintf("params:      %s (%s), %.2f MiB as float32", calc.Group(t.Params), calc.Human(t.Params), paramBytes/mib),
 		fmt.Sprintf("buffers:     %s (%s), non-trainable running statistics", calc.Group(t.Buffers), calc.Human(t.Buffers)),
 		fmt.Sprintf("MACs:        %s (%s) for batch %d", calc.Group(t.MACs), calc.Human(t.MACs), a.Net.Input[0]),
@@ -74,7 +69,6 @@ func paramsReport(a *spec.Analysis, csv bool) *report {
 			float64(t.InputBytes)/mib, paramBytes/mib, 4*float64(t.Buffers)/mib),
 		fmt.Sprintf("activations: %.2f MiB, every layer's output summed (float32)", float64(t.ActivationBytes)/mib),
 	}
-	return r
 }
 
 // bytesCell prints a byte count in KiB or MiB.

@@ -69,6 +69,9 @@ and the likely slip, and ends with the score. Kinds: ` + strings.Join(quiz.KindN
 	cmd.Flags().IntVar(&opts.Count, "count", 5, "practice: number of questions")
 	cmd.Flags().Uint64Var(&opts.Seed, "seed", 0, "practice: random seed (default: from the clock, printed)")
 	cmd.Flags().StringSliceVar(&opts.Kinds, "kinds", nil, "practice: question kinds, comma-separated (default all): "+strings.Join(quiz.KindNames(), ","))
+	registerFormat(cmd, "table\tquestions, answers and evidence", "json\tfor scripts")
+	cmd.RegisterFlagCompletionFunc("kinds", completeList(kindValues))
+	cmd.ValidArgsFunction = completeQuestion
 	return cmd
 }
 

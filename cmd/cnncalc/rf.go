@@ -1,9 +1,6 @@
 package main
 
 import (
-	"fmt"
-
-	"github.com/cnncalc/cnncalc/spec"
 	"github.com/spf13/cobra"
 )
 
@@ -42,28 +39,16 @@ func rfRun(opts *RFOptions) error {
 	if opts.Format == "json" {
 		return writeJSON(opts.IO.Out, a)
 	}
-	return rfReport(a, opts.Format == "csv").write(opts.IO.Out, opts.Format, opts.Explain)
-}
-
-// rfReport builds the table of the analysis; csv leaves out the footer.
-func rfReport(a *spec.Analysis, csv bool) *report {
-	r := &report{
-		title:  title(a),
-		header: []string{"#", "layer", "output", "size", "jump", "start", "padding"},
-		right:  []bool{true, false, false, true, true, true, true},
-	}
-	r.grow(len(a.Net.Nodes))
-	for i, n := range a.Net.Nodes {
-		l := a.Result.Layers[i]
-		row := []string{fmt.Sprint(i + 1), layerCell(&n), dims(l.Output), "-", "-", "-", "-"}
-		if rf := l.RF; rf != nil {
-			row[3], row[4], row[5], row[6] = axesCell(rf.Size), axesCell(rf.Jump), axesCellF(rf.Start), axesCellF(rf.Padding)
-		}
-		r.add(row, l.Formulas)
+	r, err := opts.report(a, rfColumns)
+	if err != nil {
+		return err
 	}
 	r.summary = []string{
 		"size, jump and padding in input pixels; - where undefined;",
 		"start is the input coordinate of the centre of output unit 0's field",
 	}
-	return r
+	return r.write(opts.IO.Out, opts.Format, opts.Explain)
 }
+
+// rfColumns are the rf command's columns.
+var rfColumns = []string{"index", "layer", "output", "rf-size", "rf-jump", "rf-start", "rf-padding"}

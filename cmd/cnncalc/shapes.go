@@ -45,24 +45,16 @@ func shapesRun(opts *ShapesOptions) error {
 	if opts.Format == "json" {
 		return writeJSON(opts.IO.Out, a)
 	}
-	return shapesReport(a, opts.Format == "csv").write(opts.IO.Out, opts.Format, opts.Explain)
-}
-
-// shapesReport builds the table of the analysis; csv leaves out the footer.
-func shapesReport(a *spec.Analysis, csv bool) *report {
-	r := &report{
-		title:  title(a),
-		header: []string{"#", "layer", "input", "output", "k/s/p", "rf size/jump/start"},
-		right:  []bool{true},
-	}
-	r.grow(len(a.Net.Nodes))
-	for i, n := range a.Net.Nodes {
-		l := a.Result.Layers[i]
-		r.add([]string{fmt.Sprint(i + 1), layerCell(&n), inputsCell(n.Type, l.Inputs), dims(l.Output), window(&n.Layer), rfCell(l.RF)}, l.Formulas)
+	r, err := opts.report(a, shapesColumns)
+	if err != nil {
+		return err
 	}
 	r.summary = []string{fmt.Sprintf("output %s; shapes are C x H x W (C x L, C x D x H x W), batch %d excluded", dims(a.Result.Total.Output), a.Net.Input[0])}
-	return r
+	return r.write(opts.IO.Out, opts.Format, opts.Explain)
 }
+
+// shapesColumns are the shapes command's columns.
+var shapesColumns = []string{"index", "layer", "input", "output", "window", "rf"}
 
 func title(a *spec.Analysis) string {
 	name := a.Net.Name

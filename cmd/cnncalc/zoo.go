@@ -35,6 +35,7 @@ func newZooCmd(ios *IOStreams, runF func(*ZooOptions) error) *cobra.Command {
 		},
 	}
 	cmd.Flags().StringVar(&opts.Format, "format", "table", "output format: table, json, csv or markdown")
+	registerFormat(cmd, reportFormats...)
 	return cmd
 }
 
@@ -51,6 +52,12 @@ func zooRun(opts *ZooOptions) error {
 	r := &report{
 		header: []string{"family", "example", "network", "input", "layers", "params", "MACs", "output"},
 		right:  []bool{false, false, false, false, true, true, true},
+	}
+	// CSV is for programs: every row names its family, and counts are
+	// plain integers.
+	csv := opts.Format == "csv"
+	if csv {
+		r.header = []string{"family", "example", "network", "input", "layers", "params", "buffers", "macs", "output"}
 	}
 	names := make([]string, len(files))
 	for i, f := range files {
@@ -80,7 +87,12 @@ func zooRun(opts *ZooOptions) error {
 		if f := zooFamily(name); f != last {
 			fam, last = zooFamilies[f].name, f
 		}
-		r.add([]string{fam, name, a.Net.Name, dims(a.Net.Input), fmt.Sprint(len(a.Net.Nodes)), calc.Group(t.Params), calc.Human(t.MACs), dims(t.Output)}, nil)
+		if csv {
+			r.add([]string{zooFamilies[zooFamily(name)].name, name, a.Net.Name, dims(a.Net.Input), fmt.Sprint(len(a.Net.Nodes)),
+				fmt.Sprint(t.Params), fmt.Sprint(t.Buffers), fmt.Sprint(t.MACs), dims(t.Output)}, nil)
+		} else {
+			r.add([]string{fam, name, a.Net.Name, dims(a.Net.Input), fmt.Sprint(len(a.Net.Nodes)), calc.Group(t.Params), calc.Human(t.MACs), dims(t.Output)}, nil)
+		}
 		examples = append(examples, zooExample{Family: zooFamilies[zooFamily(name)].name, Name: name, Network: a.Net.Name,
 			Input: []int64(a.Net.Input[1:]), Layers: len(a.Net.Nodes), Params: t.Params, Buffers: t.Buffers, MACs: t.MACs, Output: []int64(t.Output[1:])})
 	}

@@ -100,6 +100,15 @@ func loadSafetensors(p *exec.Plan, r io.ReaderAt, size int64, path string, descr
 			}
 		}
 		if match < 0 {
+			// Whatever the search tried, the user is shown the first
+			// module, in module order, that cannot be the layer it
+			// stands beside in that order.
+			// A name-sorted file whose natural order is not its data
+			// order was written sorted: its module order is lost.
+			reordered := byName && !sort.SliceIsSorted(order, func(a, b int) bool { return order[a].order < order[b].order })
+			if err := firstMismatch(p, order, reordered, path, describe); err != nil {
+				return nil, err
+			}
 			if near >= 0 {
 				g := order[near]
 				for k, s := range need {
@@ -148,6 +157,54 @@ func loadSafetensors(p *exec.Plan, r io.ReaderAt, size int64, path string, descr
 		}
 	}
 	return params, nil
+}
+
+// firstMismatch pairs the layers that have tensors with the checkpoint's
+// modules one to one, both in order (module order: the file's, or natural
+// name order for a file sorted by name, which has lost it: sorted says so),
+// and describes
+// the first pair that cannot match: the tensor, both shapes and the layer;
+// a tensor the layer needs and the module lacks, or has and the layer does
+// not; or a layer left with no module. nil when every pair matches.
+func firstMismatch(p *exec.Plan, order []*ckptGroup, sorted bool, path string, describe func(node int) string) error {
+	note := ""
+	if sorted {
+		note = "; the file is sorted by name, which loses module order: modules are taken in natural name order"
+	}
+	gi := 0
+	for i := range p.Net.Nodes {
+		need, ok := p.TensorShapes(i)
+		if !ok || (need[0] == nil && need[1] == nil && need[2] == nil && need[3] == nil) {
+			continue
+		}
+		if gi == len(order) {
+			return fmt.Errorf("%s: no tensors left for %s, which needs %s%s", path, describe(i), needText(need), note)
+		}
+		g := order[gi]
+		gi++
+		for k, want := range need {
+			name := exec.TensorNames[k]
+			t := g.tensors[name]
+			switch {
+			case want != nil && t == nil:
+				return fmt.Errorf("%s: module %s has no %s; spec needs %s %v (%s)%s", path, moduleName(g), name, name, want, describe(i), note)
+			case want == nil && t != nil:
+				return fmt.Errorf("%s: checkpoint %v, spec has no %s (%s)%s", g.keys[name], t.shape, name, describe(i), note)
+			case t != nil && !slices.Equal(t.shape, want):
+				return fmt.Errorf("%s: checkpoint %v, spec needs %v (%s)%s", g.keys[name], t.shape, want, describe(i), note)
+			}
+		}
+	}
+	return nil
+}
+
+// moduleName names a module of the checkpoint; the top-level module has
+// the empty prefix.
+func moduleName(g *ckptGroup) string {
+	if g.prefix == "" {
+		return "(top level)"
+	}
+	return g.prefix
 }
 
 // groupTensors groups a checkpoint's tensors by module (the key before the
