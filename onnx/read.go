@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 
+	"github.com/cnncalc/cnncalc/exec/tensorio"
 	"github.com/cnncalc/cnncalc/onnx/onnxpb"
 	"google.golang.org/protobuf/encoding/protowire"
 	"google.golang.org/protobuf/proto"
@@ -72,18 +73,10 @@ const (
 
 // Open reads the model at path. The file stays open for Data until Close.
 func Open(path string) (*Model, error) {
-	f, err := os.Open(path)
+	// Not a FIFO or a device: their open or read would block.
+	f, st, err := tensorio.OpenRegular(path)
 	if err != nil {
 		return nil, err
-	}
-	st, err := f.Stat()
-	if err != nil {
-		f.Close()
-		return nil, err
-	}
-	if !st.Mode().IsRegular() {
-		f.Close()
-		return nil, fmt.Errorf("%s: not a regular file", path)
 	}
 	m, err := Decode(f, st.Size(), path)
 	if err != nil {

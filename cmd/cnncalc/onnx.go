@@ -3,11 +3,11 @@ package main
 import (
 	"fmt"
 	"io"
-	"os"
 	"slices"
 
 	"github.com/cnncalc/cnncalc/calc"
 	"github.com/cnncalc/cnncalc/exec"
+	"github.com/cnncalc/cnncalc/exec/tensorio"
 	"github.com/cnncalc/cnncalc/onnx"
 	"github.com/cnncalc/cnncalc/spec"
 )
@@ -31,15 +31,13 @@ func isONNX(path string) bool {
 	if path == "-" {
 		return false
 	}
-	f, err := os.Open(path)
+	// A FIFO or a device is never a model (and opening one must not
+	// block): the spec reader gives the error about it.
+	f, st, err := tensorio.OpenRegular(path)
 	if err != nil {
 		return false
 	}
 	defer f.Close()
-	st, err := f.Stat()
-	if err != nil || !st.Mode().IsRegular() {
-		return false
-	}
 	head := make([]byte, 4096)
 	n, _ := io.ReadFull(f, head)
 	return n > 0 && onnx.IsModel(head[:n], st.Size())
