@@ -82,7 +82,9 @@ func (p *parser) useBlock(b *blockDef, key, v *yaml.Node, c *ctx, in int, path, 
 		p.stopped = true
 		return failed
 	}
+	outer := p.enter(b.name, path+c.use, 0)
 	out := p.items(b.layers, inner, in, "blocks."+b.name+".layers")
+	p.group = outer
 	p.closeScope(inner.scope, "block "+b.name)
 	return out
 }

@@ -37,6 +37,35 @@ type NodeInfo struct {
 	Item string
 	// Args holds the position of each argument as written (canonical names).
 	Args []ArgPos
+	// Group is the innermost block use or repeat iteration the node was
+	// expanded in, nil for a node of the top-level layers: list. Nodes of
+	// one instance share the pointer, so it tells instances apart where
+	// Path does not (every iteration of a repeat has the same Path).
+	Group *Group
+}
+
+// Group is one block use or one iteration of a repeat.
+type Group struct {
+	// Parent is the enclosing group, nil at the top level.
+	Parent *Group
+	// Block is the block's name; "" for a repeat iteration.
+	Block string
+	// Path is where the block is used or the repeat stands, as in
+	// NodeInfo.Path: layers[4], blocks.dense_block.layers[0] (in layers[4]).
+	Path string
+	// Iter is the repeat iteration, from 0; 0 for a block use.
+	Iter int
+	// Depth is 1 for a group of the top-level list, 2 inside it, and so on.
+	Depth int
+}
+
+// At returns g's enclosing group at depth d (g itself when g.Depth <= d),
+// nil for a nil g.
+func (g *Group) At(d int) *Group {
+	for g != nil && g.Depth > d {
+		g = g.Parent
+	}
+	return g
 }
 
 // ArgPos is where an argument's value stands.
@@ -226,7 +255,9 @@ type parser struct {
 	// hidden records names declared in scopes that are closed, for the error
 	// on a reference from outside.
 	hidden map[string]string
-	*work  // visits, stopped and the other counts
+	// group is the block use or repeat iteration being expanded.
+	group *Group
+	*work // visits, stopped and the other counts
 }
 
 func (p *parser) errorf(n *yaml.Node, path, item, format string, a ...any) *Diagnostic {
