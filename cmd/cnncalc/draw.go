@@ -7,6 +7,8 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/cnncalc/cnncalc/draw"
+	"github.com/cnncalc/cnncalc/exec"
+	"github.com/cnncalc/cnncalc/exec/tensorio"
 	"github.com/cnncalc/cnncalc/spec"
 )
 
@@ -131,7 +133,35 @@ func drawRun(opts *DrawOptions) error {
 	return nil
 }
 
-// drawRF draws LAYER's receptive field.
+// drawRF draws LAYER's receptive field, theoretical and effective, and
+// prints the field's summary on stderr.
 func drawRF(buf *bytes.Buffer, opts *DrawOptions, a *spec.Analysis) error {
-	return fmt.Errorf("--rf is not done yet")
+	node, err := draw.FindLayer(a, opts.RF)
+	if err != nil {
+		return err
+	}
+	f, err := draw.TheoreticalField(a, node)
+	if err != nil {
+		return err
+	}
+	var params []exec.Weights
+	if opts.Weights != "" {
+		plan, err := exec.NewPlan(&a.Net)
+		if err != nil {
+			return err
+		}
+		params, err = tensorio.LoadSafetensors(plan, opts.Weights, func(i int) string {
+			return fmt.Sprintf("%s %s (%s)", a.Spec.Info[i].Path, a.Net.Nodes[i].Name, a.Net.Nodes[i].Type)
+		})
+		if err != nil {
+			return err
+		}
+	}
+	if err := draw.Effective(a, f, params, nil, opts.Seed); err != nil {
+		return err
+	}
+	for _, l := range f.Summary() {
+		fmt.Fprintln(opts.IO.ErrOut, escapeLine(l))
+	}
+	return draw.RFSVG(buf, f, fmt.Sprintf("%s: receptive field of %s (layer %d)", title(a), a.Net.Nodes[node].Name, node+1))
 }
