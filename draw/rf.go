@@ -81,19 +81,22 @@ type Field struct {
 	Inside, Scale float64
 }
 
-// TheoreticalField returns the field of node's centre output unit.
+// TheoreticalField returns the field of node's centre output unit. A node
+// whose field calc leaves undefined (after a global pooling gate, say) gets
+// a Field without RF, Lo and Hi, for the effective field alone; one whose
+// output has no spatial axes is refused.
 func TheoreticalField(a *spec.Analysis, node int) (*Field, error) {
 	lr := &a.Result.Layers[node]
 	name := a.Net.Nodes[node].Name
-	if lr.RF == nil || lr.Output == nil {
+	nsp := len(a.Net.Input) - 2
+	if lr.Output == nil || len(lr.Output) != len(a.Net.Input) || nsp < 1 {
 		return nil, fmt.Errorf("layer %s has no receptive field: its output units do not map onto input pixels (cnncalc rf shows where the field ends)", name)
 	}
 	rf := lr.RF
 	f := &Field{Node: node, Name: name, RF: rf}
-	nsp := len(rf.Size)
 	for a2 := 0; a2 < nsp; a2++ {
 		axis := 2 + a2
-		if rf.Layout != nil {
+		if rf != nil && rf.Layout != nil {
 			axis = int(rf.Layout[a2])
 		}
 		out := int(lr.Output[axis])
@@ -101,10 +104,12 @@ func TheoreticalField(a *spec.Analysis, node int) (*Field, error) {
 		f.Out = append(f.Out, out)
 		u := (out - 1) / 2
 		f.Unit = append(f.Unit, u)
-		c := rf.Start[a2] + float64(u)*float64(rf.Jump[a2])
-		half := float64(rf.Size[a2]-1) / 2
-		f.Lo = append(f.Lo, c-half)
-		f.Hi = append(f.Hi, c+half)
+		if rf != nil {
+			c := rf.Start[a2] + float64(u)*float64(rf.Jump[a2])
+			half := float64(rf.Size[a2]-1) / 2
+			f.Lo = append(f.Lo, c-half)
+			f.Hi = append(f.Hi, c+half)
+		}
 	}
 	return f, nil
 }
@@ -158,7 +163,7 @@ func Effective(a *spec.Analysis, f *Field, params []exec.Weights, x *exec.Tensor
 	spatial := make([]int, len(f.Unit))
 	for a2 := range spatial {
 		spatial[a2] = 2 + a2
-		if f.RF.Layout != nil {
+		if f.RF != nil && f.RF.Layout != nil {
 			spatial[a2] = int(f.RF.Layout[a2])
 		}
 	}
@@ -202,7 +207,9 @@ func Effective(a *spec.Analysis, f *Field, params []exec.Weights, x *exec.Tensor
 			f.Grad[j] += math.Abs(float64(gx.Data[c*plane+j]))
 		}
 	}
-	f.Inside, f.Scale = f.shares()
+	if f.RF != nil {
+		f.Inside, f.Scale = f.shares()
+	}
 	return nil
 }
 
@@ -260,13 +267,25 @@ func (f *Field) shares() (inside, scale float64) {
 // Summary are the report's lines about the field.
 func (f *Field) Summary() []string {
 	rank := len(f.In)
-	lines := []string{fmt.Sprintf("theoretical field of %s at unit %s: %s px, jump %s, from %s to %s",
-		f.Name, ints(f.Unit), ints64(f.RF.Size), ints64(f.RF.Jump), floats(f.Lo), floats(f.Hi))}
+	var lines []string
+	if f.RF != nil {
+		lines = append(lines, fmt.Sprintf("theoretical field of %s at unit %s: %s px, jump %s, from %s to %s",
+			f.Name, ints(f.Unit), ints64(f.RF.Size), ints64(f.RF.Jump), floats(f.Lo), floats(f.Hi)))
+	} else {
+		lines = append(lines, fmt.Sprintf("%s at unit %s has no theoretical field (calc leaves it undefined: cnncalc rf says why); the effective field alone", f.Name, ints(f.Unit)))
+	}
 	if f.Err != "" {
 		return append(lines, f.Err)
 	}
 	if f.Grad == nil {
 		return lines
+	}
+	var total float64
+	for _, v := range f.Grad {
+		total += v
+	}
+	if f.RF == nil || total == 0 {
+		return append(lines, fmt.Sprintf("effective field: the gradient's mass is %.4g", total))
 	}
 	lines = append(lines,
 		fmt.Sprintf("effective field: %.1f%% of the gradient's mass lies inside the theoretical field", 100*f.Inside),
@@ -311,6 +330,19 @@ const (
 // the field shrunk to hold MassShare of the gradient (dotted).
 func RFSVG(out io.Writer, f *Field, title string) error {
 	rank := len(f.In)
+	lines := f.Summary()
+	has := f.RF != nil
+	if !has {
+		// No theoretical field: draw the input and the heat map alone.
+		g := *f
+		g.Lo, g.Hi = make([]float64, rank), make([]float64, rank)
+		g.RF = &calc.RF{Jump: make([]int64, rank)}
+		for a := range g.Hi {
+			g.Lo[a] = float64(f.In[a]-1) / 2
+			g.Hi[a] = g.Lo[a]
+		}
+		f = &g
+	}
 	// The 2-D view: rows (H) and columns (W); a 1-D field is one row.
 	var rows, cols int
 	var lo, hi [2]float64
@@ -354,7 +386,6 @@ func RFSVG(out io.Writer, f *Field, title string) error {
 	Y := func(r float64) float64 { return top + (r-vlo[0])*rowPx }
 	viewW := (vhi[1] - vlo[1]) * px
 	viewH := (vhi[0] - vlo[0]) * rowPx
-	lines := f.Summary()
 	if rank == 3 {
 		lines = append(lines, fmt.Sprintf("the slice drawn: depth %d of %d", sliceAt, f.In[0]))
 	}
@@ -413,12 +444,14 @@ func RFSVG(out io.Writer, f *Field, title string) error {
 	if rank == 1 {
 		lo[0], hi[0] = 0, 0
 	}
-	box(lo[0], lo[1]+jump[1], hi[0], hi[1]+jump[1], `stroke="#cc0000" stroke-width="1" stroke-dasharray="5,3"`)
-	if rank > 1 {
-		box(lo[0]+jump[0], lo[1], hi[0]+jump[0], hi[1], `stroke="#cc0000" stroke-width="1" stroke-dasharray="5,3"`)
+	if has {
+		box(lo[0], lo[1]+jump[1], hi[0], hi[1]+jump[1], `stroke="#cc0000" stroke-width="1" stroke-dasharray="5,3"`)
+		if rank > 1 {
+			box(lo[0]+jump[0], lo[1], hi[0]+jump[0], hi[1], `stroke="#cc0000" stroke-width="1" stroke-dasharray="5,3"`)
+		}
+		box(lo[0], lo[1], hi[0], hi[1], `stroke="#cc0000" stroke-width="2"`)
 	}
-	box(lo[0], lo[1], hi[0], hi[1], `stroke="#cc0000" stroke-width="2"`)
-	if f.Grad != nil && f.Scale > 0 {
+	if has && f.Grad != nil && f.Scale > 0 {
 		c := [2]float64{(lo[0] + hi[0]) / 2, (lo[1] + hi[1]) / 2}
 		h := [2]float64{f.Scale * (hi[0] - lo[0] + 1) / 2, f.Scale * (hi[1] - lo[1] + 1) / 2}
 		if rank == 1 {
