@@ -214,7 +214,11 @@ func window(l *calc.Layer, nsp int) string {
 		return ""
 	}
 	s := joinInts(perAxis(l.Kernel, nsp))
-	if st := l.Stride; len(st) > 0 && !allOne(st) {
+	st := l.Stride
+	if len(st) == 0 && opKinds[l.Type] == KindPool {
+		st = l.Kernel // a pool's stride defaults to its kernel
+	}
+	if len(st) > 0 && !allOne(st) {
 		if allSame(st) {
 			st = st[:1]
 		}
