@@ -106,8 +106,21 @@ type ChartLayout struct {
 	Track Rect
 }
 
-// PlaceChart lays out the rows.
-func PlaceChart(title, metric string, rows []ChartRow, total int64) *ChartLayout {
+// nonZero drops the rows without any of the quantity (activations have
+// no parameters): the chart shows where it goes.
+func nonZero(rows []ChartRow) []ChartRow {
+	var out []ChartRow
+	for _, r := range rows {
+		if r.Value != 0 {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+// PlaceChart lays out the rows; left says how many rows without any of
+// the quantity were left out.
+func PlaceChart(title, metric string, rows []ChartRow, total int64, left int) *ChartLayout {
 	c := &ChartLayout{}
 	labelW, valueW := 0.0, 0.0
 	for _, r := range rows {
@@ -165,6 +178,9 @@ func PlaceChart(title, metric string, rows []ChartRow, total int64) *ChartLayout
 	c.Track = Rect{xTrack, top, cumW, y - top}
 	y += 6
 	foot := fmt.Sprintf("total %s; the line on the right is the cumulative share, 0 to 100%%", metricText(metric, total))
+	if left > 0 {
+		foot += fmt.Sprintf("; %d rows with none left out", left)
+	}
 	c.Texts = append(c.Texts, Text{Rect: Rect{margin, y, textW(foot), lineH}, S: foot, Anchor: "start"})
 	c.W = max(xTrack+cumW, margin+textW(foot), margin+textW(title)) + margin
 	c.H = y + lineH + margin
@@ -180,7 +196,7 @@ func Chart(out io.Writer, g *Graph, metric string) error {
 		return err
 	}
 	what := map[string]string{"params": "learnable parameters", "macs": "multiply-adds", "memory": "output activations (float32)"}[metric]
-	c := PlaceChart(fmt.Sprintf("%s: %s per %s", g.Name, what, unitName(g)), metric, rows, total)
+	c := PlaceChart(fmt.Sprintf("%s: %s per %s", g.Name, what, unitName(g)), metric, nonZero(rows), total, len(rows)-len(nonZero(rows)))
 	w := bufio.NewWriter(out)
 	svgHeader(w, c.W, c.H, g.Name+" "+metric)
 	for i, b := range c.Bars {

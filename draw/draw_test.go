@@ -2,6 +2,7 @@ package draw
 
 import (
 	"bytes"
+	"math"
 	"os"
 	"path/filepath"
 	"strings"
@@ -268,5 +269,35 @@ func TestSVGSelfContained(t *testing.T) {
 	}
 	if strings.Count(s, "url(") != strings.Count(s, "url(#arrow)") {
 		t.Error("the SVG refers to something outside itself")
+	}
+}
+
+// The charts of every zoo network keep their texts apart and off the bars,
+// and the cumulative share ends at 100%.
+func TestChartGeometryZoo(t *testing.T) {
+	for _, f := range zooFiles(t) {
+		a := analyse(t, f)
+		g, err := Build(a, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, m := range ChartMetrics {
+			rows, total, err := ChartRows(g, m)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if total > 0 && math.Abs(rows[len(rows)-1].Cum-1) > 1e-12 {
+				t.Errorf("%s %s: cumulative share ends at %v", f, m, rows[len(rows)-1].Cum)
+			}
+			c := PlaceChart("t", m, nonZero(rows), total, 0)
+			L := &Layout{W: c.W, H: c.H, Texts: c.Texts, TextBox: make([]int, len(c.Texts))}
+			for k := range L.TextBox {
+				L.TextBox[k] = -1
+			}
+			// Bars take the place of boxes: no text may touch one.
+			L.Boxes = append(L.Boxes, c.Bars...)
+			L.Boxes = append(L.Boxes, c.Track)
+			checkGeometry(t, filepath.Base(f)+" "+m, L)
+		}
 	}
 }
