@@ -19,7 +19,7 @@ func BenchmarkDraw(b *testing.B) {
 					if err != nil {
 						b.Fatal(err)
 					}
-					L, err := Place(g)
+					L, err := Place(g, 0)
 					if err != nil {
 						b.Fatal(err)
 					}

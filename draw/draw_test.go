@@ -2,6 +2,7 @@ package draw
 
 import (
 	"bytes"
+	"fmt"
 	"math"
 	"os"
 	"path/filepath"
@@ -183,16 +184,17 @@ func TestGeometryZoo(t *testing.T) {
 	}
 	for _, f := range files {
 		a := analyse(t, f)
-		for _, depth := range []int{0, 1, 2} {
+		for _, c := range []struct{ depth, columns int }{{0, 0}, {1, 0}, {2, 0}, {0, 1}, {0, 7}} {
+			depth := c.depth
 			g, err := Build(a, depth)
 			if err != nil {
 				t.Fatal(err)
 			}
-			L, err := Place(g)
+			L, err := Place(g, c.columns)
 			if err != nil {
 				t.Fatalf("%s depth %d: %v", f, depth, err)
 			}
-			name := filepath.Base(f) + " depth " + string(rune('0'+depth))
+			name := fmt.Sprintf("%s depth %d columns %d", filepath.Base(f), depth, c.columns)
 			checkGeometry(t, name, L)
 			want := 0
 			for _, b := range g.Boxes {
@@ -210,7 +212,7 @@ func TestGeometryZoo(t *testing.T) {
 func TestGeometryCheckerFails(t *testing.T) {
 	a := analyse(t, "../testdata/zoo/resnet18.yaml")
 	g, _ := Build(a, 0)
-	L, _ := Place(g)
+	L, _ := Place(g, 0)
 	if !runCheck(L) {
 		t.Fatal("resnet18's layout fails the check")
 	}
@@ -256,7 +258,7 @@ func runCheck(L *Layout) bool {
 func TestSVGSelfContained(t *testing.T) {
 	a := analyse(t, "../testdata/zoo/resnet18.yaml")
 	g, _ := Build(a, 0)
-	L, _ := Place(g)
+	L, _ := Place(g, 0)
 	var b bytes.Buffer
 	if err := SVG(&b, g, L); err != nil {
 		t.Fatal(err)

@@ -2,6 +2,7 @@ package draw
 
 import (
 	"fmt"
+	"math"
 	"sort"
 )
 
@@ -78,7 +79,12 @@ type item struct {
 // input, an order within ranks by barycentres, x by an ordered least-squares
 // fit to the neighbours (isotonic regression), and edges that cross a rank
 // through a lane of their own, so that no edge passes over a box.
-func Place(g *Graph) (*Layout, error) {
+//
+// columns is the number of columns a long graph is cut into (cut where a
+// single edge joins two ranks); 0 chooses it from the graph's height and
+// width so that the picture is about as tall as an A4 page is to its
+// width, and 1 draws one column.
+func Place(g *Graph, columns int) (*Layout, error) {
 	n := len(g.Boxes)
 	rank := make([]int, n)
 	type edge struct{ from, to int }
@@ -275,31 +281,48 @@ func Place(g *Graph) (*Layout, error) {
 	}
 	legendW := lx - margin
 	top += lineH + rankGap/2
-	// Shift x so that the leftmost item starts at the margin.
-	minX := 0.0
-	first := true
-	for i := range items {
-		if l := items[i].x - items[i].w/2; first || l < minX {
-			minX, first = l, false
-		}
-	}
-	maxX := 0.0
-	for i := range items {
-		items[i].x += margin - minX
-		maxX = max(maxX, items[i].x+items[i].w/2)
-	}
-	// Bands.
-	bandTop := make([]float64, maxRank+1)
+	// Bands: a rank's height is its tallest box's.
 	bandH := make([]float64, maxRank+1)
 	for b := range g.Boxes {
 		bandH[rank[b]] = max(bandH[rank[b]], heights[b])
 	}
+	// Columns: a long graph is cut where one edge alone joins two ranks,
+	// the pieces standing side by side.
+	colOf, ncol := columnsOf(ranks, items, bandH, columns)
+	colMin := make([]float64, ncol)
+	colMax := make([]float64, ncol)
+	for c := range colMin {
+		colMin[c], colMax[c] = math.Inf(1), math.Inf(-1)
+	}
+	for i := range items {
+		c := colOf[items[i].rank]
+		colMin[c] = min(colMin[c], items[i].x-items[i].w/2)
+		colMax[c] = max(colMax[c], items[i].x+items[i].w/2)
+	}
+	colLeft := make([]float64, ncol)
+	left := margin
+	for c := range colLeft {
+		colLeft[c] = left
+		left += colMax[c] - colMin[c] + columnGap
+	}
+	maxX := left - columnGap
+	for i := range items {
+		c := colOf[items[i].rank]
+		items[i].x += colLeft[c] - colMin[c]
+	}
+	bandTop := make([]float64, maxRank+1)
 	y := top
+	bottom := top
 	for r := range bandTop {
+		if r > 0 && colOf[r] != colOf[r-1] {
+			y = top
+		}
 		bandTop[r] = y
+		bottom = max(bottom, y+bandH[r])
 		y += bandH[r] + rankGap
 	}
-	bottom := y - rankGap
+	chanTop := top - rankGap/4
+	chanBottom := bottom + rankGap/2
 	for b := range g.Boxes {
 		it := &items[b]
 		L.Boxes[b] = Rect{it.x - it.w/2, bandTop[rank[b]], it.w, heights[b]}
@@ -346,16 +369,72 @@ func Place(g *Graph) (*Layout, error) {
 			r := items[d].rank
 			pts = append(pts, Point{items[d].x, bandTop[r]}, Point{items[d].x, bandTop[r] + bandH[r]})
 		}
+		if c := colOf[rank[e.from]]; c != colOf[rank[e.to]] {
+			// The edge between two columns: down below every column, up
+			// the gap between the two, along the top to its target.
+			gap := colLeft[c] + colMax[c] - colMin[c] + columnGap/2
+			pts = append(pts, Point{px, chanBottom}, Point{gap, chanBottom}, Point{gap, chanTop}, Point{inPort[ei], chanTop})
+		}
 		pts = append(pts, Point{inPort[ei], L.Boxes[e.to].Y})
 		L.Edges = append(L.Edges, Edge{From: e.from, To: e.to, Points: pts})
 	}
 	// Caption under the graph.
-	capY := bottom + rankGap/2
+	capY := chanBottom + rankGap/2
 	L.Texts = append(L.Texts, Text{Rect: Rect{margin, capY, textW(g.Caption), lineH}, S: g.Caption, Anchor: "start"})
 	L.TextBox = append(L.TextBox, -1)
 	L.W = max(maxX, margin+legendW, margin+textW(g.Caption)) + margin
 	L.H = capY + lineH + margin
 	return L, nil
+}
+
+// Column geometry.
+const (
+	columnGap = 48.0   // between two columns, where the edge joining them climbs
+	wrapAbove = 1600.0 // a graph at most this tall stays in one column
+	pageRatio = 1.414  // A4's height to width
+)
+
+// columnsOf assigns each rank a column: the ranks are cut into about
+// columns pieces (0: chosen from the shape) of about equal height, only
+// after a rank whose one box is joined to the next rank's one box by the
+// only edge between them.
+func columnsOf(ranks [][]int, items []item, bandH []float64, columns int) ([]int, int) {
+	colOf := make([]int, len(ranks))
+	total := 0.0
+	for _, h := range bandH {
+		total += h + rankGap
+	}
+	if columns == 0 {
+		lo, hi := math.Inf(1), math.Inf(-1)
+		for i := range items {
+			lo, hi = min(lo, items[i].x-items[i].w/2), max(hi, items[i].x+items[i].w/2)
+		}
+		columns = 1
+		if total > wrapAbove {
+			w := max(hi-lo, 200) + columnGap
+			columns = int(math.Ceil(math.Sqrt(total / (pageRatio * w))))
+		}
+	}
+	if columns <= 1 {
+		return colOf, 1
+	}
+	cut := func(r int) bool {
+		if r+1 >= len(ranks) || len(ranks[r]) != 1 || len(ranks[r+1]) != 1 {
+			return false
+		}
+		a, b := ranks[r][0], ranks[r+1][0]
+		return items[a].box >= 0 && items[b].box >= 0 && len(items[a].down) == 1 && len(items[b].up) == 1 && items[b].up[0] == a
+	}
+	target := total / float64(columns)
+	c, h := 0, 0.0
+	for r := range ranks {
+		colOf[r] = c
+		h += bandH[r] + rankGap
+		if h >= target && c < columns-1 && cut(r) {
+			c, h = c+1, 0
+		}
+	}
+	return colOf, c + 1
 }
 
 // kindsUsed lists the kinds of the graph's boxes in legend order.

@@ -19,8 +19,10 @@ type DrawOptions struct {
 	Output string
 	Format string
 	Depth  int
-	RF     string
-	Chart  string
+	// Columns cuts a long graph into columns (0: chosen, 1: one).
+	Columns int
+	RF      string
+	Chart   string
 	// Weights and Seed steer the effective receptive field's pass.
 	Weights string
 	Seed    uint64
@@ -62,6 +64,7 @@ heat map, with the share of the gradient inside the theoretical field.`,
 	cmd.Flags().StringVarP(&opts.Output, "output", "o", "", "write the picture to this file (default: standard output)")
 	cmd.Flags().StringVar(&opts.Format, "format", "svg", "svg, dot or mermaid (dot and mermaid for the graph only)")
 	cmd.Flags().IntVar(&opts.Depth, "depth", 0, "draw each block use or repeat iteration at this nesting depth as one box (0: every layer)")
+	cmd.Flags().IntVar(&opts.Columns, "columns", 0, "cut a long SVG graph into this many columns side by side (0: as many as fit an A4-shaped page, 1: one)")
 	cmd.Flags().StringVar(&opts.RF, "rf", "", "draw the receptive field of this layer (name or 1-based index) on the input")
 	cmd.Flags().StringVar(&opts.Chart, "chart", "", "draw a bar chart: params, macs or memory")
 	cmd.Flags().StringVar(&opts.Weights, "weights", "", "with --rf: a PyTorch state_dict (.safetensors) for the effective field")
@@ -87,6 +90,9 @@ func drawRun(opts *DrawOptions) error {
 	}
 	if (opts.Chart != "" || opts.RF != "") && opts.Format != "svg" {
 		return usageErr("--chart and --rf draw SVG only, not %s", opts.Format)
+	}
+	if opts.Columns < 0 || opts.Columns > 1000 {
+		return usageErr("--columns must be between 0 and 1000, got %d", opts.Columns)
 	}
 	if opts.Depth < 0 || opts.Depth > 64 {
 		return usageErr("--depth must be between 0 and 64, got %d", opts.Depth)
@@ -115,7 +121,7 @@ func drawRun(opts *DrawOptions) error {
 			err = draw.Mermaid(&buf, g)
 		default:
 			var L *draw.Layout
-			if L, err = draw.Place(g); err == nil {
+			if L, err = draw.Place(g, opts.Columns); err == nil {
 				err = draw.SVG(&buf, g, L)
 			}
 		}
