@@ -392,6 +392,7 @@ const (
 	columnGap = 48.0   // between two columns, where the edge joining them climbs
 	wrapAbove = 1600.0 // a graph at most this tall stays in one column
 	pageRatio = 1.414  // A4's height to width
+	minGain   = 0.7    // columns only when the tallest is at most this share of one column
 )
 
 // columnsOf assigns each rank a column: the ranks are cut into about
@@ -425,16 +426,53 @@ func columnsOf(ranks [][]int, items []item, bandH []float64, columns int) ([]int
 		a, b := ranks[r][0], ranks[r+1][0]
 		return items[a].box >= 0 && items[b].box >= 0 && len(items[a].down) == 1 && len(items[b].up) == 1 && items[b].up[0] == a
 	}
-	target := total / float64(columns)
-	c, h := 0, 0.0
-	for r := range ranks {
-		colOf[r] = c
-		h += bandH[r] + rankGap
-		if h >= target && c < columns-1 && cut(r) {
-			c, h = c+1, 0
+	// The cuts that keep every column at most limit tall, fewest columns
+	// first: each column ends at the last cut before it would overflow.
+	assign := func(limit float64) (int, float64, bool) {
+		c, start, last, h, tallest, ok := 0, 0, -1, 0.0, 0.0, true
+		heights := make([]float64, len(ranks)+1) // prefix sums of rank heights
+		for r := range ranks {
+			heights[r+1] = heights[r] + bandH[r] + rankGap
+		}
+		for r := range ranks {
+			if heights[r+1]-heights[start] > limit {
+				if last >= start {
+					for q := start; q <= last; q++ {
+						colOf[q] = c
+					}
+					tallest = max(tallest, heights[last+1]-heights[start])
+					c, start, last = c+1, last+1, -1
+				} else {
+					ok = false
+				}
+			}
+			if cut(r) {
+				last = r
+			}
+		}
+		for q := start; q < len(ranks); q++ {
+			colOf[q] = c
+		}
+		h = heights[len(ranks)] - heights[start]
+		return c + 1, max(tallest, h), ok
+	}
+	lo, hi := total/float64(columns), total
+	for k := 0; k < 40; k++ {
+		mid := (lo + hi) / 2
+		if n, _, ok := assign(mid); ok && n <= columns {
+			hi = mid
+		} else {
+			lo = mid
 		}
 	}
-	return colOf, c + 1
+	n, tallest, _ := assign(hi)
+	if tallest > minGain*total {
+		// The cuts fall where they shorten the picture little (a U-Net's
+		// skips span it): one column.
+		clear(colOf)
+		return colOf, 1
+	}
+	return colOf, n
 }
 
 // kindsUsed lists the kinds of the graph's boxes in legend order.
