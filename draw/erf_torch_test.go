@@ -189,7 +189,7 @@ func TestEffectiveFieldMatchesPyTorch(t *testing.T) {
 			if math.Abs(sum-c.AbsSum) > 1e-4*c.AbsSum {
 				t.Errorf("effective field's mass %.8g, PyTorch's %.8g", sum, c.AbsSum)
 			}
-			t.Logf("%s row %d: max |grad| %.4g, max difference %.3g; %v", c.Name, c.Row, maxAbs, maxDiff, f.Summary())
+			t.Logf("%s row %d: max |grad| %.4g, max difference %.3g; mass %.8g, PyTorch %.8g; %v", c.Name, c.Row, maxAbs, maxDiff, sum, c.AbsSum, f.Summary())
 		})
 	}
 }

@@ -100,3 +100,21 @@ func TestDrawRF(t *testing.T) {
 		t.Errorf("not an SVG: %.40q", out)
 	}
 }
+
+// --weights feeds the effective field's pass: the heat map follows the
+// checkpoint, not exec's init. A kind without a backward pass is named.
+func TestDrawRFWeights(t *testing.T) {
+	spec := "../../testdata/torch/exec/conv2d.yaml"
+	with, errOut, code := runCmd(t, "", "draw", spec, "--rf", "1", "--weights", "../../testdata/torch/exec/conv2d.safetensors")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	without, _, _ := runCmd(t, "", "draw", spec, "--rf", "1")
+	if with == without {
+		t.Error("the checkpoint did not change the effective field")
+	}
+	_, errOut, code = runCmd(t, "", "draw", spec, "--rf", "2")
+	if code != 0 || !strings.Contains(errOut, "effective field not available for conv2d with padding_mode reflect") {
+		t.Errorf("exit %d, stderr %q", code, errOut)
+	}
+}
