@@ -191,6 +191,26 @@ func Mermaid(out io.Writer, g *Graph) error {
 	return w.Flush()
 }
 
+// Mermaid's default limits (maxTextSize, maxEdges), which GitHub keeps:
+// a bigger diagram shows an error instead of the picture.
+const (
+	mermaidMaxText  = 50_000
+	mermaidMaxEdges = 500
+)
+
+// MermaidTooBig says why a mermaid text of size bytes for g will not render
+// with mermaid's default limits, "" when it will.
+func MermaidTooBig(g *Graph, size int) string {
+	edges := 0
+	for _, b := range g.Boxes {
+		edges += len(b.From)
+	}
+	if size <= mermaidMaxText && edges <= mermaidMaxEdges {
+		return ""
+	}
+	return fmt.Sprintf("the flowchart has %d characters and %d edges; mermaid (and GitHub) draws at most %d and %d: try --depth 1", size, edges, mermaidMaxText, mermaidMaxEdges)
+}
+
 // mermaidText escapes a label for a quoted mermaid node text.
 func mermaidText(s string) string {
 	var b strings.Builder

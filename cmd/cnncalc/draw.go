@@ -118,7 +118,11 @@ func drawRun(opts *DrawOptions) error {
 		case opts.Format == "dot":
 			err = draw.DOT(&buf, g)
 		case opts.Format == "mermaid":
-			err = draw.Mermaid(&buf, g)
+			if err = draw.Mermaid(&buf, g); err == nil {
+				if w := draw.MermaidTooBig(g, buf.Len()); w != "" {
+					fmt.Fprintln(opts.IO.ErrOut, "cnncalc: warning:", w)
+				}
+			}
 		default:
 			var L *draw.Layout
 			if L, err = draw.Place(g, opts.Columns); err == nil {

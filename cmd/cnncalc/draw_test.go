@@ -118,3 +118,17 @@ func TestDrawRFWeights(t *testing.T) {
 		t.Errorf("exit %d, stderr %q", code, errOut)
 	}
 }
+
+// A flowchart above mermaid's default limits is written with a warning.
+func TestDrawMermaidTooBig(t *testing.T) {
+	out, errOut, code := runCmd(t, "", "draw", "efficientnet_b7", "--format", "mermaid")
+	if code != 0 || !strings.HasPrefix(out, "flowchart TB\n") {
+		t.Fatalf("exit %d, %.20q", code, out)
+	}
+	if !strings.Contains(errOut, "967 edges; mermaid (and GitHub) draws at most 50000 and 500: try --depth 1") {
+		t.Errorf("stderr %q", errOut)
+	}
+	if _, errOut, _ := runCmd(t, "", "draw", "efficientnet_b7", "--depth", "1", "--format", "mermaid"); errOut != "" {
+		t.Errorf("--depth 1 warns: %q", errOut)
+	}
+}
