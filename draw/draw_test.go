@@ -2,7 +2,9 @@ package draw
 
 import (
 	"bytes"
+	"encoding/xml"
 	"fmt"
+	"io"
 	"math"
 	"os"
 	"path/filepath"
@@ -300,6 +302,74 @@ func TestChartGeometryZoo(t *testing.T) {
 			L.Boxes = append(L.Boxes, c.Bars...)
 			L.Boxes = append(L.Boxes, c.Track)
 			checkGeometry(t, filepath.Base(f)+" "+m, L)
+		}
+	}
+}
+
+// wellFormed fails unless s is well-formed XML.
+func wellFormed(t *testing.T, name, s string) {
+	t.Helper()
+	d := xml.NewDecoder(strings.NewReader(s))
+	for {
+		_, err := d.Token()
+		if err == io.EOF {
+			return
+		}
+		if err != nil {
+			t.Fatalf("%s: not well-formed XML: %v", name, err)
+		}
+	}
+}
+
+// Names with markup, quotes and control characters stay text in every
+// format; every zoo picture is well-formed XML.
+func TestHostileNamesAndWellFormed(t *testing.T) {
+	src := "name: \"<script>alert('x')</script> & \\\"q\\\"\"\ninput: [3, 8, 8]\nlayers:\n  - conv2d: {out: 4, kernel: 3}\n    name: \"a<b>&c\\\"d'e\\u0001#quot;\"\n  - relu\n"
+	s, err := spec.Parse("hostile.yaml", []byte(src))
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, err := s.Evaluate(0, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	g, _ := Build(a, 0)
+	L, err := Place(g, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var svg, dot, mmd bytes.Buffer
+	if err := SVG(&svg, g, L); err != nil {
+		t.Fatal(err)
+	}
+	wellFormed(t, "hostile svg", svg.String())
+	if strings.Contains(svg.String(), "<script") || strings.Contains(svg.String(), "<b>") {
+		t.Error("a name's markup reached the SVG")
+	}
+	if !strings.Contains(svg.String(), "a&lt;b&gt;&amp;c&quot;d&#39;e?#quot;") || !strings.Contains(svg.String(), "&lt;script&gt;") {
+		t.Error("the names are not in the SVG as text")
+	}
+	DOT(&dot, g)
+	for _, line := range strings.Split(dot.String(), "\n") {
+		if strings.Contains(line, "a<b>") && !strings.Contains(line, `a<b>&c\"d'e?#quot;`) {
+			t.Errorf("dot line not quoted: %s", line)
+		}
+	}
+	Mermaid(&mmd, g)
+	if strings.Contains(mmd.String(), "a<b>") || strings.Contains(mmd.String(), `c"d`) {
+		t.Errorf("mermaid text not escaped:\n%s", mmd.String())
+	}
+	for _, f := range zooFiles(t)[:20] {
+		a := analyse(t, f)
+		for _, depth := range []int{0, 1} {
+			g, _ := Build(a, depth)
+			L, _ := Place(g, 0)
+			var b bytes.Buffer
+			SVG(&b, g, L)
+			wellFormed(t, f, b.String())
+			b.Reset()
+			Chart(&b, g, "macs")
+			wellFormed(t, f+" chart", b.String())
 		}
 	}
 }
