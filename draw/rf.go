@@ -289,9 +289,18 @@ func (f *Field) Summary() []string {
 	}
 	lines = append(lines,
 		fmt.Sprintf("effective field: %.1f%% of the gradient's mass lies inside the theoretical field", 100*f.Inside),
-		fmt.Sprintf("%.0f%% of it lies within the central %.0f%% of the field's %s (scale %.2f)",
-			100*MassShare, 100*math.Pow(f.Scale, float64(rank)), map[int]string{1: "length", 2: "area", 3: "volume"}[rank], f.Scale))
+		fmt.Sprintf("%.0f%% of it lies within the central %s%% of the field's %s (scale %.2f)",
+			100*MassShare, percent(100*math.Pow(f.Scale, float64(rank))), map[int]string{1: "length", 2: "area", 3: "volume"}[rank], f.Scale))
 	return lines
+}
+
+// percent prints a percentage with two significant digits below 10: 16,
+// 0.25.
+func percent(p float64) string {
+	if p >= 10 {
+		return strconv.FormatFloat(p, 'f', 0, 64)
+	}
+	return strconv.FormatFloat(p, 'g', 2, 64)
 }
 
 func ints(v []int) string {
