@@ -333,11 +333,27 @@ const (
 	rfMaxBins = 160   // heat-map cells along an axis at most
 )
 
-// RFSVG draws the input grid (for 3-D, the slice through the unit's
+// shape is one rectangle of a receptive-field picture: filled when Fill
+// is set, outlined when Stroke is (Dash: SVG's dash array, "" solid).
+type shape struct {
+	R                  Rect
+	Fill, Stroke, Dash string
+	Width              float64
+}
+
+// rfPicture is a receptive-field picture: its size, rectangles in drawing
+// order, and texts.
+type rfPicture struct {
+	W, H   float64
+	Shapes []shape
+	Texts  []Text
+}
+
+// placeRF lays out the input grid (for 3-D, the slice through the unit's
 // centre; for 1-D, a strip), the effective field as a heat map, the unit's
 // theoretical field (solid), its neighbours' one jump away (dashed) and
 // the field shrunk to hold MassShare of the gradient (dotted).
-func RFSVG(out io.Writer, f *Field, title string) error {
+func placeRF(f *Field, title string) (*rfPicture, error) {
 	rank := len(f.In)
 	lines := f.Summary()
 	has := f.RF != nil
@@ -372,7 +388,7 @@ func RFSVG(out io.Writer, f *Field, title string) error {
 			sliceAt = min(max(sliceAt, 0), f.In[0]-1)
 		}
 	default:
-		return fmt.Errorf("a field on %d axes cannot be drawn", rank)
+		return nil, fmt.Errorf("a field on %d axes cannot be drawn", rank)
 	}
 	// The view spans the input and the fields (which may reach into the
 	// padding), the neighbours' included.
@@ -405,13 +421,11 @@ func RFSVG(out io.Writer, f *Field, title string) error {
 		W = max(W, 2*margin+textW(l))
 	}
 	H := textTop + float64(len(lines))*lineH + margin
-	w := bufio.NewWriter(out)
-	svgHeader(w, W, H, title)
-	writeText(w, Text{Rect: Rect{margin, margin, textW(title), lineH}, S: title, Bold: true, Anchor: "start"}, "#111111")
+	pic := &rfPicture{W: W, H: H}
+	pic.Texts = append(pic.Texts, Text{Rect: Rect{margin, margin, textW(title), lineH}, S: title, Bold: true, Anchor: "start"})
 	// The padding area, then the input.
-	fmt.Fprintf(w, `<rect x="%s" y="%s" width="%s" height="%s" fill="#f3f3f3"/>`+"\n", f1(margin), f1(top), f1(viewW), f1(viewH))
-	fmt.Fprintf(w, `<rect x="%s" y="%s" width="%s" height="%s" fill="#ffffff" stroke="#888888"/>`+"\n",
-		f1(X(-0.5)), f1(Y(-0.5)), f1(float64(cols)*px), f1(float64(rows)*rowPx))
+	pic.Shapes = append(pic.Shapes, shape{R: Rect{margin, top, viewW, viewH}, Fill: "#f3f3f3"},
+		shape{R: Rect{X(-0.5), Y(-0.5), float64(cols) * px, float64(rows) * rowPx}, Fill: "#ffffff"})
 	// Heat map in bins.
 	if f.Grad != nil {
 		bin := max(1, (max(rows, cols)+rfMaxBins-1)/rfMaxBins)
@@ -442,23 +456,22 @@ func RFSVG(out io.Writer, f *Field, title string) error {
 			if t < 0.01 {
 				continue
 			}
-			fmt.Fprintf(w, `<rect x="%s" y="%s" width="%s" height="%s" fill="%s"/>`+"\n",
-				f1(X(float64(c.c)-0.5)), f1(Y(float64(c.r)-0.5)), f1(float64(min(bin, cols-c.c))*px), f1(float64(min(bin, rows-c.r))*rowPx), heat(t))
+			pic.Shapes = append(pic.Shapes, shape{R: Rect{X(float64(c.c) - 0.5), Y(float64(c.r) - 0.5), float64(min(bin, cols-c.c)) * px, float64(min(bin, rows-c.r)) * rowPx}, Fill: heat(t)})
 		}
 	}
-	box := func(r0, c0, r1, c1 float64, style string) {
-		fmt.Fprintf(w, `<rect x="%s" y="%s" width="%s" height="%s" fill="none" %s/>`+"\n",
-			f1(X(c0-0.5)), f1(Y(r0-0.5)), f1((c1-c0+1)*px), f1((r1-r0+1)*rowPx), style)
+	pic.Shapes = append(pic.Shapes, shape{R: Rect{X(-0.5), Y(-0.5), float64(cols) * px, float64(rows) * rowPx}, Stroke: "#888888", Width: 1})
+	box := func(r0, c0, r1, c1 float64, stroke string, width float64, dash string) {
+		pic.Shapes = append(pic.Shapes, shape{R: Rect{X(c0 - 0.5), Y(r0 - 0.5), (c1 - c0 + 1) * px, (r1 - r0 + 1) * rowPx}, Stroke: stroke, Width: width, Dash: dash})
 	}
 	if rank == 1 {
 		lo[0], hi[0] = 0, 0
 	}
 	if has {
-		box(lo[0], lo[1]+jump[1], hi[0], hi[1]+jump[1], `stroke="#cc0000" stroke-width="1" stroke-dasharray="5,3"`)
+		box(lo[0], lo[1]+jump[1], hi[0], hi[1]+jump[1], "#cc0000", 1, "5,3")
 		if rank > 1 {
-			box(lo[0]+jump[0], lo[1], hi[0]+jump[0], hi[1], `stroke="#cc0000" stroke-width="1" stroke-dasharray="5,3"`)
+			box(lo[0]+jump[0], lo[1], hi[0]+jump[0], hi[1], "#cc0000", 1, "5,3")
 		}
-		box(lo[0], lo[1], hi[0], hi[1], `stroke="#cc0000" stroke-width="2"`)
+		box(lo[0], lo[1], hi[0], hi[1], "#cc0000", 2, "")
 	}
 	if has && f.Grad != nil && f.Scale > 0 {
 		c := [2]float64{(lo[0] + hi[0]) / 2, (lo[1] + hi[1]) / 2}
@@ -466,10 +479,38 @@ func RFSVG(out io.Writer, f *Field, title string) error {
 		if rank == 1 {
 			h[0] = 0.5
 		}
-		box(c[0]-h[0]+0.5, c[1]-h[1]+0.5, c[0]+h[0]-0.5, c[1]+h[1]-0.5, `stroke="#1155cc" stroke-width="1.5" stroke-dasharray="2,2"`)
+		box(c[0]-h[0]+0.5, c[1]-h[1]+0.5, c[0]+h[0]-0.5, c[1]+h[1]-0.5, "#1155cc", 1.5, "2,2")
 	}
 	for k, l := range lines {
-		writeText(w, Text{Rect: Rect{margin, textTop + float64(k)*lineH, textW(l), lineH}, S: l, Anchor: "start"}, "#111111")
+		pic.Texts = append(pic.Texts, Text{Rect: Rect{margin, textTop + float64(k)*lineH, textW(l), lineH}, S: l, Anchor: "start"})
+	}
+	return pic, nil
+}
+
+// RFSVG draws the field (placeRF) as SVG.
+func RFSVG(out io.Writer, f *Field, title string) error {
+	pic, err := placeRF(f, title)
+	if err != nil {
+		return err
+	}
+	w := bufio.NewWriter(out)
+	svgHeader(w, pic.W, pic.H, title)
+	for _, sh := range pic.Shapes {
+		r := sh.R
+		style := `fill="none"`
+		if sh.Fill != "" {
+			style = `fill="` + sh.Fill + `"`
+		}
+		if sh.Stroke != "" {
+			style += fmt.Sprintf(` stroke="%s" stroke-width="%g"`, sh.Stroke, sh.Width)
+		}
+		if sh.Dash != "" {
+			style += ` stroke-dasharray="` + sh.Dash + `"`
+		}
+		fmt.Fprintf(w, `<rect x="%s" y="%s" width="%s" height="%s" %s/>`+"\n", f1(r.X), f1(r.Y), f1(r.W), f1(r.H), style)
+	}
+	for _, t := range pic.Texts {
+		writeText(w, t, "#111111")
 	}
 	w.WriteString("</svg>\n")
 	return w.Flush()

@@ -3,6 +3,8 @@ package main
 import (
 	"bytes"
 	"fmt"
+	"path/filepath"
+	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -62,7 +64,7 @@ heat map, with the share of the gradient inside the theoretical field.`,
 	// --batch and --input.
 	cmd.PreRun = func(cmd *cobra.Command, _ []string) { opts.BatchSet = cmd.Flags().Changed("batch") }
 	cmd.Flags().StringVarP(&opts.Output, "output", "o", "", "write the picture to this file (default: standard output)")
-	cmd.Flags().StringVar(&opts.Format, "format", "svg", "svg, dot or mermaid (dot and mermaid for the graph only)")
+	cmd.Flags().StringVar(&opts.Format, "format", "", "svg, dot, mermaid (the graph) or png (--rf); default: from -o's extension (.dot, .mmd, .png), else svg")
 	cmd.Flags().IntVar(&opts.Depth, "depth", 0, "draw each block use or repeat iteration at this nesting depth as one box (0: every layer)")
 	cmd.Flags().IntVar(&opts.Columns, "columns", 0, "cut a long SVG graph into this many columns side by side (0: as many as fit an A4-shaped page, 1: one)")
 	cmd.Flags().StringVar(&opts.RF, "rf", "", "draw the receptive field of this layer (name or 1-based index) on the input")
@@ -74,11 +76,31 @@ heat map, with the share of the gradient inside the theoretical field.`,
 	return cmd
 }
 
+// formatOf is the picture format of a file name's extension, svg unless
+// it says another.
+func formatOf(path string) string {
+	switch strings.ToLower(filepath.Ext(path)) {
+	case ".dot", ".gv":
+		return "dot"
+	case ".mmd", ".mermaid":
+		return "mermaid"
+	case ".png":
+		return "png"
+	}
+	return "svg"
+}
+
 func drawRun(opts *DrawOptions) error {
+	if opts.Format == "" {
+		opts.Format = formatOf(opts.Output)
+	}
 	switch opts.Format {
-	case "svg", "dot", "mermaid":
+	case "svg", "dot", "mermaid", "png":
 	default:
-		return usageErr("unknown --format %q: use svg, dot or mermaid", opts.Format)
+		return usageErr("unknown --format %q: use svg, dot, mermaid or png", opts.Format)
+	}
+	if opts.Format == "png" && opts.RF == "" {
+		return usageErr("png is for --rf pictures; draw the graph as svg, dot or mermaid")
 	}
 	switch opts.Chart {
 	case "", "params", "macs", "memory":
@@ -88,8 +110,8 @@ func drawRun(opts *DrawOptions) error {
 	if opts.Chart != "" && opts.RF != "" {
 		return usageErr("--chart and --rf draw different pictures: give one")
 	}
-	if (opts.Chart != "" || opts.RF != "") && opts.Format != "svg" {
-		return usageErr("--chart and --rf draw SVG only, not %s", opts.Format)
+	if opts.Chart != "" && opts.Format != "svg" || opts.RF != "" && opts.Format != "svg" && opts.Format != "png" {
+		return usageErr("--chart draws SVG and --rf SVG or PNG, not %s", opts.Format)
 	}
 	if opts.Columns < 0 || opts.Columns > 1000 {
 		return usageErr("--columns must be between 0 and 1000, got %d", opts.Columns)
@@ -173,5 +195,9 @@ func drawRF(buf *bytes.Buffer, opts *DrawOptions, a *spec.Analysis) error {
 	for _, l := range f.Summary() {
 		fmt.Fprintln(opts.IO.ErrOut, escapeLine(l))
 	}
-	return draw.RFSVG(buf, f, fmt.Sprintf("%s: receptive field of %s (layer %d)", title(a), a.Net.Nodes[node].Name, node+1))
+	what := fmt.Sprintf("%s: receptive field of %s (layer %d)", title(a), a.Net.Nodes[node].Name, node+1)
+	if opts.Format == "png" {
+		return draw.RFPNG(buf, f, what)
+	}
+	return draw.RFSVG(buf, f, what)
 }

@@ -41,9 +41,10 @@ func TestDrawErrors(t *testing.T) {
 		{[]string{"draw", "resnet18", "--rf", "700"}, "layer 700 is out of range: the network has 69 layers"},
 		{[]string{"draw", "resnet18", "--rf", "linear_1"}, "layer linear_1 has no receptive field"},
 		{[]string{"draw", "testdata/bad.yaml"}, "bad.yaml:"},
-		{[]string{"draw", "resnet18", "--format", "png"}, `unknown --format "png": use svg, dot or mermaid`},
+		{[]string{"draw", "resnet18", "--format", "jpeg"}, `unknown --format "jpeg": use svg, dot, mermaid or png`},
 		{[]string{"draw", "resnet18", "--chart", "flops"}, `unknown --chart "flops"`},
-		{[]string{"draw", "resnet18", "--chart", "macs", "--format", "dot"}, "--chart and --rf draw SVG only"},
+		{[]string{"draw", "resnet18", "--chart", "macs", "--format", "dot"}, "--chart draws SVG and --rf SVG or PNG, not dot"},
+		{[]string{"draw", "resnet18", "-o", "x.png"}, "png is for --rf pictures"},
 		{[]string{"draw", "resnet18", "--depth", "-1"}, "--depth must be between 0 and 64"},
 		{[]string{"draw", "resnet18", "--rf", "relu_1", "--weights", "testdata/nope.safetensors"}, "nope.safetensors"},
 	} {
@@ -130,5 +131,31 @@ func TestDrawMermaidTooBig(t *testing.T) {
 	}
 	if _, errOut, _ := runCmd(t, "", "draw", "efficientnet_b7", "--depth", "1", "--format", "mermaid"); errOut != "" {
 		t.Errorf("--depth 1 warns: %q", errOut)
+	}
+}
+
+// -o NAME.png draws --rf as a PNG; .dot and .mmd pick those formats.
+func TestDrawFormatFromName(t *testing.T) {
+	dir := t.TempDir()
+	for _, c := range []struct {
+		args   []string
+		file   string
+		prefix string
+	}{
+		{[]string{"draw", "lenet5", "--rf", "4"}, "rf.png", "\x89PNG\r\n\x1a\n"},
+		{[]string{"draw", "lenet5"}, "g.dot", "digraph "},
+		{[]string{"draw", "lenet5"}, "g.mmd", "flowchart TB\n"},
+		{[]string{"draw", "lenet5"}, "g.svg", "<svg "},
+		{[]string{"draw", "lenet5", "--format", "dot"}, "g.txt", "digraph "},
+	} {
+		path := filepath.Join(dir, c.file)
+		_, errOut, code := runCmd(t, "", append(c.args, "-o", path)...)
+		if code != 0 {
+			t.Fatalf("%v: exit %d: %s", c.args, code, errOut)
+		}
+		data, _ := os.ReadFile(path)
+		if !strings.HasPrefix(string(data), c.prefix) {
+			t.Errorf("%s: starts %.12q, want %q", c.file, data, c.prefix)
+		}
 	}
 }
