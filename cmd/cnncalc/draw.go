@@ -50,7 +50,8 @@ heat map, with the share of the gradient inside the theoretical field.`,
   cnncalc draw densenet121 --depth 1 -o densenet121.svg
   cnncalc draw resnet18 --format mermaid
   cnncalc draw resnet18 --chart params -o params.svg
-  cnncalc draw resnet18 --rf relu_5 -o rf.svg`,
+  cnncalc draw resnet18 --rf relu_5 -o rf.svg
+  cnncalc draw resnet18 --rf 34 --weights resnet18.safetensors -o rf.png`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.Spec = args[0]
