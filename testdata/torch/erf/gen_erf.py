@@ -43,11 +43,16 @@ warnings.filterwarnings("ignore")
 
 INPUT_TENSOR = 1000000
 
-# name: zoo spec, input (without batch), layer row (1-based, as the tables
-# number them; cnncalc draw --rf takes it too).
+# name: spec (from the repository root), input (without batch; None: the
+# spec's), layer row (1-based, as the tables number them; cnncalc draw --rf
+# takes it too). Two zoo networks, and exec's modern-constructs and U-Net
+# networks for the kinds the zoo pair lacks (layer norms, GELU, permute,
+# softmax, upsample, chunk, split, PReLU and the further activations).
 CASES = {
-    "resnet18": ("resnet18", [3, 64, 64], 34),
-    "efficientnet_b0": ("efficientnet_b0", [3, 64, 64], 58),
+    "resnet18": ("testdata/zoo/resnet18.yaml", [3, 64, 64], 34),
+    "efficientnet_b0": ("testdata/zoo/efficientnet_b0.yaml", [3, 64, 64], 58),
+    "exec_modern": ("testdata/torch/exec/modern.yaml", None, 46),
+    "exec_unet2d": ("testdata/torch/exec/unet2d.yaml", None, 18),
 }
 
 M64 = (1 << 64) - 1
@@ -93,6 +98,30 @@ def ranges(net):
     return out
 
 
+class Shuffle(nn.Module):
+    """nn.ChannelShuffle by reshape and transpose: PyTorch 1.13 has no
+    derivative for channel_shuffle; this is the same permutation."""
+
+    def __init__(self, groups):
+        super().__init__()
+        self.groups = groups
+
+    def forward(self, x):
+        n, c = x.shape[:2]
+        rest = x.shape[2:]
+        return x.reshape(n, self.groups, c // self.groups, *rest).transpose(1, 2).reshape(n, c, *rest)
+
+
+def differentiable(net):
+    """Swaps the modules autograd cannot pass for equivalents, checked equal."""
+    for i, m in enumerate(net.mods):
+        if isinstance(m, nn.ChannelShuffle):
+            sub = Shuffle(m.groups)
+            probe = torch.randn(2, 12, 3, 5)
+            assert torch.equal(m(probe), sub(probe))
+            net.mods[i] = sub
+
+
 def strip_expect(v):
     """Drops every expect: (they hold the spec's own input size's shapes)."""
     if isinstance(v, dict):
@@ -105,12 +134,15 @@ def strip_expect(v):
 
 
 def gen(name):
-    zoo, shape, row = CASES[name]
-    spec = spec2torch.load_spec(os.path.join(ROOT, "testdata", "zoo", zoo + ".yaml"))
-    spec["input"] = shape
-    strip_expect(spec)
+    path, shape, row = CASES[name]
+    spec = spec2torch.load_spec(os.path.join(ROOT, path))
+    if shape is not None:
+        spec["input"] = shape
+        strip_expect(spec)
+    shape = spec["input"]
     res, net, problems = spec2torch.compile_spec(spec, 1)
     assert not problems, problems
+    differentiable(net)
     net.eval()
     sd = net.state_dict()
     keys = []
@@ -133,7 +165,7 @@ def gen(name):
     g = x.grad[0].detach().numpy().astype(np.float32)
     np.save(os.path.join(HERE, name + ".grad.npy"), g)
     emap = np.abs(g.astype(np.float64)).sum(axis=0)
-    info = {"name": name, "spec": "testdata/zoo/%s.yaml" % zoo, "input": shape, "row": row,
+    info = {"name": name, "spec": path, "input": shape, "row": row,
             "layer_type": res["layers"][row - 1]["type"], "output": list(y.shape), "unit": centre,
             "torch": torch.__version__, "unit_value": float(unit),
             "grad_abs_sum": float(emap.sum()), "grad_abs_max": float(emap.max()),
