@@ -108,6 +108,9 @@ func drawRun(opts *DrawOptions) error {
 	default:
 		return usageErr("unknown --chart %q: use params, macs or memory", opts.Chart)
 	}
+	if opts.Weights != "" && opts.RF == "" {
+		return usageErr("--weights feeds the effective field: it goes with --rf")
+	}
 	if opts.Chart != "" && opts.RF != "" {
 		return usageErr("--chart and --rf draw different pictures: give one")
 	}

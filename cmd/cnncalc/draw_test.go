@@ -45,6 +45,7 @@ func TestDrawErrors(t *testing.T) {
 		{[]string{"draw", "resnet18", "--chart", "flops"}, `unknown --chart "flops"`},
 		{[]string{"draw", "resnet18", "--chart", "macs", "--format", "dot"}, "--chart draws SVG and --rf SVG or PNG, not dot"},
 		{[]string{"draw", "resnet18", "-o", "x.png"}, "png is for --rf pictures"},
+		{[]string{"draw", "resnet18", "--weights", "w.safetensors"}, "--weights feeds the effective field: it goes with --rf"},
 		{[]string{"draw", "resnet18", "--depth", "-1"}, "--depth must be between 0 and 64"},
 		{[]string{"draw", "resnet18", "--rf", "relu_1", "--weights", "testdata/nope.safetensors"}, "nope.safetensors"},
 	} {
