@@ -1,7 +1,7 @@
 # cnncalc: make build | test | golden | fuzz | bench | dist | check
 GO ?= go
 
-.PHONY: all build test golden fuzz bench dist vet fmt ci
+.PHONY: all build test golden fuzz bench dist vet fmt ci pictures
 
 all: build test
 
@@ -54,3 +54,23 @@ dist:
 	done
 	cd $(DIST) && if command -v sha256sum >/dev/null; then sha256sum cnncalc-*; else shasum -a 256 cnncalc-*; fi > SHA256SUMS
 	cat $(DIST)/SHA256SUMS
+
+# The README's pictures (docs/draw-*.svg), then a screenshot of each SVG as
+# headless Chromium renders it (Debian's chromium package), in bin/pictures:
+# look at the PNGs, what a browser shows, before committing the SVGs.
+CHROMIUM ?= chromium
+pictures: build
+	./cnncalc draw resnet18 -o docs/draw-resnet18.svg
+	./cnncalc draw densenet121 --depth 1 -o docs/draw-densenet121-depth1.svg
+	./cnncalc draw efficientnet_b7 --depth 1 -o docs/draw-efficientnet_b7-depth1.svg
+	./cnncalc draw resnet18 --chart params -o docs/draw-resnet18-params.svg
+	./cnncalc draw resnet18 --rf relu_9 -o docs/draw-resnet18-rf.svg
+	mkdir -p bin/pictures
+	for f in docs/draw-*.svg; do \
+		w=$$(sed -n 's/^<svg[^>]* width="\([0-9]*\).*/\1/p' $$f); \
+		h=$$(sed -n 's/^<svg[^>]* height="\([0-9]*\).*/\1/p' $$f); \
+		$(CHROMIUM) --headless --no-sandbox --disable-gpu --hide-scrollbars \
+			--window-size=$$((w + 1)),$$((h + 1)) --screenshot=bin/pictures/$$(basename $$f .svg).png \
+			file://$$(pwd)/$$f 2>/dev/null; \
+	done
+	@ls -l bin/pictures

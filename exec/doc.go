@@ -6,6 +6,10 @@
 // kernels.go holds one table, indexed by calc.Op: per layer kind the rule
 // for its output shape (plan.go), its tensors (params.go), its kernel and
 // its receptive-field probe rule (probelayer.go). Adding a kind is one entry.
+// backward.go holds a second table beside it, the backward pass of each kind
+// (the vector-Jacobian product for the input gradient, in eval mode), which
+// Plan.Backward runs from one node back to the input for the effective
+// receptive field; a kind without an entry stops it with its name.
 //
 // Tensors are dense and row-major (C order), batch first:
 //

@@ -171,6 +171,9 @@ func suggest(s string, candidates []string) string {
 	return fmt.Sprintf("; did you mean %s?", best)
 }
 
+// EditDistance is editDistance, for front ends that suggest names.
+func EditDistance(a, b string) int { return editDistance(a, b) }
+
 // editDistance is the optimal-string-alignment distance of a and b:
 // Levenshtein's, with a swap of two neighbouring letters as one edit (reul
 // is one edit from relu, two from mul).

@@ -347,7 +347,9 @@ func (p *parser) repeat(countNode *yaml.Node, layers [2]*yaml.Node, c *ctx, in i
 		p.turns++
 		before := len(p.nodes)
 		inner := &ctx{env: c.env, block: c.block, use: c.use, depth: c.depth + 1, group: g, scope: &scope{names: map[string]int{}, parent: c.scope}}
+		outer := p.enter("", path+c.use, int(i))
 		in = p.items(layers[1], inner, in, path+".layers")
+		p.instance = outer
 		p.closeScope(inner.scope, "the repeat at "+path)
 		if in == failed {
 			return failed
@@ -527,6 +529,18 @@ func (p *parser) addNode(l calc.Layer, from []int, pos Pos, path, item string, a
 	}
 	p.nodes = append(p.nodes, calc.Node{Layer: l, From: from})
 	p.added++
-	p.info = append(p.info, NodeInfo{Pos: pos, Path: path, Item: item, Args: args})
+	p.info = append(p.info, NodeInfo{Pos: pos, Path: path, Item: item, Args: args, Instance: p.instance})
 	return len(p.nodes) - 1
+}
+
+// enter opens a group inside the current one and returns the current one,
+// for the caller to restore when the group's items are expanded.
+func (p *parser) enter(block, path string, iter int) *Instance {
+	outer := p.instance
+	d := 1
+	if outer != nil {
+		d = outer.Depth + 1
+	}
+	p.instance = &Instance{Parent: outer, Block: block, Path: path, Iter: iter, Depth: d}
+	return outer
 }

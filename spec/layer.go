@@ -87,7 +87,9 @@ func (p *parser) useBlock(b *blockDef, key, v *yaml.Node, c *ctx, in int, path, 
 	}
 	g, own := p.openGroup(c, Group{Kind: "block", Item: item, Block: b.name, Path: path + c.use, Pos: Pos{key.Line, key.Column}, In: in})
 	inner.group = g
+	outer := p.enter(b.name, path+c.use, 0)
 	out := p.items(b.layers, inner, in, "blocks."+b.name+".layers")
+	p.instance = outer
 	p.closeScope(inner.scope, "block "+b.name)
 	p.closeGroup(own, out)
 	return out

@@ -37,6 +37,36 @@ type NodeInfo struct {
 	Item string
 	// Args holds the position of each argument as written (canonical names).
 	Args []ArgPos
+	// Instance is the innermost block use or repeat iteration the node
+	// was expanded in, nil for a node of the top-level layers: list. Nodes
+	// of one instance share the pointer, so it tells instances apart where
+	// Path does not (every iteration of a repeat has the same Path).
+	Instance *Instance
+}
+
+// Instance is one block use or one iteration of a repeat (Group is one
+// block use or one whole repeat, with its node range).
+type Instance struct {
+	// Parent is the enclosing instance, nil at the top level.
+	Parent *Instance
+	// Block is the block's name; "" for a repeat iteration.
+	Block string
+	// Path is where the block is used or the repeat stands, as in
+	// NodeInfo.Path: layers[4], blocks.dense_block.layers[0] (in layers[4]).
+	Path string
+	// Iter is the repeat iteration, from 0; 0 for a block use.
+	Iter int
+	// Depth is 1 for a group of the top-level list, 2 inside it, and so on.
+	Depth int
+}
+
+// At returns g's enclosing group at depth d (g itself when g.Depth <= d),
+// nil for a nil g.
+func (g *Instance) At(d int) *Instance {
+	for g != nil && g.Depth > d {
+		g = g.Parent
+	}
+	return g
 }
 
 // Group is one block use or one repeat of the spec, as expanded. It holds
@@ -257,7 +287,9 @@ type parser struct {
 	// hidden records names declared in scopes that are closed, for the error
 	// on a reference from outside.
 	hidden map[string]string
-	*work  // visits, stopped and the other counts
+	// group is the block use or repeat iteration being expanded.
+	instance *Instance
+	*work    // visits, stopped and the other counts
 }
 
 func (p *parser) errorf(n *yaml.Node, path, item, format string, a ...any) *Diagnostic {

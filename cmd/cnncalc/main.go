@@ -130,7 +130,7 @@ SPEC is a file path, - for standard input, or the name of an embedded example
 	root.SetOut(ios.Out)
 	root.SetErr(ios.ErrOut)
 	root.AddCommand(newShapesCmd(ios, nil), newParamsCmd(ios, nil), newRFCmd(ios, nil), newZooCmd(ios, nil), newCheckCmd(ios, nil), newExecCmd(ios, nil))
-	root.AddCommand(newQuizCmd(ios, nil), newImportCmd(ios, nil), newVersionCmd(ios), newDocsCmd(ios, nil))
+	root.AddCommand(newQuizCmd(ios, nil), newImportCmd(ios, nil), newVersionCmd(ios), newDocsCmd(ios, nil), newDrawCmd(ios, nil))
 	return root
 }
 
