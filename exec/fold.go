@@ -118,8 +118,8 @@ func FoldBatchNorm(l *calc.Layer, w *Weights, bn *calc.Layer, bnw *Weights) (Wei
 	return Weights{Weight: fw, Bias: fb}, nil
 }
 
-// FoldBatchNormForward returns the tensors of the layer l (a conv with no
-// padding, or a linear layer on (N, features) inputs, with tensors w) with
+// FoldBatchNormForward returns the tensors of the layer l (a conv that does
+// not pad with zeros, or a linear layer on (N, features) inputs, with tensors w) with
 // the eval-mode batchnorm bn (tensors bnw) that feeds it folded in: the
 // input channel ci's weights scaled by s[ci], and b'[o] = b[o] +
 // sum over ci and taps of W[o, ci, taps]*t[ci]. With zero padding the
@@ -133,8 +133,8 @@ func FoldBatchNormForward(bn *calc.Layer, bnw *Weights, l *calc.Layer, w *Weight
 	if !isConv(l.Type) && l.Type != calc.Linear {
 		return Weights{}, fmt.Errorf("a batchnorm folds forward into a conv or linear layer only, not %s", l.Type)
 	}
-	if isConv(l.Type) && hasPadding(l) {
-		return Weights{}, fmt.Errorf("%s pads its input: the padding would be normalised differently", l.Type)
+	if isConv(l.Type) && PadsWithZeros(l) {
+		return Weights{}, fmt.Errorf("%s pads its input with zeros: the padding would be normalised differently", l.Type)
 	}
 	if w.Weight == nil || len(w.Weight.Shape) < 2 {
 		return Weights{}, fmt.Errorf("%s has no weight to fold %s into", l.Type, bn.Type)
@@ -187,9 +187,15 @@ func isConvTranspose(op calc.Op) bool {
 	return op >= calc.ConvTranspose1d && op <= calc.ConvTranspose3d
 }
 
-// hasPadding reports whether a conv pads its input (explicitly or with
-// padding: same).
-func hasPadding(l *calc.Layer) bool {
+// PadsWithZeros reports whether a conv pads its input with zeros
+// (padding_mode zeros, explicit padding or padding: same): a batchnorm
+// before it would see those zeros normalised, so it cannot fold forward
+// into it. Reflect, replicate and circular padding copy input values,
+// which a per-channel affine map commutes with.
+func PadsWithZeros(l *calc.Layer) bool {
+	if l.PaddingMode != "" && l.PaddingMode != "zeros" {
+		return false
+	}
 	if l.PadMode != calc.PadExplicit && l.PadMode != calc.PadValid {
 		return true
 	}
