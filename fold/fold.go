@@ -20,6 +20,7 @@ package fold
 import (
 	"fmt"
 	"sort"
+	"strconv"
 	"strings"
 
 	"github.com/cnncalc/cnncalc/calc"
@@ -269,3 +270,73 @@ func Weights(net *calc.Network, ds []Decision, params []exec.Weights, index []in
 	}
 	return w, nil
 }
+
+// Explain is the fold of decision d worked for channel 0 with the numbers
+// of the tensors (params, the original network's): the scale, the weight
+// and the bias formulas, for a backward fold
+//
+//	s[0] = gamma[0]/sqrt(var[0] + eps) = 1.2/sqrt(0.8 + 1e-05) = 1.34164
+//	W'[0] = W[0]*s[0]: W[0,0,0,0] 0.0512 -> 0.0687
+//	b'[0] = (b[0] - mean[0])*s[0] + beta[0] = (0 - 0.1)*1.34164 + 0.05 = -0.0841641
+//
+// and for a forward one (input channel 0 of the layer after). It is ""
+// for a decision that does not fold or tensors that do not fit.
+func Explain(net *calc.Network, d *Decision, params []exec.Weights) string {
+	if !d.Folds() {
+		return ""
+	}
+	bn, l := &net.Nodes[d.Norm], &net.Nodes[d.Into]
+	bw, w := &params[d.Norm], &params[d.Into]
+	if bw.Mean == nil || bw.Var == nil || bw.Mean.Len() == 0 || w.Weight == nil || w.Weight.Len() == 0 {
+		return ""
+	}
+	var folded exec.Weights
+	var err error
+	if d.Forward {
+		folded, err = exec.FoldBatchNormForward(&bn.Layer, bw, &l.Layer, w)
+	} else {
+		folded, err = exec.FoldBatchNorm(&l.Layer, w, &bn.Layer, bw)
+	}
+	if err != nil {
+		return ""
+	}
+	scale, shift, _ := exec.BatchNormAffine(&bn.Layer, bw)
+	gamma, beta := "1", "0"
+	if bw.Weight != nil {
+		gamma = num(bw.Weight.Data[0])
+	}
+	if bw.Bias != nil {
+		beta = num(bw.Bias.Data[0])
+	}
+	eps := strconvG(float64(float32(bn.Eps)))
+	lines := []string{fmt.Sprintf("s[0] = gamma[0]/sqrt(var[0] + eps) = %s/sqrt(%s + %s) = %s", gamma, num(bw.Var.Data[0]), eps, strconvG(scale[0]))}
+	// The weight of channel 0's first tap: index 0 of row 0 for a conv or
+	// linear; of (0, 0) for a transposed conv (output channel 0 is column 0).
+	first := "W[0,...]"
+	if d.Forward {
+		lines = append(lines, fmt.Sprintf("t[0] = beta[0] - mean[0]*s[0] = %s - %s*%s = %s", beta, num(bw.Mean.Data[0]), strconvG(scale[0]), strconvG(shift[0])))
+		lines = append(lines, fmt.Sprintf("W'[:,0] = W[:,0]*s[0]: %s %s -> %s", "W[0,0,...]", num(w.Weight.Data[0]), num(folded.Weight.Data[0])))
+		b := "0"
+		if w.Bias != nil {
+			b = num(w.Bias.Data[0])
+		}
+		lines = append(lines, fmt.Sprintf("b'[o] = b[o] + sum over c and taps of W[o,c,...]*t[c]: b'[0] = %s + ... = %s", b, num(folded.Bias.Data[0])))
+		return strings.Join(lines, "\n")
+	}
+	if isConvTranspose(l.Type) {
+		first = "W[0,0,...]"
+	}
+	lines = append(lines, fmt.Sprintf("W'[0] = W[0]*s[0]: %s %s -> %s", first, num(w.Weight.Data[0]), num(folded.Weight.Data[0])))
+	b := "0"
+	if w.Bias != nil {
+		b = num(w.Bias.Data[0])
+	}
+	lines = append(lines, fmt.Sprintf("b'[0] = (b[0] - mean[0])*s[0] + beta[0] = (%s - %s)*%s + %s = %s", b, num(bw.Mean.Data[0]), strconvG(scale[0]), beta, num(folded.Bias.Data[0])))
+	return strings.Join(lines, "\n")
+}
+
+// num prints a float32 as Python prints it: the shortest text that reads
+// back to the same float32.
+func num(v float32) string { return strconv.FormatFloat(float64(v), 'g', -1, 32) }
+
+func strconvG(v float64) string { return strconv.FormatFloat(v, 'g', 6, 64) }

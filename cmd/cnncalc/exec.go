@@ -113,7 +113,10 @@ type execSetup struct {
 	a      *spec.Analysis
 	plan   *exec.Plan
 	params []exec.Weights
-	x      *exec.Tensor
+	// modules are the checkpoint's module of each node (--weights), nil
+	// for the default init.
+	modules []string
+	x       *exec.Tensor
 }
 
 // prepareExec loads the spec, the input and the weights, refusing a run
@@ -186,7 +189,7 @@ func prepareExec(opts *ExecOptions) (*execSetup, error) {
 	debug.SetMemoryLimit(limit)
 	setup := &execSetup{a: a, plan: plan}
 	if opts.Weights != "" {
-		setup.params, err = tensorio.LoadSafetensors(plan, opts.Weights, func(i int) string {
+		setup.params, setup.modules, err = tensorio.LoadSafetensorsNamed(plan, opts.Weights, func(i int) string {
 			return fmt.Sprintf("%s %s (%s)", a.Spec.Info[i].Path, a.Net.Nodes[i].Name, a.Net.Nodes[i].Type)
 		})
 		if err != nil {
