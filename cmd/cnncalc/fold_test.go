@@ -106,7 +106,9 @@ func TestFoldCheckpoint(t *testing.T) {
 // TestFoldDiffers: a fold that changes the output fails with exit 1 and
 // writes nothing.
 func TestFoldDiffers(t *testing.T) {
-	defer func(f func(*calc.Network, []fold.Decision, []exec.Weights, []int) ([]exec.Weights, error)) { foldWeights = f }(foldWeights)
+	defer func(f func(*calc.Network, []fold.Decision, []exec.Weights, []int) ([]exec.Weights, error)) {
+		foldWeights = f
+	}(foldWeights)
 	foldWeights = func(net *calc.Network, ds []fold.Decision, params []exec.Weights, index []int) ([]exec.Weights, error) {
 		w, err := fold.Weights(net, ds, params, index)
 		if err == nil {
