@@ -78,7 +78,7 @@ SPEC is a file path, - for standard input, or the name of an embedded example
 	root.SetErr(ios.ErrOut)
 	root.AddCommand(newShapesCmd(ios, nil), newParamsCmd(ios, nil), newRFCmd(ios, nil), newZooCmd(ios, nil), newCheckCmd(ios, nil), newExecCmd(ios, nil))
 	root.AddCommand(newQuizCmd(ios, nil))
-	root.AddCommand(newFoldCmd(ios, nil))
+	root.AddCommand(newFoldCmd(ios, nil), newNormsCmd(ios, nil))
 	return root
 }
 
