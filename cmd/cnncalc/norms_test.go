@@ -49,4 +49,3 @@ func TestNorms(t *testing.T) {
 }
 
 func itoa64(v int64) string { return strconv.FormatInt(v, 10) }
-
