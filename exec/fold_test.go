@@ -169,3 +169,25 @@ func TestFoldBatchNormRefuses(t *testing.T) {
 		}
 	}
 }
+
+// TestTrainWeights: train mode drops the running statistics of batchnorm
+// and instancenorm nodes only, leaving the given tensors as they were.
+func TestTrainWeights(t *testing.T) {
+	net := &calc.Network{Input: calc.Shape{2, 3, 4, 4}, Nodes: []calc.Node{
+		{Layer: calc.Layer{Type: calc.Conv2d, Out: 3, Kernel: []int64{1}, Bias: true}, From: []int{calc.Input}},
+		{Layer: calc.Layer{Type: calc.BatchNorm2d, Eps: 1e-5, Affine: true, TrackRunningStats: true}, From: []int{0}},
+		{Layer: calc.Layer{Type: calc.InstanceNorm2d, Eps: 1e-5, TrackRunningStats: true}, From: []int{1}},
+	}}
+	p, err := exec.NewPlan(net)
+	if err != nil {
+		t.Fatal(err)
+	}
+	params := p.Init(1)
+	tw := exec.TrainWeights(net, params)
+	if tw[0].Weight != params[0].Weight || tw[1].Weight != params[1].Weight || tw[1].Mean != nil || tw[1].Var != nil || tw[2].Mean != nil {
+		t.Errorf("train weights %+v", tw)
+	}
+	if params[1].Mean == nil || params[2].Var == nil {
+		t.Error("the given running statistics were dropped")
+	}
+}
