@@ -320,7 +320,7 @@ func Explain(net *calc.Network, d *Decision, params []exec.Weights) string {
 		if w.Bias != nil {
 			b = num(w.Bias.Data[0])
 		}
-		lines = append(lines, fmt.Sprintf("b'[o] = b[o] + sum over c and taps of W[o,c,...]*t[c]: b'[0] = %s + ... = %s", b, num(folded.Bias.Data[0])))
+		lines = append(lines, fmt.Sprintf("b'[0] = b[0] + sum over c and taps of W[0,c,...]*t[c] = %s + %s = %s", b, strconvG(float64(folded.Bias.Data[0])-parse(b)), num(folded.Bias.Data[0])))
 		return strings.Join(lines, "\n")
 	}
 	if isConvTranspose(l.Type) {
@@ -338,5 +338,7 @@ func Explain(net *calc.Network, d *Decision, params []exec.Weights) string {
 // num prints a float32 as Python prints it: the shortest text that reads
 // back to the same float32.
 func num(v float32) string { return strconv.FormatFloat(float64(v), 'g', -1, 32) }
+
+func parse(s string) float64 { v, _ := strconv.ParseFloat(s, 64); return v }
 
 func strconvG(v float64) string { return strconv.FormatFloat(v, 'g', 6, 64) }

@@ -26,9 +26,12 @@ func maxRel(a, b []float32) float64 {
 // testdata/torch/exec that hold batchnorms (random running statistics,
 // names as torchvision's modules give them) and runs the folded network
 // on PyTorch's input: it must give PyTorch's output of the unfolded
-// network.
+// network. testdata/torch/fold/demo.yaml (the README's example) is one of
+// them.
 func TestFoldedCheckpointsAgainstPyTorch(t *testing.T) {
 	specs, _ := filepath.Glob("../testdata/torch/exec/*.yaml")
+	demo, _ := filepath.Glob("../testdata/torch/fold/*.yaml")
+	specs = append(specs, demo...)
 	if len(specs) == 0 {
 		t.Skip("no testdata/torch/exec (run testdata/torch/exec/gen_exec.py)")
 	}
@@ -91,7 +94,7 @@ func TestFoldedCheckpointsAgainstPyTorch(t *testing.T) {
 		t.Logf("%s: %d of %d batchnorms folded, output within %.2g of PyTorch's", filepath.Base(path), r.Count(), len(r.Decisions), maxRel(run.Output.Data, want.Data))
 		tried++
 	}
-	if tried < 3 {
+	if tried < 8 {
 		t.Errorf("only %d checkpoints with batchnorms to fold", tried)
 	}
 }

@@ -263,7 +263,7 @@ func writeFoldTable(w io.Writer, fr *foldResult, opts *FoldOptions, written []st
 	row("MACs", a.MACs, b.MACs)
 	t.add([]string{"exec ms (best of 2)", fmt.Sprintf("%.2f", fr.before.Seconds*1000), fmt.Sprintf("%.2f", fr.after.Seconds*1000), fmt.Sprintf("%+.2f", (fr.after.Seconds-fr.before.Seconds)*1000)}, nil)
 	removed, buffers, added := fr.counts()
-	t.summary = []string{fmt.Sprintf("removed: %d batchnorms with %s parameters and %s buffers; added: %s bias values", fr.r.Count(), calc.Group(removed), calc.Group(buffers), calc.Group(added))}
+	t.summary = []string{fmt.Sprintf("removed: %d %s with %s parameters and %s buffers; added: %s bias values", fr.r.Count(), plural(fr.r.Count(), "normalization"), calc.Group(removed), calc.Group(buffers), calc.Group(added))}
 	if err := t.write(w, "table", false); err != nil {
 		return err
 	}
@@ -308,6 +308,13 @@ func toIntsShape(s calc.Shape) []int {
 		out[i] = int(v)
 	}
 	return out
+}
+
+func plural(n int, word string) string {
+	if n == 1 {
+		return word
+	}
+	return word + "s"
 }
 
 // signed prints a change with its sign and digit groups: -9,600, +4,800, 0.

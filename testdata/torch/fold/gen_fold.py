@@ -21,7 +21,12 @@ has them. PyTorch 1.13's fusion has no grouped transposed conv (it scales
 dimension 1 as if it held every output channel) and fuse_linear_bn_eval no
 affine=False batchnorm, and there is no forward fold (batchnorm before the
 layer): for those the folded tensors are computed here by the formula, per
-group. Every case, PyTorch's or not, is then checked by running the folded
+group. It also builds demo.yaml (the README's example) with spec2torch.py, gives it
+random tensors and writes demo.safetensors, demo.input.npy and demo.output.npy
+(PyTorch's eval-mode output of the unfolded network), checking the spec's
+top-level expect: against PyTorch's counts.
+
+Every case, PyTorch's or not, is then checked by running the folded
 layer on a random input against the layer and the batchnorm in eval mode
 (relative difference below 1e-5), so that want.* reproduce PyTorch's output
 whoever computed them.
@@ -36,7 +41,8 @@ from torch.nn.utils.fusion import fuse_conv_bn_eval, fuse_linear_bn_eval
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(os.path.dirname(HERE), "exec"))
-from gen_exec import write_safetensors  # noqa: E402
+from gen_exec import build as build_spec, randomise as randomise_net, write_safetensors  # noqa: E402
+import numpy as np  # noqa: E402
 
 CONV = {1: nn.Conv1d, 2: nn.Conv2d, 3: nn.Conv3d}
 CONVT = {1: nn.ConvTranspose1d, 2: nn.ConvTranspose2d, 3: nn.ConvTranspose3d}
@@ -177,9 +183,24 @@ def main():
                       "stride": 2 if kind == "convt" else 1, "groups": groups, "bias": bias, "affine": affine,
                       "eps": eps, "forward": forward, "source": source, "max_rel_diff": rel})
         print("%-22s %-20s folded output rel diff %.2e" % (name, source, rel))
+    demo()
     with open(os.path.join(HERE, "cases.json"), "w") as f:
         json.dump(cases, f, indent=1)
         f.write("\n")
+
+
+def demo():
+    path = os.path.join(HERE, "demo.yaml")
+    res, net = build_spec(path)
+    randomise_net(net, 77)
+    g = torch.Generator().manual_seed(78)
+    x = torch.randn(res["input"], generator=g)
+    with torch.no_grad():
+        y = net(x)
+    write_safetensors(os.path.join(HERE, "demo.safetensors"), list(net.state_dict().items()))
+    np.save(os.path.join(HERE, "demo.input.npy"), x.numpy().astype(np.float32))
+    np.save(os.path.join(HERE, "demo.output.npy"), y.numpy().astype(np.float32))
+    print("demo: params %d, buffers %d, output %s" % (res["total"]["params"], res["total"]["buffers"], list(y.shape)))
 
 
 if __name__ == "__main__":
