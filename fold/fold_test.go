@@ -316,3 +316,46 @@ expect:
 		t.Errorf("folded text:\n%s\nwant:\n%s", r.Text, want)
 	}
 }
+
+// TestEverySpecFolds: every spec of testdata/zoo and testdata/specs folds
+// without an internal error: the rewritten text parses and is the folded
+// network node for node (Spec checks it), whatever its layout.
+func TestEverySpecFolds(t *testing.T) {
+	var files []string
+	for _, dir := range []string{"../testdata/zoo", "../testdata/specs"} {
+		ents, err := os.ReadDir(dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, e := range ents {
+			if strings.HasSuffix(e.Name(), ".yaml") {
+				files = append(files, dir+"/"+e.Name())
+			}
+		}
+	}
+	if len(files) < 80 {
+		t.Fatalf("only %d specs", len(files))
+	}
+	folded := 0
+	for _, f := range files {
+		src, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		s, err := spec.Parse(f, src)
+		if err != nil {
+			continue // the error specs of testdata/specs
+		}
+		a, err := s.Evaluate(0, nil)
+		if err != nil {
+			continue
+		}
+		r, err := Spec(a)
+		if err != nil {
+			t.Errorf("%s: %v", f, err)
+			continue
+		}
+		folded += r.Count()
+	}
+	t.Logf("%d specs, %d normalizations folded", len(files), folded)
+}
