@@ -359,3 +359,46 @@ func TestEverySpecFolds(t *testing.T) {
 	}
 	t.Logf("%d specs, %d normalizations folded", len(files), folded)
 }
+
+// TestFoldedTextLayouts: the removal in flow lists, nested block lists,
+// CRLF files and at the end of a file without a final line break, and the
+// layouts it declines.
+func TestFoldedTextLayouts(t *testing.T) {
+	for _, c := range []struct {
+		name, src, want string
+		why             string
+	}{
+		{"first of a flow list", "input: [3, 8, 8]\nlayers:\n  - conv2d: {out: 4, kernel: 1}\n  - repeat: 1\n    layers: [batchnorm2d, relu]\n",
+			"input: [3, 8, 8]\nlayers:\n  - conv2d: {out: 4, kernel: 1}\n  - repeat: 1\n    layers: [relu]\n", ""},
+		{"inside a flow list", "input: [3, 8, 8]\nlayers: [conv2d: {out: 4, kernel: 1, bias: false}, {batchnorm2d: {eps: 0.001}}, relu]\n",
+			"input: [3, 8, 8]\nlayers: [conv2d: {out: 4, kernel: 1, bias: true}, relu]\n", ""},
+		{"first of a nested block list", "input: [3, 8, 8]\nlayers:\n  - conv2d: {out: 4, kernel: 1}\n  - concat:\n      - - batchnorm2d   # bn\n        - relu\n",
+			"input: [3, 8, 8]\nlayers:\n  - conv2d: {out: 4, kernel: 1}\n  - concat:\n      - - relu\n", ""},
+		{"CRLF", "input: [3, 8, 8]\r\nlayers:\r\n  - conv2d: {out: 4, kernel: 1, bias: false}\r\n  - batchnorm2d\r\n  - relu\r\n",
+			"input: [3, 8, 8]\r\nlayers:\r\n  - conv2d: {out: 4, kernel: 1, bias: true}\r\n  - relu\r\n", ""},
+		{"last line, no line break", "input: [3, 8, 8]\nlayers:\n  - conv2d: {out: 4, kernel: 1}\n  - batchnorm2d",
+			"input: [3, 8, 8]\nlayers:\n  - conv2d: {out: 4, kernel: 1}", ""},
+		{"a multi-line item and the comment after it", "input: [3, 8, 8]\nlayers:\n  - conv2d: {out: 4, kernel: 1}\n  - batchnorm2d:\n      eps: 0.001\n      momentum: 0.2\n  # the head\n  - relu\n",
+			"input: [3, 8, 8]\nlayers:\n  - conv2d: {out: 4, kernel: 1}\n  # the head\n  - relu\n", ""},
+		{"the only item of its list", "input: [3, 8, 8]\nlayers:\n  - conv2d: {out: 4, kernel: 1}\n  - repeat: 1\n    layers: [batchnorm2d]\n  - relu\n",
+			"", "it is the only item of its list, which cannot be left empty"},
+		{"an anchor", "input: [3, 8, 8]\nlayers:\n  - conv2d: {out: 4, kernel: 1}\n  - &bn batchnorm2d\n  - relu\n  - conv2d: {out: 4, kernel: 1}\n  - *bn\n",
+			"", "it is written with a YAML anchor or alias, which other items share"},
+	} {
+		a := analyse(t, c.name, []byte(c.src))
+		r, err := Spec(a)
+		if err != nil {
+			t.Errorf("%s: %v", c.name, err)
+			continue
+		}
+		if c.why != "" {
+			if r.Count() != 0 || r.Decisions[0].Reason != c.why || string(r.Text) != c.src {
+				t.Errorf("%s: %d fold, %q; want none, %q, the text as it was", c.name, r.Count(), r.Decisions[0].Reason, c.why)
+			}
+			continue
+		}
+		if r.Count() != 1 || string(r.Text) != c.want {
+			t.Errorf("%s: %d fold, text\n%q\nwant\n%q", c.name, r.Count(), r.Text, c.want)
+		}
+	}
+}
