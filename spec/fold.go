@@ -65,16 +65,17 @@ func (a *Analysis) Fold(pairs []FoldPair) (*Folded, error) {
 	}
 	out := &Folded{Declined: map[int]string{}}
 	active := map[int]int{} // norm -> into
-	intoOf := map[int]int{} // into -> norm
+	takes := map[int]int{}  // into -> how many active pairs fold into it (one on each side at most)
 	decline := func(norm int, why string) {
-		if _, ok := active[norm]; ok {
-			delete(intoOf, active[norm])
+		if into, ok := active[norm]; ok {
+			takes[into]--
 			delete(active, norm)
 			out.Declined[norm] = why
 		}
 	}
 	for _, pr := range pairs {
-		active[pr.Norm], intoOf[pr.Into] = pr.Into, pr.Norm
+		active[pr.Norm] = pr.Into
+		takes[pr.Into]++
 	}
 	// What the text of each item allows, once.
 	for _, pr := range pairs {
@@ -116,7 +117,7 @@ func (a *Analysis) Fold(pairs []FoldPair) (*Folded, error) {
 				continue
 			}
 			for _, n := range uses[plain[pr.Into].node] {
-				if _, ok := intoOf[n]; !ok {
+				if takes[n] == 0 {
 					decline(pr.Norm, fmt.Sprintf("%s, the layer it folds into, is written once for %d uses (%s), and the use at %s (%s) takes no batchnorm in: its bias: false must stay", a.Net.Nodes[pr.Into].Name, len(uses[plain[pr.Into].node]), plain[pr.Into].path, s.Info[n].Path, a.Net.Nodes[n].Name))
 					changed = true
 					break
