@@ -161,6 +161,7 @@ func TestFoldedKindsMatchUnfolded(t *testing.T) {
 		{"conv3d", "input: [2, 5, 6, 6]\nbatch: 2\nlayers:\n  - conv3d: {out: 4, kernel: 3, padding: 1, groups: 2}\n  - batchnorm3d: {affine: false}\n"},
 		{"convtranspose", "input: [6, 5, 5]\nbatch: 2\nlayers:\n  - convtranspose2d: {out: 9, kernel: 3, stride: 2, groups: 3, bias: false}\n  - batchnorm2d\n  - relu\n"},
 		{"linear", "input: [12]\nbatch: 4\nlayers:\n  - linear: {out: 7, bias: false}\n  - batchnorm1d\n  - relu\n  - batchnorm1d\n  - linear: 3\n"},
+		{"both sides", "input: [4, 6, 6]\nbatch: 2\nlayers:\n  - relu\n  - batchnorm2d\n  - conv2d: {out: 5, kernel: 1, bias: false}\n  - batchnorm2d\n  - relu\n"},
 		{"forward", "input: [4, 9, 9]\nbatch: 2\nlayers:\n  - relu\n  - batchnorm2d\n  - conv2d: {out: 5, kernel: 1, groups: 1}\n  - relu\n  - batchnorm2d\n  - conv2d: {out: 5, kernel: 3, padding: 1, padding_mode: reflect}\n  - relu\n  - batchnorm2d\n  - conv2d: {out: 6, kernel: 3, padding: 1}\n"},
 	} {
 		a := analyse(t, c.name, []byte(c.src))
