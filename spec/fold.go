@@ -3,6 +3,7 @@ package spec
 import (
 	"bytes"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/cnncalc/cnncalc/calc"
@@ -63,6 +64,9 @@ func (a *Analysis) Fold(pairs []FoldPair) (*Folded, error) {
 		uses[in.node] = append(uses[in.node], node)
 		aliased[in.node] = aliased[in.node] || in.alias
 	}
+	for _, u := range uses {
+		slices.Sort(u) // in node order, whatever the map's
+	}
 	out := &Folded{Declined: map[int]string{}}
 	active := map[int]int{} // norm -> into
 	takes := map[int]int{}  // into -> how many active pairs fold into it (one on each side at most)
@@ -77,8 +81,13 @@ func (a *Analysis) Fold(pairs []FoldPair) (*Folded, error) {
 		active[pr.Norm] = pr.Into
 		takes[pr.Into]++
 	}
-	// What the text of each item allows, once.
+	// What the text of each item allows, once per item.
+	normsInto := map[int][]int{} // into -> the norms of the pairs folding into it
+	var normItems, intoItems []*yaml.Node
+	removableWhy := map[*yaml.Node]*string{}
+	biasWhy := map[*yaml.Node]*string{}
 	for _, pr := range pairs {
+		normsInto[pr.Into] = append(normsInto[pr.Into], pr.Norm)
 		bn, ok := plain[pr.Norm]
 		if !ok {
 			decline(pr.Norm, "fold cannot find the item it is written as")
@@ -89,38 +98,68 @@ func (a *Analysis) Fold(pairs []FoldPair) (*Folded, error) {
 			decline(pr.Norm, "fold cannot find the item the layer it folds into is written as")
 			continue
 		}
-		if why := p.removable(bn, aliased[bn.node]); why != "" {
-			decline(pr.Norm, why)
+		why := removableWhy[bn.node]
+		if why == nil {
+			w := p.removable(bn, aliased[bn.node])
+			why = &w
+			removableWhy[bn.node] = why
+			normItems = append(normItems, bn.node)
+		}
+		if *why != "" {
+			decline(pr.Norm, *why)
 			continue
 		}
 		if !a.Net.Nodes[pr.Into].Bias {
-			if _, why := p.biasEdit(into, aliased[into.node]); why != "" {
-				decline(pr.Norm, fmt.Sprintf("the bias: of %s, the layer it folds into, %s", a.Net.Nodes[pr.Into].Name, why))
+			why := biasWhy[into.node]
+			if why == nil {
+				_, w := p.biasEdit(into, aliased[into.node])
+				why = &w
+				biasWhy[into.node] = why
+				intoItems = append(intoItems, into.node)
+			}
+			if *why != "" {
+				decline(pr.Norm, fmt.Sprintf("the bias: of %s, the layer it folds into, %s", a.Net.Nodes[pr.Into].Name, *why))
 			}
 		}
 	}
-	// Every instance of an item, or none.
+	// Every instance of an item, or none: a pass over every use of every
+	// item, again while a pass declines something (each declines at least
+	// one item whole).
 	for changed := true; changed; {
 		changed = false
-		for _, pr := range pairs {
-			if _, ok := active[pr.Norm]; !ok {
-				continue
-			}
-			for _, n := range uses[plain[pr.Norm].node] {
-				if _, ok := active[n]; !ok {
-					decline(pr.Norm, fmt.Sprintf("it is written once for %d uses (%s) and the use at %s (%s) does not fold", len(uses[plain[pr.Norm].node]), plain[pr.Norm].path, s.Info[n].Path, a.Net.Nodes[n].Name))
-					changed = true
-					break
+		for _, item := range normItems {
+			off, on := -1, false
+			for _, n := range uses[item] {
+				if _, ok := active[n]; ok {
+					on = true
+				} else if off < 0 {
+					off = n
 				}
 			}
-			if _, ok := active[pr.Norm]; !ok || a.Net.Nodes[pr.Into].Bias {
+			if !on || off < 0 {
 				continue
 			}
-			for _, n := range uses[plain[pr.Into].node] {
-				if takes[n] == 0 {
-					decline(pr.Norm, fmt.Sprintf("%s, the layer it folds into, is written once for %d uses (%s), and the use at %s (%s) takes no batchnorm in: its bias: false must stay", a.Net.Nodes[pr.Into].Name, len(uses[plain[pr.Into].node]), plain[pr.Into].path, s.Info[n].Path, a.Net.Nodes[n].Name))
-					changed = true
-					break
+			changed = true
+			for _, n := range uses[item] {
+				decline(n, fmt.Sprintf("it is written once for %d uses (%s) and the use at %s (%s) does not fold", len(uses[item]), plain[n].path, s.Info[off].Path, a.Net.Nodes[off].Name))
+			}
+		}
+		for _, item := range intoItems {
+			off, on := -1, false
+			for _, n := range uses[item] {
+				if takes[n] > 0 {
+					on = true
+				} else if off < 0 {
+					off = n
+				}
+			}
+			if !on || off < 0 {
+				continue
+			}
+			changed = true
+			for _, n := range uses[item] {
+				for _, norm := range normsInto[n] {
+					decline(norm, fmt.Sprintf("%s, the layer it folds into, is written once for %d uses (%s), and the use at %s (%s) takes no batchnorm in: its bias: false must stay", a.Net.Nodes[n].Name, len(uses[item]), plain[n].path, s.Info[off].Path, a.Net.Nodes[off].Name))
 				}
 			}
 		}
@@ -224,12 +263,7 @@ func (p *patcher) removable(in itemInstance, aliased bool) string {
 // separator after (or before) it in a flow list.
 func (p *patcher) removal(in itemInstance, at *Diagnostic) (edit, bool) {
 	n, seq := in.node, in.seq
-	k := -1
-	for i, c := range seq.Content {
-		if c == n {
-			k = i
-		}
-	}
+	k := p.indexIn(seq, n)
 	if k < 0 {
 		return edit{}, false
 	}
@@ -265,6 +299,26 @@ func (p *patcher) removal(in itemInstance, at *Diagnostic) (edit, bool) {
 		return edit{start, p.off(next.Line, next.Column), "", at}, true
 	}
 	return edit{}, false
+}
+
+// indexIn is n's index in the list seq (-1 when it is not there), from
+// an index of the list built once.
+func (p *patcher) indexIn(seq, n *yaml.Node) int {
+	if p.index == nil {
+		p.index = map[*yaml.Node]map[*yaml.Node]int{}
+	}
+	m := p.index[seq]
+	if m == nil {
+		m = make(map[*yaml.Node]int, len(seq.Content))
+		for i, c := range seq.Content {
+			m[c] = i
+		}
+		p.index[seq] = m
+	}
+	if k, ok := m[n]; ok {
+		return k
+	}
+	return -1
 }
 
 // flowEnd is the offset of the ',' or closing bracket that ends the flow
@@ -346,12 +400,8 @@ func (p *patcher) moveExpect(bn, into itemInstance, forward bool, at *Diagnostic
 		}
 	}
 	n := into.node
-	prev := false
-	for i, c := range bn.seq.Content {
-		if c == bn.node && i > 0 && bn.seq.Content[i-1] == n {
-			prev = true
-		}
-	}
+	k := p.indexIn(bn.seq, bn.node)
+	prev := k > 0 && bn.seq.Content[k-1] == n
 	if _, has := lookup(n, "expect"); forward || !prev || has != nil || shape == nil || bn.seq.Style&yaml.FlowStyle != 0 ||
 		n.Kind != yaml.MappingNode || n.Style&yaml.FlowStyle != 0 || len(n.Content) == 0 {
 		*notes = append(*notes, fmt.Sprintf("%s: its expect: goes with the removed item", bn.path))

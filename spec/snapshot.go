@@ -162,6 +162,8 @@ type patcher struct {
 	// keepMissing: update the top-level expect: totals that are written,
 	// add none (fold).
 	keepMissing bool
+	// index holds the position of each item of a list (fold).
+	index map[*yaml.Node]map[*yaml.Node]int
 }
 
 func newPatcher(a *Analysis) *patcher {
