@@ -5,6 +5,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -163,5 +164,36 @@ func TestFoldSpecToStdout(t *testing.T) {
 	out, errOut, code := runCmd(t, "", "fold", "resnet18", "--input", "3x32x32", "-o", "-")
 	if code != 0 || strings.Contains(out, "batchnorm") || !strings.HasPrefix(out, "# ResNet-18") || !strings.Contains(errOut, "20 of 20 normalizations fold") {
 		t.Errorf("exit %d\nstdout:\n%s\nstderr:\n%s", code, out, errOut)
+	}
+}
+
+// execMS masks the timings of fold's table (the exec ms row), the one
+// thing in it that changes run to run.
+var execMS = regexp.MustCompile(`(?m)^( exec ms \(best of 2\) \|)\s+\S+ \|\s+\S+ \|\s+\S+$`)
+
+// TestFoldGolden: fold's table with --explain, on the README's demo with
+// its PyTorch checkpoint, and norms' table, against golden files.
+func TestFoldGolden(t *testing.T) {
+	d := "../../testdata/torch/fold/demo"
+	for _, c := range []struct {
+		name string
+		args []string
+	}{
+		{"fold_demo_explain", []string{"fold", d + ".yaml", "--weights", d + ".safetensors", "--input", d + ".input.npy", "--explain"}},
+		{"fold_resnet18_json_masked", []string{"fold", "resnet18", "--input", "3x32x32", "--format", "json"}},
+		{"norms_lecture", []string{"norms", "8x64x32x32", "--groups", "32"}},
+		{"norms_fc", []string{"norms", "16x100", "--groups", "4"}},
+	} {
+		out, errOut, code := runCmd(t, "", c.args...)
+		if code != 0 {
+			t.Fatalf("%s: exit %d\n%s%s", c.name, code, out, errOut)
+		}
+		out = execMS.ReplaceAllString(out, "$1 (ms) | (ms) | (ms)")
+		// Timings, and the last bits of float32 sums, which a faster
+		// kernel may change.
+		out = regexp.MustCompile(`"(seconds|max_abs_diff|max_rel_diff|exec_max_diff)": [0-9.e+-]+`).ReplaceAllString(out, `"$1": 0`)
+		out = regexp.MustCompile(`max \|difference\| \S+, relative \S+ \(`).ReplaceAllString(out, "max |difference| (d), relative (r) (")
+		out = regexp.MustCompile(`give its output within \S+`).ReplaceAllString(out, "give its output within (d)")
+		golden(t, c.name, strings.ReplaceAll(out, "../../", ""))
 	}
 }
