@@ -2,6 +2,7 @@ package exec_test
 
 import (
 	"encoding/json"
+	"fmt"
 	"math"
 	"os"
 	"strings"
@@ -190,4 +191,27 @@ func TestTrainWeights(t *testing.T) {
 	if params[1].Mean == nil || params[2].Var == nil {
 		t.Error("the given running statistics were dropped")
 	}
+}
+
+// ExampleFoldBatchNorm folds a batchnorm of two channels (eps 1) into the
+// 1x1 conv before it, which has no bias. Channel 0: gamma 2, var 3, so
+// s = 2/sqrt(3 + 1) = 1; mean 1, beta 0.5, so b' = (0 - 1)*1 + 0.5.
+// Channel 1: gamma 4, var 15, s = 4/sqrt(16) = 1; mean 0, beta 0, b' = 0.
+// Then with gamma 3 on channel 1: s = 0.75 scales its row.
+func ExampleFoldBatchNorm() {
+	conv := calc.Layer{Type: calc.Conv2d, Out: 2, Kernel: []int64{1}, Groups: 1}
+	w := exec.Weights{Weight: exec.FromData([]float32{1, 2, 3, 4}, 2, 2, 1, 1)} // no bias
+	bn := calc.Layer{Type: calc.BatchNorm2d, Eps: 1, Affine: true, TrackRunningStats: true}
+	bnw := exec.Weights{
+		Weight: exec.FromData([]float32{2, 4}, 2), Bias: exec.FromData([]float32{0.5, 0}, 2),
+		Mean: exec.FromData([]float32{1, 0}, 2), Var: exec.FromData([]float32{3, 15}, 2),
+	}
+	f, _ := exec.FoldBatchNorm(&conv, &w, &bn, &bnw)
+	fmt.Println("W' =", f.Weight.Data, "b' =", f.Bias.Data)
+	bnw.Weight.Data[1] = 3
+	f, _ = exec.FoldBatchNorm(&conv, &w, &bn, &bnw)
+	fmt.Println("W' =", f.Weight.Data, "b' =", f.Bias.Data)
+	// Output:
+	// W' = [1 2 3 4] b' = [-0.5 0]
+	// W' = [1 2 2.25 3] b' = [-0.5 0]
 }
