@@ -378,6 +378,8 @@ func TestFoldedTextLayouts(t *testing.T) {
 			"input: [3, 8, 8]\r\nlayers:\r\n  - conv2d: {out: 4, kernel: 1, bias: true}\r\n  - relu\r\n", ""},
 		{"last line, no line break", "input: [3, 8, 8]\nlayers:\n  - conv2d: {out: 4, kernel: 1}\n  - batchnorm2d",
 			"input: [3, 8, 8]\nlayers:\n  - conv2d: {out: 4, kernel: 1}", ""},
+		{"an expect: moved from the item that ends the file (found by FuzzFold)", "input: [3, 8, 8]\nlayers:\n  - conv2d: {out: 4, kernel: 1}\n  - batchnorm2d:\n    expect: [4, 8, 8]",
+			"input: [3, 8, 8]\nlayers:\n  - conv2d: {out: 4, kernel: 1}\n    expect: [4, 8, 8]", ""},
 		{"a multi-line item and the comment after it", "input: [3, 8, 8]\nlayers:\n  - conv2d: {out: 4, kernel: 1}\n  - batchnorm2d:\n      eps: 0.001\n      momentum: 0.2\n  # the head\n  - relu\n",
 			"input: [3, 8, 8]\nlayers:\n  - conv2d: {out: 4, kernel: 1}\n  # the head\n  - relu\n", ""},
 		{"the only item of its list", "input: [3, 8, 8]\nlayers:\n  - conv2d: {out: 4, kernel: 1}\n  - repeat: 1\n    layers: [batchnorm2d]\n  - relu\n",

@@ -174,9 +174,11 @@ func (a *Analysis) Fold(pairs []FoldPair) (*Folded, error) {
 		if !done[bn.node] {
 			done[bn.node] = true
 			at := &Diagnostic{File: s.File, Pos: Pos{bn.node.Line, bn.node.Column}, Path: bn.path}
+			// The moved expect: first: it may be inserted where the
+			// removal starts (the item ends the file).
+			edits = append(edits, p.moveExpect(bn, into, pr.Into > pr.Norm, at, &out.Notes)...)
 			rm, _ := p.removal(bn, at)
 			edits = append(edits, rm)
-			edits = append(edits, p.moveExpect(bn, into, pr.Into > pr.Norm, at, &out.Notes)...)
 		}
 		if !a.Net.Nodes[pr.Into].Bias && !done[into.node] {
 			done[into.node] = true
