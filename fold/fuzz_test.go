@@ -17,7 +17,7 @@ func FuzzFold(f *testing.F) {
 	for _, dir := range []string{"../testdata/zoo", "../testdata/specs", "../testdata/torch/fold", "../testdata/torch/exec"} {
 		files, _ := filepath.Glob(filepath.Join(dir, "*.yaml"))
 		for _, p := range files {
-			if data, err := os.ReadFile(p); err == nil && len(data) < 8000 {
+			if data, err := os.ReadFile(p); err == nil && len(data) < 3000 {
 				f.Add(data)
 			}
 		}

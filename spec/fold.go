@@ -81,6 +81,13 @@ func (a *Analysis) Fold(pairs []FoldPair) (*Folded, error) {
 		active[pr.Norm] = pr.Into
 		takes[pr.Into]++
 	}
+	if loneCR(p.src) {
+		// Positions count lines by '\n': a file that breaks lines with a
+		// lone CR cannot be patched by them.
+		for _, pr := range pairs {
+			decline(pr.Norm, "the file breaks lines with a lone carriage return (CR), which fold cannot patch: convert it to LF or CRLF line endings")
+		}
+	}
 	// What the text of each item allows, once per item.
 	normsInto := map[int][]int{} // into -> the norms of the pairs folding into it
 	var normItems, intoItems []*yaml.Node
@@ -219,6 +226,17 @@ func foldBroke(file string, err error) error {
 	return ErrorList{{File: file, Msg: "internal error: the folded spec would not analyse (" + msg + "); please report this spec"}}
 }
 
+// loneCR reports whether src holds a carriage return that does not start a
+// CRLF line ending.
+func loneCR(src []byte) bool {
+	for i, c := range src {
+		if c == '\r' && (i+1 == len(src) || src[i+1] != '\n') {
+			return true
+		}
+	}
+	return false
+}
+
 // typeKey is an item's type: a bare item's name, a mapping's first key
 // that is not name, from or expect.
 func typeKey(n *yaml.Node) string {
@@ -278,6 +296,9 @@ func (p *patcher) removal(in itemInstance, at *Diagnostic) (edit, bool) {
 		}
 		next := seq.Content[k+1]
 		return edit{start, p.off(next.Line, next.Column), "", at}, true
+	}
+	if n.Line < 1 || n.Line > len(p.lines) || start < p.lines[n.Line-1] {
+		return edit{}, false
 	}
 	line := p.lines[n.Line-1]
 	if lead := bytes.TrimSpace(p.src[line:start]); string(lead) == "-" {
