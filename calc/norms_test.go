@@ -114,3 +114,32 @@ func TestNormsAgainstPyTorch(t *testing.T) {
 		}
 	}
 }
+
+// ExampleDecideFolds: the batchnorm after the conv folds into it, the one
+// after the relu does not (and the conv after it pads with zeros, so it
+// cannot fold forward either); the folded network has one layer less and
+// a conv with a bias.
+func ExampleDecideFolds() {
+	net := Network{Input: Shape{1, 3, 8, 8}, Nodes: []Node{
+		{Name: "conv1", Layer: Layer{Type: Conv2d, Out: 4, Kernel: []int64{3}, Padding: []int64{1}}, From: []int{Input}},
+		{Name: "bn1", Layer: Layer{Type: BatchNorm2d, Eps: 1e-5, Affine: true, TrackRunningStats: true}, From: []int{0}},
+		{Name: "relu", Layer: Layer{Type: ReLU}, From: []int{1}},
+		{Name: "bn2", Layer: Layer{Type: BatchNorm2d, Eps: 1e-5, Affine: true, TrackRunningStats: true}, From: []int{2}},
+		{Name: "conv2", Layer: Layer{Type: Conv2d, Out: 4, Kernel: []int64{3}, Padding: []int64{1}}, From: []int{3}},
+	}}
+	res, _ := Analyze(&net)
+	ds := DecideFolds(&net, res)
+	for _, d := range ds {
+		if d.Folds() {
+			fmt.Printf("%s folds into %s\n", net.Nodes[d.Norm].Name, net.Nodes[d.Into].Name)
+		} else {
+			fmt.Printf("%s: %s\n", net.Nodes[d.Norm].Name, d.Reason)
+		}
+	}
+	folded, index := FoldNetwork(&net, ds)
+	fmt.Println(len(folded.Nodes), "layers; relu reads", folded.Nodes[1].From, "; index", index, "; conv1 bias", folded.Nodes[0].Bias)
+	// Output:
+	// bn1 folds into conv1
+	// bn2: it follows an activation (relu); the conv after it (conv2) pads with zeros, which would be normalised differently
+	// 4 layers; relu reads [0] ; index [0 -1 1 2 3] ; conv1 bias true
+}

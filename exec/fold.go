@@ -3,7 +3,6 @@ package exec
 import (
 	"fmt"
 	"math"
-	"slices"
 
 	"github.com/cnncalc/cnncalc/calc"
 )
@@ -133,7 +132,7 @@ func FoldBatchNormForward(bn *calc.Layer, bnw *Weights, l *calc.Layer, w *Weight
 	if !isConv(l.Type) && l.Type != calc.Linear {
 		return Weights{}, fmt.Errorf("a batchnorm folds forward into a conv or linear layer only, not %s", l.Type)
 	}
-	if isConv(l.Type) && PadsWithZeros(l) {
+	if isConv(l.Type) && calc.PadsWithZeros(l) {
 		return Weights{}, fmt.Errorf("%s pads its input with zeros: the padding would be normalised differently", l.Type)
 	}
 	if w.Weight == nil || len(w.Weight.Shape) < 2 {
@@ -185,19 +184,4 @@ func isConv(op calc.Op) bool { return op >= calc.Conv1d && op <= calc.Conv3d }
 
 func isConvTranspose(op calc.Op) bool {
 	return op >= calc.ConvTranspose1d && op <= calc.ConvTranspose3d
-}
-
-// PadsWithZeros reports whether a conv pads its input with zeros
-// (padding_mode zeros, explicit padding or padding: same): a batchnorm
-// before it would see those zeros normalised, so it cannot fold forward
-// into it. Reflect, replicate and circular padding copy input values,
-// which a per-channel affine map commutes with.
-func PadsWithZeros(l *calc.Layer) bool {
-	if l.PaddingMode != "" && l.PaddingMode != "zeros" {
-		return false
-	}
-	if l.PadMode != calc.PadExplicit && l.PadMode != calc.PadValid {
-		return true
-	}
-	return slices.ContainsFunc(l.Padding, func(p int64) bool { return p != 0 })
 }
