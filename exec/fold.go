@@ -23,8 +23,10 @@ import (
 // (Cout, Cin/G, k...) or a linear's (out, in) weight; a transposed conv's
 // weight is (Cin, Cout/G, k...), where output channel c = g*(Cout/G) + j
 // is column j of the rows of group g. FoldBatchNorm is the one place this
-// is computed: cnncalc fold uses it, and so can a plan that fuses at run
-// time.
+// is computed: cnncalc fold uses it (through package fold), and so can a
+// plan that fuses at run time, with calc.DecideFolds saying which
+// batchnorm folds into which layer and calc.FoldNetwork giving the
+// network without them.
 
 // BatchNormAffine returns the per-channel scale s and shift t of an
 // eval-mode batchnorm (l) with tensors w: s = gamma/sqrt(var + eps),

@@ -43,7 +43,8 @@ func newFoldCmd(ios *IOStreams, runF func(*FoldOptions) error) *cobra.Command {
 		Short: "Fold every eval-mode batchnorm into the conv or linear layer next to it, and check it numerically",
 		Long: `fold merges each eval-mode batchnorm into the conv, transposed conv or linear
 layer before it (W' = W*gamma/sqrt(var+eps) per output channel, b' = (b-mean)*
-gamma/sqrt(var+eps) + beta), or into the unpadded conv or linear layer after it,
+gamma/sqrt(var+eps) + beta), or into the conv or linear layer after it when that
+layer does not pad with zeros,
 and says for every other normalization why it does not fold. It prints the
 network before and after (layers, params, buffers, MACs, time of a forward
 pass), runs both on the same input (--input, or a random one from --seed) and
