@@ -44,11 +44,11 @@ func newFoldCmd(ios *IOStreams, runF func(*FoldOptions) error) *cobra.Command {
 		Long: `fold merges each eval-mode batchnorm into the conv, transposed conv or linear
 layer before it (W' = W*gamma/sqrt(var+eps) per output channel, b' = (b-mean)*
 gamma/sqrt(var+eps) + beta), or into the conv or linear layer after it when that
-layer does not pad with zeros,
-and says for every other normalization why it does not fold. It prints the
-network before and after (layers, params, buffers, MACs, time of a forward
-pass), runs both on the same input (--input, or a random one from --seed) and
-exits 1 when their outputs differ by more than 1e-5 relative.
+layer does not pad with zeros, and says for every other normalization why it
+does not fold. It prints the network before and after (layers, params, buffers,
+MACs, time of a forward pass), runs both on the same input (--input, or a random
+one from --seed) and exits 1 when their outputs differ by more than 1e-5
+relative.
 
 -o writes the folded spec (- for standard output): the batchnorm items removed,
 bias: true where they folded, comments and layout kept. --weights-out writes the
