@@ -225,3 +225,20 @@ func CheckWeights(p *Plan, params []Weights, describe func(node int) string) err
 	}
 	return nil
 }
+
+// TrainWeights returns params as train mode sees them: batchnorm and
+// instancenorm nodes without their running statistics, so that they
+// normalise with the statistics of the input itself, as PyTorch does in
+// training (the running statistics are not updated: params is not
+// changed, the other tensors are shared). Dropout stays the identity: exec
+// draws no random masks.
+func TrainWeights(net *calc.Network, params []Weights) []Weights {
+	out := append([]Weights(nil), params...)
+	for i := range net.Nodes {
+		switch t := net.Nodes[i].Type; {
+		case t >= calc.BatchNorm1d && t <= calc.BatchNorm3d, t >= calc.InstanceNorm1d && t <= calc.InstanceNorm3d:
+			out[i].Mean, out[i].Var = nil, nil
+		}
+	}
+	return out
+}

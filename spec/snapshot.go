@@ -159,6 +159,11 @@ type patcher struct {
 	lines []int  // offsets of line starts
 	eol   string // the file's line ending: "\n", or "\r\n"
 	errs  ErrorList
+	// keepMissing: update the top-level expect: totals that are written,
+	// add none (fold).
+	keepMissing bool
+	// index holds the position of each item of a list (fold).
+	index map[*yaml.Node]map[*yaml.Node]int
 }
 
 func newPatcher(a *Analysis) *patcher {
@@ -328,6 +333,9 @@ func (p *patcher) totalEdits() []edit {
 	}
 	root := s.root
 	k, m := lookup(root, "expect")
+	if m == nil && p.keepMissing {
+		return nil
+	}
 	if m == nil {
 		at := &Diagnostic{File: s.File, Pos: Pos{root.Line, root.Column}, Path: "expect"}
 		if root.Style&yaml.FlowStyle != 0 {
@@ -385,7 +393,7 @@ func (p *patcher) totalEdits() []edit {
 		}
 		edits = append(edits, vedits...)
 	}
-	if len(missing) == 0 {
+	if len(missing) == 0 || p.keepMissing {
 		return edits
 	}
 	if m.Kind != yaml.MappingNode || m.Style&yaml.FlowStyle != 0 || len(m.Content) == 0 {

@@ -33,6 +33,8 @@ type ExecOptions struct {
 	MaxMemory  string
 	// NoRF skips the receptive-field probe: the forward pass alone.
 	NoRF bool
+	// Train runs in train mode (batch statistics; exec_train.go).
+	Train bool
 	specFlags
 }
 
@@ -68,6 +70,7 @@ and values); --save-output keeps the output as .npy.`,
 	cmd.Flags().StringVar(&opts.SaveOutput, "save-output", "", "write the network output to this .npy file")
 	cmd.Flags().StringVar(&opts.MaxMemory, "max-memory", "4GiB", "refuse to run when the estimated peak memory is larger")
 	cmd.Flags().BoolVar(&opts.NoRF, "no-rf", false, "skip the receptive-field probe: run the forward pass alone (shapes and MACs still checked)")
+	cmd.Flags().BoolVar(&opts.Train, "train", false, "train mode: batchnorm normalises with the batch's statistics; shows how far the output is from eval mode's")
 	registerFormat(cmd, "table\taligned columns", "json\teach layer's checks and seconds")
 	cmd.ValidArgsFunction = completeSpec(1)
 	cmd.RegisterFlagCompletionFunc("input", func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
@@ -124,7 +127,10 @@ type execSetup struct {
 	a      *spec.Analysis
 	plan   *exec.Plan
 	params []exec.Weights
-	x      *exec.Tensor
+	// modules are the checkpoint's module of each node (--weights), nil
+	// for the default init.
+	modules []string
+	x       *exec.Tensor
 }
 
 // prepareExec loads the spec, the input and the weights, refusing a run
@@ -197,7 +203,7 @@ func prepareExec(opts *ExecOptions) (*execSetup, error) {
 	debug.SetMemoryLimit(limit)
 	setup := &execSetup{a: a, plan: plan}
 	if opts.Weights != "" {
-		setup.params, err = tensorio.LoadSafetensors(plan, opts.Weights, func(i int) string {
+		setup.params, setup.modules, err = tensorio.LoadSafetensorsNamed(plan, opts.Weights, func(i int) string {
 			return fmt.Sprintf("%s %s (%s)", a.Spec.Info[i].Path, a.Net.Nodes[i].Name, a.Net.Nodes[i].Type)
 		})
 		if err != nil {
@@ -270,9 +276,22 @@ func execRun(opts *ExecOptions) error {
 	if opts.NoRF {
 		crossCheck = verify.CrossCheckForward
 	}
-	run, checks, err := crossCheck(setup.plan, a.Result, setup.params, setup.x, exec.Options{Progress: progress(opts.IO)})
+	params := setup.params
+	if opts.Train {
+		if err := checkTrainable(a); err != nil {
+			return &codeError{code: exitError, err: err}
+		}
+		params = exec.TrainWeights(&a.Net, params)
+	}
+	run, checks, err := crossCheck(setup.plan, a.Result, params, setup.x, exec.Options{Progress: progress(opts.IO)})
 	if err != nil {
 		return &codeError{code: exitError, err: err}
+	}
+	var train []string
+	if opts.Train {
+		if train, err = trainVsEval(setup, run); err != nil {
+			return &codeError{code: exitError, err: err}
+		}
 	}
 	if opts.SaveOutput != "" {
 		var npy bytes.Buffer
@@ -294,6 +313,9 @@ func execRun(opts *ExecOptions) error {
 		err = writeExecJSON(opts.IO.Out, a, run, checks)
 	} else {
 		err = writeExecTable(opts.IO.Out, a, run, checks, opts.NoRF)
+		for _, line := range train {
+			fmt.Fprintln(opts.IO.Out, line)
+		}
 	}
 	if err != nil {
 		return err

@@ -58,6 +58,8 @@ func hostileFiles() []hostileFile {
 	add("esc_dup.yaml", head+"  - relu\n    name: \""+esc+"\"\n  - relu\n    name: \""+esc+"\"\n")
 	// Valid specs: the names reach the tables, a check failure, a warning.
 	add("esc_names.yaml", "name: \""+esc+"\"\ninput: [3, 8, 8]\nlayers:\n  - conv2d: {out: 4, kernel: 3}\n    name: \""+esc+"\"\n    expect: [4, 9, 9]\n  - relu: {}\n    name: \"\\e[2J\\t\\n\\r\"\n  - linear: 5\n    name: \"\\e]0;warn\\a\"\nexpect: {params: 1}\n")
+	// fold's reasons and "folds into" name the layers.
+	add("esc_fold.yaml", "name: \""+esc+"\"\ninput: [3, 8, 8]\nlayers:\n  - conv2d: {out: 4, kernel: 3}\n    name: \""+esc+"\"\n  - batchnorm2d\n  - relu: {}\n    name: \"\\e[2J\\t\\n\\r\"\n  - batchnorm2d: {}\n    name: \"\\e]0;warn\\a\"\n  - groupnorm: 2\n")
 	// Raw characters YAML takes (tab, bidi, zero-width, soft hyphen) before
 	// the error's column: the caret must still point at it.
 	add("raw_before.yaml", head+"  - relu: {}\n    name: \"\u202e\t\u200b\u00ad\"\n  - relu: {}\n    from: [\"\u202e\t\u200b\u00ad\", nosuch]  # \t\u202e\n")
@@ -80,6 +82,7 @@ var specCommands = [][]string{
 	{"params", "--depth", "2", "--columns", "name,type,kernel,share"}, {"shapes", "--depth", "1", "--format", "markdown"}, {"rf", "--depth", "1", "--format", "csv"},
 	{"check"}, {"check", "-v"}, {"check", "--format", "github"}, {"check", "--format", "junit"}, {"check", "--format", "json"},
 	{"exec", "--max-memory", "64MiB"}, {"exec", "--max-memory", "64MiB", "--format", "json"},
+	{"fold", "--max-memory", "64MiB", "--explain"}, {"fold", "--max-memory", "64MiB", "--format", "json"},
 }
 
 // Nothing a spec holds reaches the terminal raw: on every command and

@@ -97,18 +97,12 @@ func importRun(opts *ImportOptions) error {
 		if err != nil {
 			return &codeError{code: exitError, err: err}
 		}
-		var names []string
-		var tensors []*exec.Tensor
+		modules := make([]string, len(a.Net.Nodes))
 		for i, n := range a.Net.Nodes {
-			for k := range exec.TensorNames {
-				if t := *w[i].Slot(k); t != nil {
-					names = append(names, n.Name+"."+exec.TensorNames[k])
-					tensors = append(tensors, t)
-				}
-			}
+			modules[i] = n.Name
 		}
 		var buf bytes.Buffer
-		if err := tensorio.WriteSafetensors(&buf, names, tensors); err != nil {
+		if err := tensorio.WriteSafetensors(&buf, tensorio.StateDict(w, modules)); err != nil {
 			return &codeError{code: exitError, err: err}
 		}
 		weights = buf.Bytes()
@@ -127,7 +121,7 @@ func importRun(opts *ImportOptions) error {
 	}
 	t := a.Result.Total
 	if opts.Out != "" || opts.WeightsOut != "" {
-		fmt.Fprintf(opts.IO.ErrOut, "%s: %d layers, input %s, %s params, %s MACs", opts.Model, len(a.Net.Nodes), inputText(a.Net.Input), calc.Group(t.Params), calc.Group(t.MACs))
+		fmt.Fprintf(opts.IO.ErrOut, "%s: %d layers, input %s, %s params, %s MACs", opts.Model, len(a.Net.Nodes), shapeText(a.Net.Input), calc.Group(t.Params), calc.Group(t.MACs))
 		if opts.Out != "" {
 			fmt.Fprintf(opts.IO.ErrOut, "; spec %s", opts.Out)
 		}

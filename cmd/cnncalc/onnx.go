@@ -117,8 +117,8 @@ func modelWeights(ios *IOStreams, a *spec.Analysis, plan *exec.Plan) ([]exec.Wei
 	return w, nil
 }
 
-// inputText is an input shape without its batch, as --input writes it.
-func inputText(s calc.Shape) string {
+// shapeText is an input shape without its batch, as --input writes it.
+func shapeText(s calc.Shape) string {
 	out := ""
 	for i, v := range s[1:] {
 		if i > 0 {

@@ -44,11 +44,25 @@ func LoadSafetensors(p *exec.Plan, path string, describe func(node int) string) 
 		return nil, err
 	}
 	defer f.Close()
+	params, _, err := loadSafetensors(p, f, st.Size(), path, describe)
+	return params, err
+}
+
+// LoadSafetensorsNamed is LoadSafetensors, also returning the module each
+// layer's tensors came from: modules[i] is the key prefix ("layer1.0.conv1"
+// for "layer1.0.conv1.weight") of node i, "" for a node without tensors, so
+// that a checkpoint written back (WriteSafetensors) keeps the file's names.
+func LoadSafetensorsNamed(p *exec.Plan, path string, describe func(node int) string) (params []exec.Weights, modules []string, err error) {
+	f, st, err := OpenRegular(path)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer f.Close()
 	return loadSafetensors(p, f, st.Size(), path, describe)
 }
 
-// loadSafetensors is LoadSafetensors on size bytes of r, named path.
-func loadSafetensors(p *exec.Plan, r io.ReaderAt, size int64, path string, describe func(node int) string) ([]exec.Weights, error) {
+// loadSafetensors is LoadSafetensorsNamed on size bytes of r, named path.
+func loadSafetensors(p *exec.Plan, r io.ReaderAt, size int64, path string, describe func(node int) string) ([]exec.Weights, []string, error) {
 	needed := 0
 	for i := range p.Net.Nodes {
 		need, _ := p.TensorShapes(i)
@@ -61,14 +75,14 @@ func loadSafetensors(p *exec.Plan, r io.ReaderAt, size int64, path string, descr
 	list, err := readSafetensorsHeader(r, size, needed)
 	var other *notThisNetwork
 	if errors.As(err, &other) {
-		return nil, fmt.Errorf("%s: %v", path, err)
+		return nil, nil, fmt.Errorf("%s: %v", path, err)
 	}
 	if err != nil {
-		return nil, fmt.Errorf("%s: not a safetensors file: %v", path, err)
+		return nil, nil, fmt.Errorf("%s: not a safetensors file: %v", path, err)
 	}
 	groups, err := groupTensors(path, list)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	order, byName := orderGroups(groups)
 	var tree map[int]*ckptGroup
@@ -107,17 +121,17 @@ func loadSafetensors(p *exec.Plan, r io.ReaderAt, size int64, path string, descr
 			// order was written sorted: its module order is lost.
 			reordered := byName && !sort.SliceIsSorted(order, func(a, b int) bool { return order[a].order < order[b].order })
 			if err := firstMismatch(p, order, reordered, path, describe); err != nil {
-				return nil, err
+				return nil, nil, err
 			}
 			if near >= 0 {
 				g := order[near]
 				for k, s := range need {
 					if s != nil && !slices.Equal(g.tensors[exec.TensorNames[k]].shape, s) {
-						return nil, fmt.Errorf("%s: checkpoint %v, spec needs %v (%s)", g.keys[exec.TensorNames[k]], g.tensors[exec.TensorNames[k]].shape, s, describe(i))
+						return nil, nil, fmt.Errorf("%s: checkpoint %v, spec needs %v (%s)", g.keys[exec.TensorNames[k]], g.tensors[exec.TensorNames[k]].shape, s, describe(i))
 					}
 				}
 			}
-			return nil, fmt.Errorf("%s: no tensors left for %s, which needs %s", path, describe(i), needText(need))
+			return nil, nil, fmt.Errorf("%s: no tensors left for %s, which needs %s", path, describe(i), needText(need))
 		}
 		used[match] = true
 		matched[i] = match
@@ -135,15 +149,17 @@ func loadSafetensors(p *exec.Plan, r io.ReaderAt, size int64, path string, descr
 		if len(extra) > 5 {
 			extra = append(extra[:5], fmt.Sprintf("and %d more", len(extra)-5))
 		}
-		return nil, fmt.Errorf("%s: the spec uses no layer for %s", path, strings.Join(extra, ", "))
+		return nil, nil, fmt.Errorf("%s: the spec uses no layer for %s", path, strings.Join(extra, ", "))
 	}
 	// Every tensor matched: read their data, and only theirs.
 	params := make([]exec.Weights, len(p.Net.Nodes))
+	modules := make([]string, len(p.Net.Nodes))
 	for i, m := range matched {
 		if m < 0 {
 			continue
 		}
 		g := order[m]
+		modules[i] = g.prefix
 		for k, name := range exec.TensorNames {
 			tv := g.tensors[name]
 			if tv == nil {
@@ -151,12 +167,12 @@ func loadSafetensors(p *exec.Plan, r io.ReaderAt, size int64, path string, descr
 			}
 			t, err := tv.read(r)
 			if err != nil {
-				return nil, fmt.Errorf("%s: %s: %v", path, tv.name, err)
+				return nil, nil, fmt.Errorf("%s: %s: %v", path, tv.name, err)
 			}
 			*params[i].Slot(k) = t
 		}
 	}
-	return params, nil
+	return params, modules, nil
 }
 
 // firstMismatch pairs the layers that have tensors with the checkpoint's

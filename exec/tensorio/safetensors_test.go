@@ -169,7 +169,8 @@ func (v *virtualFile) ReadAt(p []byte, off int64) (int, error) {
 }
 
 func load(p *exec.Plan, b []byte) ([]exec.Weights, error) {
-	return loadSafetensors(p, bytes.NewReader(b), int64(len(b)), "w.safetensors", func(i int) string { return fmt.Sprint("node ", i+1) })
+	ws, _, err := loadSafetensors(p, bytes.NewReader(b), int64(len(b)), "w.safetensors", func(i int) string { return fmt.Sprint("node ", i+1) })
+	return ws, err
 }
 
 // TestLoadSafetensorsDTypes: F32, F64, F16 and BF16 load into float32, in
@@ -183,7 +184,7 @@ func TestLoadSafetensorsDTypes(t *testing.T) {
 		for _, order := range [][]stTensorData{ts, sorted} {
 			file := safetensorsFile(order)
 			vf := &virtualFile{head: file, size: int64(len(file))}
-			ws, err := loadSafetensors(p, vf, vf.size, "w.safetensors", func(int) string { return "" })
+			ws, _, err := loadSafetensors(p, vf, vf.size, "w.safetensors", func(int) string { return "" })
 			if err != nil {
 				t.Fatalf("%s: %v", dtype, err)
 			}
@@ -268,7 +269,7 @@ func TestSafetensorsHostile(t *testing.T) {
 		vf := &virtualFile{head: c.file, size: size}
 		var err error
 		a := allocated(func() {
-			_, err = loadSafetensors(p, vf, size, "w.safetensors", func(int) string { return "" })
+			_, _, err = loadSafetensors(p, vf, size, "w.safetensors", func(int) string { return "" })
 		})
 		if err == nil || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("%s: %v, want %q", c.name, err, c.want)
