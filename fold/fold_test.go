@@ -221,13 +221,44 @@ blocks:
 layers:
   - c
 `, 0, "the bias: of conv2d_1, the layer it folds into, is written as $b (a block argument?), which fold cannot set to true for this use alone"},
-		{"a named batchnorm", `input: [3, 8, 8]
+		{"a named batchnorm nothing reads by name", `input: [3, 8, 8]
 layers:
   - conv2d: {out: 3, kernel: 1}
   - batchnorm2d:
     name: bn
   - relu
-`, 0, "it is named (name: bn): removing it would lose the name other items refer to"},
+`, 1, ""},
+		{"a named batchnorm read by name, into a named conv", `input: [3, 8, 8]
+layers:
+  - conv2d: {out: 3, kernel: 1}
+    name: c
+  - batchnorm2d:
+    name: bn
+  - relu
+  - add:
+    from: [bn, input]
+`, 1, ""},
+		{"a named batchnorm read by name, into a conv without a name", `input: [3, 8, 8]
+layers:
+  - conv2d: {out: 3, kernel: 1}
+  - batchnorm2d:
+    name: bn
+  - relu
+  - add:
+    from: [bn, input]
+`, 0, "other items read it by its name (bn at line 8), and the layer it folds into has no name of the top-level list to give them"},
+		{"a named batchnorm in a block", `input: [3, 8, 8]
+blocks:
+  u:
+    layers:
+      - conv2d: {out: 3, kernel: 1}
+      - batchnorm2d:
+        name: bn
+      - add:
+        from: [bn, input]
+layers:
+  - u
+`, 0, "it is named (name: bn) inside a block or a repeat: removing it would lose the name other items refer to"},
 	} {
 		a := analyse(t, c.name, []byte(c.src))
 		r, err := Spec(a)
@@ -402,5 +433,38 @@ func TestFoldedTextLayouts(t *testing.T) {
 		if r.Count() != 1 || string(r.Text) != c.want {
 			t.Errorf("%s: %d fold, text\n%q\nwant\n%q", c.name, r.Count(), r.Text, c.want)
 		}
+	}
+}
+
+// TestFoldRenamesReferences: the items that read a folded batchnorm by
+// name read the conv it folded into (an imported ONNX model names every
+// layer, and its residual adds read the batchnorms by name).
+func TestFoldRenamesReferences(t *testing.T) {
+	src := `input: [3, 8, 8]
+layers:
+  - conv2d: {out: 3, kernel: 1, bias: false}
+    name: layer1.conv
+  - batchnorm2d:
+    name: layer1.bn
+  - add:
+    from: [layer1.bn, "input"]
+    name: sum
+  - upsample: {size_of: "layer1.bn", mode: nearest}
+`
+	r, err := Spec(analyse(t, "refs", []byte(src)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := `input: [3, 8, 8]
+layers:
+  - conv2d: {out: 3, kernel: 1, bias: true}
+    name: layer1.conv
+  - add:
+    from: [layer1.conv, "input"]
+    name: sum
+  - upsample: {size_of: layer1.conv, mode: nearest}
+`
+	if string(r.Text) != want {
+		t.Errorf("folded:\n%s\nwant:\n%s", r.Text, want)
 	}
 }

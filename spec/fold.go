@@ -3,7 +3,9 @@ package spec
 import (
 	"bytes"
 	"fmt"
+	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/cnncalc/cnncalc/calc"
@@ -116,6 +118,12 @@ func (a *Analysis) Fold(pairs []FoldPair) (*Folded, error) {
 			decline(pr.Norm, *why)
 			continue
 		}
+		if refs := p.renames[bn.node]; len(refs) > 0 {
+			if _, v := lookup(into.node, "name"); v == nil || !into.top || into.node.Kind != yaml.MappingNode {
+				decline(pr.Norm, fmt.Sprintf("other items read it by its name (%s at line %d), and the layer it folds into has no name of the top-level list to give them", refs[0].Value, refs[0].Line))
+				continue
+			}
+		}
 		if !a.Net.Nodes[pr.Into].Bias {
 			why := biasWhy[into.node]
 			if why == nil {
@@ -186,6 +194,11 @@ func (a *Analysis) Fold(pairs []FoldPair) (*Folded, error) {
 			edits = append(edits, p.moveExpect(bn, into, pr.Into > pr.Norm, at, &out.Notes)...)
 			rm, _ := p.removal(bn, at)
 			edits = append(edits, rm)
+			if refs := p.renames[bn.node]; len(refs) > 0 {
+				_, v := lookup(into.node, "name")
+				edits = append(edits, p.renameRefs(refs, v.Value, at)...)
+				out.Notes = append(out.Notes, fmt.Sprintf("items that read %s now read %s, the layer it folded into", refs[0].Value, v.Value))
+			}
 		}
 		if !a.Net.Nodes[pr.Into].Bias && !done[into.node] {
 			done[into.node] = true
@@ -266,7 +279,20 @@ func (p *patcher) removable(in itemInstance, aliased bool) string {
 		return "it is the only item of its list, which cannot be left empty"
 	}
 	if _, v := lookup(n, "name"); v != nil {
-		return fmt.Sprintf("it is named (name: %s): removing it would lose the name other items refer to", v.Value)
+		// A name of the top-level list that other items read can pass to
+		// the layer it folds into (see renameRefs); one inside a block
+		// or a repeat belongs to an instance and stays.
+		if !in.top {
+			return fmt.Sprintf("it is named (name: %s) inside a block or a repeat: removing it would lose the name other items refer to", v.Value)
+		}
+		if refs, inside := p.refsTo(v.Value); inside {
+			return fmt.Sprintf("it is named (name: %s) and read by name inside a block: removing it would lose the name", v.Value)
+		} else if len(refs) > 0 {
+			if p.renames == nil {
+				p.renames = map[*yaml.Node][]*yaml.Node{}
+			}
+			p.renames[n] = refs
+		}
 	}
 	if _, v := lookup(n, "from"); v != nil {
 		return "it has from:, which removing it would lose"
@@ -435,3 +461,76 @@ func (p *patcher) moveExpect(bn, into itemInstance, forward bool, at *Diagnostic
 	*notes = append(*notes, fmt.Sprintf("%s: its expect: %s moves to %s, the layer before it", bn.path, FormatExpect(shape), into.path))
 	return []edit{{end, end, p.eol + strings.Repeat(" ", col-1) + "expect: " + FormatExpect(shape), at}}
 }
+
+// refsTo lists the scalars that refer to name (in a from: list, or an
+// upsample's size_of / like) in the top-level layers: list; inside is set
+// when a block refers to it too.
+func (p *patcher) refsTo(name string) (refs []*yaml.Node, inside bool) {
+	_, layers := lookup(p.s.root, "layers")
+	_, blocks := lookup(p.s.root, "blocks")
+	var walk func(n *yaml.Node, in bool)
+	walk = func(n *yaml.Node, in bool) {
+		if n == nil {
+			return
+		}
+		if n.Kind == yaml.MappingNode {
+			for i := 0; i+1 < len(n.Content); i += 2 {
+				k, v := n.Content[i].Value, n.Content[i+1]
+				if k == "from" || k == "size_of" || k == "like" {
+					vals := []*yaml.Node{v}
+					if v.Kind == yaml.SequenceNode {
+						vals = v.Content
+					}
+					for _, x := range vals {
+						if x.Kind == yaml.ScalarNode && x.Value == name {
+							if in {
+								inside = true
+							} else {
+								refs = append(refs, x)
+							}
+						}
+					}
+					continue
+				}
+				walk(v, in)
+			}
+			return
+		}
+		for _, c := range n.Content {
+			walk(c, in)
+		}
+	}
+	walk(layers, false)
+	walk(blocks, true)
+	return refs, inside
+}
+
+// renameRefs rewrites each reference to the folded batchnorm's name as
+// the name of the layer it folded into.
+func (p *patcher) renameRefs(refs []*yaml.Node, to string, at *Diagnostic) []edit {
+	text := to
+	if !plainScalar.MatchString(to) {
+		text = strconv.Quote(to)
+	}
+	var out []edit
+	for _, r := range refs {
+		start := p.off(r.Line, r.Column)
+		end := start + len(r.Value)
+		if start < len(p.src) && (p.src[start] == '"' || p.src[start] == '\'') {
+			q := p.src[start]
+			end = start + 1
+			for end < len(p.src) && p.src[end] != q {
+				if p.src[end] == '\\' && q == '"' {
+					end++
+				}
+				end++
+			}
+			end++
+		}
+		out = append(out, edit{start, min(end, len(p.src)), text, at})
+	}
+	return out
+}
+
+// plainScalar is a name YAML reads as the same string unquoted.
+var plainScalar = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_.\-]*$`)

@@ -164,6 +164,9 @@ type patcher struct {
 	keepMissing bool
 	// index holds the position of each item of a list (fold).
 	index map[*yaml.Node]map[*yaml.Node]int
+	// renames holds, for a named batchnorm that fold removes, the
+	// references to its name, which then name the layer it folds into.
+	renames map[*yaml.Node][]*yaml.Node
 }
 
 func newPatcher(a *Analysis) *patcher {

@@ -228,9 +228,12 @@ func inputText(opts *FoldOptions, shape []int) string {
 	return fmt.Sprintf("%v, random (--seed %d)", shape, opts.Seed)
 }
 
-func weightsText(opts *FoldOptions) string {
+func weightsText(opts *FoldOptions, a *spec.Analysis) string {
 	if opts.Weights != "" {
 		return opts.Weights
+	}
+	if src := models[a.Spec]; src != nil && src.net.HasWeights() {
+		return "the model's own (" + src.file + ")"
 	}
 	return fmt.Sprintf("PyTorch's default init (--seed %d)", opts.Seed)
 }
@@ -286,7 +289,7 @@ func writeFoldTable(w io.Writer, fr *foldResult, opts *FoldOptions, written []st
 		verdict = "DIFFER: the folded network is not written"
 	}
 	n.summary = append(n.summary,
-		fmt.Sprintf("weights: %s; input %s", weightsText(opts), inputText(opts, toIntsShape(fr.a.Net.Input))),
+		fmt.Sprintf("weights: %s; input %s", weightsText(opts, fr.a), inputText(opts, toIntsShape(fr.a.Net.Input))),
 		fmt.Sprintf("outputs %s: max |difference| %.3g, relative %.3g (limit %g)", verdict, fr.maxAbs, fr.maxRel, foldLimit))
 	n.summary = append(n.summary, fr.r.Notes...)
 	n.summary = append(n.summary, written...)
@@ -364,7 +367,7 @@ func writeFoldJSON(w io.Writer, fr *foldResult, opts *FoldOptions, written []str
 		Notes          []string `json:"notes"`
 		Written        []string `json:"written"`
 	}{
-		Name: fr.a.Net.Name, Input: fr.a.Net.Input, Weights: weightsText(opts),
+		Name: fr.a.Net.Name, Input: fr.a.Net.Input, Weights: weightsText(opts, fr.a),
 		Before:     side{len(fr.a.Net.Nodes), fr.a.Result.Total.Params, fr.a.Result.Total.Buffers, fr.a.Result.Total.MACs, fr.before.Seconds},
 		After:      side{len(fr.folded.Net.Nodes), fr.folded.Result.Total.Params, fr.folded.Result.Total.Buffers, fr.folded.Result.Total.MACs, fr.after.Seconds},
 		MaxAbsDiff: fr.maxAbs, MaxRelDiff: fr.maxRel, Limit: foldLimit, Agree: fr.maxRel <= foldLimit,

@@ -185,3 +185,83 @@ func TestONNXCheck(t *testing.T) {
 		t.Errorf("check --write on a model: exit %d\n%s%s", code, out, errOut)
 	}
 }
+
+// TestFoldONNX: fold reads a model with its weights, passes the names of
+// the batchnorms it removes to the convs they fold into, and gives what
+// torch.onnx's own folding gives (the default eval export folds them):
+// the same parameter count, and PyTorch's output from the folded spec
+// and checkpoint.
+func TestFoldONNX(t *testing.T) {
+	dir := t.TempDir()
+	yaml, st := filepath.Join(dir, "folded.yaml"), filepath.Join(dir, "folded.safetensors")
+	out, errOut, code := runCmd(t, "", "fold", filepath.Join(onnxFixtures, "resnet_op13.onnx"), "-o", yaml, "--weights-out", st)
+	if code != 0 {
+		t.Fatalf("fold: exit %d\n%s%s", code, out, errOut)
+	}
+	if !strings.Contains(out, "6 of 6 normalizations fold") || !strings.Contains(out, "the model's own") {
+		t.Errorf("fold's report:\n%s", out)
+	}
+	// torch.onnx's eval export folds every batchnorm into its conv: its
+	// initializers are the folded network's parameters.
+	folded := initializerNumel(t, "resnet_bnfolded")
+	out, errOut, code = runCmd(t, "", "params", yaml, "--format", "json")
+	if code != 0 {
+		t.Fatalf("params of the folded spec: exit %d\n%s", code, errOut)
+	}
+	var r struct {
+		Total struct{ Params, Buffers int64 }
+	}
+	if err := json.Unmarshal([]byte(out), &r); err != nil {
+		t.Fatal(err)
+	}
+	if r.Total.Params != folded || r.Total.Buffers != 0 {
+		t.Errorf("folded: params %d, buffers %d; torch.onnx's folded export has %d params", r.Total.Params, r.Total.Buffers, folded)
+	}
+	y := filepath.Join(dir, "y.npy")
+	x := filepath.Join(onnxFixtures, "resnet_op13.input.npy")
+	if _, errOut, code := runCmd(t, "", "exec", yaml, "--weights", st, "--input", x, "--save-output", y, "--no-rf"); code != 0 {
+		t.Fatalf("exec of the folded spec: exit %d\n%s", code, errOut)
+	}
+	got, err := tensorio.ReadNpy(y)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, err := tensorio.ReadNpy(filepath.Join(onnxFixtures, "resnet_op13.output.npy"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var scale, diff float64
+	for i := range want.Data {
+		scale = max(scale, abs(float64(want.Data[i])))
+		diff = max(diff, abs(float64(got.Data[i]-want.Data[i])))
+	}
+	if diff > 1e-4*scale {
+		t.Errorf("the folded network's output differs from PyTorch's by %.3g (largest %.3g)", diff, scale)
+	}
+}
+
+// initializerNumel is the values a small export's initializers hold
+// (small.json, counted by onnx in Python).
+func initializerNumel(t *testing.T, net string) int64 {
+	t.Helper()
+	data, err := os.ReadFile(filepath.Join(onnxFixtures, "..", "small.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var d struct {
+		Nets []struct {
+			Net   string
+			Numel int64 `json:"onnx_initializer_numel"`
+		}
+	}
+	if err := json.Unmarshal(data, &d); err != nil {
+		t.Fatal(err)
+	}
+	for _, n := range d.Nets {
+		if n.Net == net {
+			return n.Numel
+		}
+	}
+	t.Fatalf("small.json has no %s", net)
+	return 0
+}
