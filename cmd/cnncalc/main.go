@@ -77,6 +77,7 @@ SPEC is a file path, - for standard input, or the name of an embedded example
 	root.SetOut(ios.Out)
 	root.SetErr(ios.ErrOut)
 	root.AddCommand(newShapesCmd(ios, nil), newParamsCmd(ios, nil), newRFCmd(ios, nil), newZooCmd(ios, nil), newCheckCmd(ios, nil), newExecCmd(ios, nil))
+	root.AddCommand(newMemoryCmd(ios, nil))
 	root.AddCommand(newQuizCmd(ios, nil))
 	return root
 }
