@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 
 	"github.com/cnncalc/cnncalc/calc"
@@ -196,8 +197,8 @@ func memoryReport(a *spec.Analysis, m *calc.Memory, eval bool, fit *memoryFit, c
 		r.header = []string{"#", "layer", "output", "allocs", "live"}
 		r.right = []bool{true, false, false, true, true}
 	} else {
-		r.header = []string{"#", "layer", "output", "saves", "saved", "new", "allocs", "im2col"}
-		r.right = []bool{true, false, false, false, true, true, true, true}
+		r.header = []string{"#", "layer", "saves", "saved", "new", "allocs", "im2col"}
+		r.right = []bool{true, false, false, true, true, true, true}
 	}
 	if csv {
 		// exact bytes, one column per figure
@@ -222,11 +223,14 @@ func memoryReport(a *spec.Analysis, m *calc.Memory, eval bool, fit *memoryFit, c
 			r.add([]string{fmt.Sprint(i + 1), layerCell(&n), dims(a.Result.Layers[i].Output), out, cell(lm.Live)}, nil)
 			continue
 		}
-		r.add([]string{fmt.Sprint(i + 1), layerCell(&n), dims(a.Result.Layers[i].Output), savedShort(lm),
-			cell(lm.SavedBytes), cell(lm.NewSavedBytes), out, cell(lm.Workspace)}, nil)
+		row := []string{fmt.Sprint(i + 1), layerCell(&n), savedShort(lm), cell(lm.SavedBytes), cell(lm.NewSavedBytes), out, cell(lm.Workspace)}
+		if csv {
+			row = slices.Insert(row, 2, dims(a.Result.Layers[i].Output))
+		}
+		r.add(row, nil)
 	}
 	if !csv && !eval {
-		r.footer = []string{"", "total", "", "", "", sizeText(m.SavedBytes), "", ""}
+		r.footer = []string{"", "total", "", "", sizeText(m.SavedBytes), "", ""}
 	}
 	line := func(name, format string, args ...any) {
 		r.summary = append(r.summary, fmt.Sprintf("%-12s %s", name+":", fmt.Sprintf(format, args...)))
@@ -254,13 +258,13 @@ func memoryReport(a *spec.Analysis, m *calc.Memory, eval bool, fit *memoryFit, c
 	}
 	if fit != nil {
 		peakName := map[bool]string{true: "eval peak", false: "train peak"}[eval]
-		switch b := calc.Group(fit.Budget); {
+		switch b := sizeText(fit.Budget); {
 		case fit.Batch == 0:
-			line("fit", "no batch fits %s bytes: batch 1 needs %s (%s)", b, calc.Group(fit.Peak), peakName)
+			line("fit", "no batch fits %s: batch 1 needs %s B (%s)", b, calc.Group(fit.Peak), peakName)
 		case fit.NextPeak == 0:
-			line("fit", "batch %d, the largest cnncalc takes, fits %s bytes (%s %s)", fit.Batch, b, peakName, calc.Group(fit.Peak))
+			line("fit", "batch %d, the largest cnncalc takes, fits %s (%s %s B)", fit.Batch, b, peakName, calc.Group(fit.Peak))
 		default:
-			line("fit", "batch %d fits %s bytes (%s %s); batch %d needs %s", fit.Batch, b, peakName, calc.Group(fit.Peak), fit.Batch+1, calc.Group(fit.NextPeak))
+			line("fit", "batch %d fits %s: %s %s B, batch %d %s B", fit.Batch, b, peakName, calc.Group(fit.Peak), fit.Batch+1, calc.Group(fit.NextPeak))
 		}
 	}
 	return r
