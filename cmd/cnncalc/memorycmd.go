@@ -236,24 +236,25 @@ func memoryReport(a *spec.Analysis, m *calc.Memory, eval bool, fit *memoryFit, c
 		r.summary = append(r.summary, fmt.Sprintf("%-12s %s", name+":", fmt.Sprintf(format, args...)))
 	}
 	t := a.Result.Total
+	both := func(b int64) string { return fmt.Sprintf("%s (%s B)", sizeText(b), calc.Group(b)) }
 	line("dtype", "%s, model.to(%s): parameters, gradients, optimizer state, activations", o.DType, o.DType)
-	line("params", "%s (%s parameters)", sizeText(m.ParamBytes), calc.Group(t.Params))
-	line("buffers", "%s (%s running statistics, and num_batches_tracked)", sizeText(m.BufferBytes), calc.Group(t.Buffers))
-	line("input", "%s (%s)", sizeText(m.InputBytes), joinX(a.Net.Input))
+	line("params", "%s: %s parameters", both(m.ParamBytes), calc.Group(t.Params))
+	line("buffers", "%s: %s running statistics, num_batches_tracked", both(m.BufferBytes), calc.Group(t.Buffers))
+	line("input", "%s: %s", both(m.InputBytes), joinX(a.Net.Input))
 	if eval {
-		line("forward", "%s peak of live outputs (no_grad, each freed after its last use)", sizeText(m.ForwardPeak))
-		line("eval peak", "%s = params + buffers + input + forward", sizeText(m.EvalPeak))
+		line("forward", "%s peak of live outputs, each freed after its last use", both(m.ForwardPeak))
+		line("eval peak", "%s = params + buffers + input + forward", both(m.EvalPeak))
 	} else {
-		line("grads", "%s (one per trainable parameter)", sizeText(m.GradBytes))
+		line("grads", "%s: one per trainable parameter", both(m.GradBytes))
 		opt := map[calc.Optimizer]string{calc.OptNone: "no optimizer", calc.OptSGD: "plain SGD keeps none",
 			calc.OptMomentum: "1 x params", calc.OptAdam: "2 x params, a float32 step per tensor",
 			calc.OptAdamW: "2 x params, a float32 step per tensor"}[o.Optimizer]
-		line("optimizer", "%s (%s: %s)", sizeText(m.OptimizerBytes), o.Optimizer, opt)
-		line("saved", "%s kept by autograd at the end of forward (storages counted once)", sizeText(m.SavedBytes))
-		line("step", "%s peak over forward + backward: outputs, saved, gradients", sizeText(m.StepPeak))
-		line("train peak", "%s = params + buffers + optimizer + input + step", sizeText(m.TrainPeak))
+		line("optimizer", "%s: %s, %s", both(m.OptimizerBytes), o.Optimizer, opt)
+		line("saved", "%s kept by autograd at the end of forward", both(m.SavedBytes))
+		line("step", "%s peak of forward + backward: outputs, saved, gradients", both(m.StepPeak))
+		line("train peak", "%s = params + buffers + optimizer + input + step", both(m.TrainPeak))
 		if m.Workspace > 0 {
-			line("im2col", "%s largest conv buffer of cnncalc's exec (no peak has it: oneDNN differs)", sizeText(m.Workspace))
+			line("im2col", "%s largest conv buffer of exec (in no peak: oneDNN's differ)", both(m.Workspace))
 		}
 	}
 	if fit != nil {
