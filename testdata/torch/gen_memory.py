@@ -19,7 +19,7 @@ the relu saved too), is one storage. Per layer the JSON lists the storages that
 layer saves ([nbytes, dtype] each); "total_saved" is the bytes of the distinct
 storages of the whole network.
 
-Peaks (float32 and bfloat16, the first batch size only): torch.profiler with
+Peaks (float32 and bfloat16, the first batch size only; unset .grad before): torch.profiler with
 profile_memory=True records every CPU allocation and free; the running sum of
 them, from just before the forward pass to the end of backward, gives
 "peak_train" (forward, then y.backward(ones), with .grad unset beforehand so
@@ -29,6 +29,7 @@ their last use, as an nn.Module's locals go out of scope (and as cnncalc's exec
 plans them). The input tensor, the parameters and the buffers exist before and
 are not part of either figure.
 """
+import gc
 import json
 import os
 import sys
@@ -153,7 +154,7 @@ def kinds():
 ZOO = ["resnet18", "mobilenet_v2", "densenet121", "efficientnet_b0", "vgg11_bn", "resnet50", "mobilenet_v3_small",
        "shufflenet_v2_x0_5", "convnext_tiny", "googlenet"]
 KIND_BATCHES = (2, 3)
-ZOO_BATCHES = (1, 2)
+ZOO_BATCHES = {"resnet50": (1, 2, 32)}  # others (1, 2); resnet50 also at the batch of the README's example
 
 
 def last_uses(prog):
@@ -248,9 +249,10 @@ def peak(fn):
 
 
 def peaks(net, x):
+    """peak_train and peak_eval. The .grad of every parameter is unset
+    before the measurement starts (freeing them inside it would count their
+    frees against allocations made before it)."""
     def train():
-        for p in net.parameters():
-            p.grad = None
         y = run(net, x)
         y.backward(torch.ones_like(y))
         del y
@@ -259,9 +261,16 @@ def peaks(net, x):
         with torch.no_grad():
             run(net, x)
 
+    def unset():
+        for p in net.parameters():
+            p.grad = None
+        gc.collect()
+
     net.train()
-    train()  # warm up: first-call allocations (mkldnn primitives, thread pools) out of the measurement
+    train()  # warm up: first-call allocations (oneDNN primitives, thread pools) out of the measurement
+    unset()
     t = peak(train)
+    unset()
     net.eval()
     infer()
     e = peak(infer)
@@ -305,6 +314,33 @@ def case(name, spec, batches, dtypes, with_peak, src=None):
     return out
 
 
+# zoo specs that are torchvision builders: torchvision's own model (in-place
+# ReLU/ReLU6/SiLU, functional pools in forward) must save the same bytes
+TORCHVISION = ("resnet18", "resnet50", "mobilenet_v2", "densenet121", "efficientnet_b0", "vgg11_bn",
+               "mobilenet_v3_small", "shufflenet_v2_x0_5", "convnext_tiny")
+
+
+def torchvision_saved(name, batch):
+    """The bytes of the distinct non-parameter storages autograd saves in torchvision's model."""
+    import torchvision.models as tvm
+    torch.manual_seed(0)
+    m = getattr(tvm, name)().train()
+    x = torch.randn([batch, 3, 224, 224])
+    params = {stor(p)[0] for p in m.parameters()} | {stor(b)[0] for b in m.buffers()}
+    keep, seen = [], {}
+
+    def pack(t):
+        keep.append(t)
+        ptr, nb = stor(t)
+        if ptr not in params:
+            seen[ptr] = nb
+        return t
+
+    with torch.autograd.graph.saved_tensors_hooks(pack, lambda t: t):
+        m(x)
+    return sum(seen.values())
+
+
 def main():
     only = set(sys.argv[1:])
     torch.set_num_threads(1)
@@ -320,7 +356,10 @@ def main():
         print(name, file=sys.stderr)
         rel = "testdata/zoo/%s.yaml" % name
         spec = spec2torch.load_spec(os.path.join(TESTDATA, "zoo", name + ".yaml"))
-        cases.append(case(name, spec, ZOO_BATCHES, DTYPES, True, rel))
+        c = case(name, spec, ZOO_BATCHES.get(name, (1, 2)), DTYPES, True, rel)
+        if name in TORCHVISION:
+            c["torchvision_saved"] = {"batch": 2, "dtype": "float32", "total_saved": torchvision_saved(name, 2)}
+        cases.append(c)
     if only:
         json.dump(cases, sys.stdout, indent=1)
         return 0
