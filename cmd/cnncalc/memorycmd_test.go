@@ -19,6 +19,7 @@ func TestMemoryGolden(t *testing.T) {
 		{"memory_lenet5_eval", []string{"memory", "lenet5", "--mode", "eval"}},
 		{"memory_resnet18_adam_bf16", []string{"memory", "resnet18", "--batch", "4", "--optimizer", "adam", "--dtype", "bfloat16"}},
 		{"memory_mobilenet_v2_fit", []string{"memory", "mobilenet_v2", "--optimizer", "adamw", "--fit", "8GiB"}},
+		{"params_resnet18_bf16", []string{"params", "resnet18", "--dtype", "bfloat16"}},
 		{"memory_mobilenet_v2_csv", []string{"memory", "mobilenet_v2", "--batch", "2", "--format", "csv"}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
@@ -104,6 +105,13 @@ func TestMemoryFlagErrors(t *testing.T) {
 		{[]string{"--batch", "0"}, `--batch must be between 1`},
 		{[]string{"--format", "xml"}, `unknown --format "xml"`},
 	} {
+		if c.args[0] == "--dtype" {
+			// params takes --dtype too, with the same refusal
+			out, errOut, code := runCmd(t, "", append([]string{"params", "lenet5"}, c.args...)...)
+			if code != exitError || out != "" || !strings.Contains(errOut, c.msg) {
+				t.Errorf("params %v: exit %d, out %q, stderr %q", c.args, code, out, errOut)
+			}
+		}
 		out, errOut, code := runCmd(t, "", append([]string{"memory", "lenet5"}, c.args...)...)
 		if code != exitError || out != "" || !strings.Contains(errOut, c.msg) {
 			t.Errorf("%v: exit %d, out %q, stderr %q; want exit 2 and %q", c.args, code, out, errOut, c.msg)

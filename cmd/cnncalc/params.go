@@ -10,8 +10,9 @@ import (
 
 // ParamsOptions are the params command's streams and flags.
 type ParamsOptions struct {
-	IO   *IOStreams
-	Spec string
+	IO    *IOStreams
+	Spec  string
+	DType string
 	specFlags
 }
 
@@ -21,7 +22,8 @@ func newParamsCmd(ios *IOStreams, runF func(*ParamsOptions) error) *cobra.Comman
 		Use:   "params SPEC",
 		Short: "Per layer: params, buffers, MACs, activation memory; totals",
 		Example: `  cnncalc params resnet18
-  cnncalc params net.yaml --batch 32 --format markdown`,
+  cnncalc params net.yaml --batch 32 --format markdown
+  cnncalc params resnet50 --dtype bfloat16`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.Spec = args[0]
@@ -32,12 +34,17 @@ func newParamsCmd(ios *IOStreams, runF func(*ParamsOptions) error) *cobra.Comman
 		},
 	}
 	opts.register(cmd)
+	cmd.Flags().StringVar(&opts.DType, "dtype", "float32", "dtype of every byte figure: float32, float16 or bfloat16")
 	return cmd
 }
 
 const mib = 1 << 20
 
 func paramsRun(opts *ParamsOptions) error {
+	dt, ok := calc.ParseDType(opts.DType)
+	if !ok {
+		return usageErr("unknown --dtype %q: use float32, float16 or bfloat16", opts.DType)
+	}
 	a, err := load(opts.IO, opts.Spec, &opts.specFlags)
 	if err != nil {
 		return err
@@ -45,12 +52,17 @@ func paramsRun(opts *ParamsOptions) error {
 	if opts.Format == "json" {
 		return writeJSON(opts.IO.Out, a)
 	}
-	return paramsReport(a, opts.Format == "csv").write(opts.IO.Out, opts.Format, opts.Explain)
+	return paramsReportIn(a, opts.Format == "csv", dt).write(opts.IO.Out, opts.Format, opts.Explain)
 }
 
 // paramsReport builds the table of the analysis; csv leaves out the footer.
-func paramsReport(a *spec.Analysis, csv bool) *report {
+func paramsReport(a *spec.Analysis, csv bool) *report { return paramsReportIn(a, csv, calc.Float32) }
+
+// paramsReportIn is paramsReport with the byte figures in dtype dt.
+func paramsReportIn(a *spec.Analysis, csv bool, dt calc.DType) *report {
 	t := a.Result.Total
+	// calc counts float32 bytes: 4 per element
+	size := func(float32Bytes int64) int64 { return float32Bytes / 4 * dt.Size() }
 	r := &report{
 		title:  title(a),
 		header: []string{"#", "layer", "output", "params", "buffers", "MACs", "memory"},
@@ -59,20 +71,20 @@ func paramsReport(a *spec.Analysis, csv bool) *report {
 	r.grow(len(a.Net.Nodes))
 	for i, n := range a.Net.Nodes {
 		l := a.Result.Layers[i]
-		r.add([]string{fmt.Sprint(i + 1), layerCell(&n), dims(l.Output), calc.Group(l.Params), calc.Group(l.Buffers), calc.Group(l.MACs), bytesCell(l.Bytes)}, l.Formulas)
+		r.add([]string{fmt.Sprint(i + 1), layerCell(&n), dims(l.Output), calc.Group(l.Params), calc.Group(l.Buffers), calc.Group(l.MACs), bytesCell(size(l.Bytes))}, l.Formulas)
 	}
 	if !csv {
-		r.footer = []string{"", "total", dims(t.Output), calc.Group(t.Params), calc.Group(t.Buffers), calc.Group(t.MACs), bytesCell(t.ActivationBytes)}
+		r.footer = []string{"", "total", dims(t.Output), calc.Group(t.Params), calc.Group(t.Buffers), calc.Group(t.MACs), bytesCell(size(t.ActivationBytes))}
 	}
-	paramBytes := 4 * float64(t.Params)
+	paramBytes := float64(dt.Size()) * float64(t.Params)
 	r.summary = []string{
-		fmt.Sprintf("params:      %s (%s), %.2f MiB as float32", calc.Group(t.Params), calc.Human(t.Params), paramBytes/mib),
+		fmt.Sprintf("params:      %s (%s), %.2f MiB as %s", calc.Group(t.Params), calc.Human(t.Params), paramBytes/mib, dt),
 		fmt.Sprintf("buffers:     %s (%s), non-trainable running statistics", calc.Group(t.Buffers), calc.Human(t.Buffers)),
 		fmt.Sprintf("MACs:        %s (%s) for batch %d", calc.Group(t.MACs), calc.Human(t.MACs), a.Net.Input[0]),
 		fmt.Sprintf("FLOPs:       %s (%s) = 2 x MACs", calc.Group(t.FLOPs), calc.Human(t.FLOPs)),
-		fmt.Sprintf("memory:      input %.2f MiB, params %.2f MiB, buffers %.2f MiB (float32)",
-			float64(t.InputBytes)/mib, paramBytes/mib, 4*float64(t.Buffers)/mib),
-		fmt.Sprintf("activations: %.2f MiB, every layer's output summed (float32)", float64(t.ActivationBytes)/mib),
+		fmt.Sprintf("memory:      input %.2f MiB, params %.2f MiB, buffers %.2f MiB (%s)",
+			float64(size(t.InputBytes))/mib, paramBytes/mib, float64(dt.Size())*float64(t.Buffers)/mib, dt),
+		fmt.Sprintf("activations: %.2f MiB, every layer's output summed (%s)", float64(size(t.ActivationBytes))/mib, dt),
 	}
 	return r
 }
