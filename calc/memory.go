@@ -362,13 +362,26 @@ func stochasticDepthSaved(l *Layer, lr *LayerResult, c *SaveCtx) Saving {
 	return Saving{Elementwise: true, Tensors: []SavedTensor{savedNew("noise", n)}}
 }
 
-// linearSaved: the input, as the matmul's 2-D view of it; a strided input
-// does not view as rows, and its reshape is a contiguous copy.
+// linearSaved: the input, as the matmul's 2-D view of it, for the weight's
+// gradient (none when the layer is frozen); a strided input does not view
+// as rows, and its reshape is a contiguous copy.
 func linearSaved(l *Layer, lr *LayerResult, c *SaveCtx) Saving {
+	if l.Frozen {
+		return Saving{}
+	}
 	if c.Strided[0] {
 		return Saving{Tensors: []SavedTensor{savedNew("contiguous input", elements(lr.Inputs[0]))}}
 	}
 	return saveInput(l, lr, c)
+}
+
+// layerScaleSaved: gamma * x keeps x for gamma's gradient, none when
+// frozen.
+func layerScaleSaved(l *Layer, lr *LayerResult, c *SaveCtx) Saving {
+	if l.Frozen {
+		return Saving{Elementwise: true}
+	}
+	return saveInputElementwise(l, lr, c)
 }
 
 // flattenSaved: a view of a contiguous input; a strided one is copied.

@@ -58,8 +58,9 @@ type Memory struct {
 	Layers  []LayerMemory
 	// ParamBytes, BufferBytes (running statistics and the int64
 	// num_batches_tracked), GradBytes (one gradient per trainable
-	// parameter), OptimizerBytes (momentum: one copy of the parameters;
-	// Adam/AdamW: two, and a 4-byte step per parameter tensor) and
+	// parameter: none for a Frozen layer), OptimizerBytes (momentum: one
+	// copy of the trainable parameters; Adam/AdamW: two, and a 4-byte step
+	// per trainable parameter tensor) and
 	// InputBytes (the batch).
 	ParamBytes, BufferBytes, GradBytes, OptimizerBytes, InputBytes int64
 	// SavedBytes is every distinct storage autograd keeps at the end of
@@ -158,7 +159,8 @@ func MemoryOf(net *Network, res *Result, opt MemoryOptions) (*Memory, error) {
 		}
 		sv := info.Saved(&node.Layer, lr, c)
 		savings[i] = sv
-		grad[i] = lr.Params > 0 || slicesAny(c.Grad)
+		trainable := lr.Params > 0 && !node.Frozen
+		grad[i] = trainable || slicesAny(c.Grad)
 		lm.Grad = grad[i]
 		lm.View = sv.View
 		strided[i] = sv.Strided || (sv.Elementwise && c.Strided[0])
@@ -175,7 +177,10 @@ func MemoryOf(net *Network, res *Result, opt MemoryOptions) (*Memory, error) {
 		if lr.Buffers > 0 {
 			m.BufferBytes = a.add(m.BufferBytes, Int64.Size()) // num_batches_tracked
 		}
-		tensors += paramTensors(&node.Layer, lr)
+		if trainable {
+			m.GradBytes = a.add(m.GradBytes, a.mul(lr.Params, ds))
+			tensors += paramTensors(&node.Layer, lr)
+		}
 		lm.Workspace = a.mul(convColumns(&node.Layer, lr), ds)
 		m.Workspace = max(m.Workspace, lm.Workspace)
 		if !grad[i] {
@@ -219,8 +224,7 @@ func MemoryOf(net *Network, res *Result, opt MemoryOptions) (*Memory, error) {
 		}
 		sortSaved(lm.Saved)
 	}
-	m.GradBytes = m.ParamBytes
-	m.OptimizerBytes = a.mul(m.ParamBytes, opt.Optimizer.copies())
+	m.OptimizerBytes = a.mul(m.GradBytes, opt.Optimizer.copies())
 	if opt.Optimizer == OptAdam || opt.Optimizer == OptAdamW {
 		m.OptimizerBytes = a.add(m.OptimizerBytes, a.mul(tensors, Float32.Size()))
 	}
@@ -503,7 +507,7 @@ func (p *stepPlan) train() int64 {
 		}
 		node := &p.net.Nodes[i]
 		lr := &p.res.Layers[i]
-		if lr.Params > 0 {
+		if lr.Params > 0 && !node.Frozen {
 			p.live = p.acc.add(p.live, p.acc.mul(lr.Params, p.ds))
 			p.peak = max(p.peak, p.live)
 		}

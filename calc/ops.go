@@ -446,7 +446,7 @@ func init() {
 		Shape: layerNorm2dShape, Count: layerNorm2dCount, Field: sameField, Saved: layerNorm2dSaved})
 	def(LayerScale, OpInfo{Name: "layerscale", Torch: "LayerScale", Aliases: []string{"layer_scale"}, Primary: "init",
 		Args:  []Arg{{Name: "init", Kind: ArgFloat, Default: 1e-6, Field: fInit}, {Name: "in", Aliases: []string{"channels"}, Kind: ArgInt, Field: fIn}},
-		Shape: layerScaleShape, Count: layerScaleCount, Field: sameField, Saved: saveInputElementwise})
+		Shape: layerScaleShape, Count: layerScaleCount, Field: sameField, Saved: layerScaleSaved})
 	def(StochasticDepth, OpInfo{Name: "stochasticdepth", Torch: "StochasticDepth", Aliases: []string{"stochastic_depth", "droppath", "drop_path"}, Primary: "p",
 		Args: []Arg{{Name: "p", Kind: ArgFloat, Default: 0.0, Field: fP, Check: argDropoutP.Check},
 			{Name: "mode", Kind: ArgEnum, Enum: []string{"row", "batch"}, Default: "row", Field: func(l *Layer) any { return &l.Mode }}},

@@ -296,6 +296,7 @@ type memoryJSONNode struct {
 	Name      string            `json:"name"`
 	Type      string            `json:"type"`
 	Output    []int64           `json:"output"`
+	Frozen    bool              `json:"frozen"`
 	Grad      bool              `json:"requires_grad"`
 	View      bool              `json:"view"`
 	Saved     []memoryJSONSaved `json:"saved"`
@@ -327,7 +328,7 @@ func writeMemoryJSON(w io.Writer, a *spec.Analysis, m *calc.Memory, mode string,
 		Mode: mode, Layers: make([]memoryJSONNode, len(net.Nodes)), Fit: fit}
 	for i, n := range net.Nodes {
 		lm := &m.Layers[i]
-		jn := memoryJSONNode{Name: n.Name, Type: n.Type.String(), Output: a.Result.Layers[i].Output, Grad: lm.Grad, View: lm.View,
+		jn := memoryJSONNode{Name: n.Name, Type: n.Type.String(), Output: a.Result.Layers[i].Output, Frozen: n.Frozen, Grad: lm.Grad, View: lm.View,
 			Saved: []memoryJSONSaved{}, SavedB: lm.SavedBytes, NewSavedB: lm.NewSavedBytes, OutputB: lm.OutputBytes,
 			Workspace: lm.Workspace, Live: lm.Live}
 		for _, s := range lm.Saved {

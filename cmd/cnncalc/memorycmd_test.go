@@ -19,6 +19,9 @@ func TestMemoryGolden(t *testing.T) {
 		{"memory_lenet5_eval", []string{"memory", "lenet5", "--mode", "eval"}},
 		{"memory_resnet18_adam_bf16", []string{"memory", "resnet18", "--batch", "4", "--optimizer", "adam", "--dtype", "bfloat16"}},
 		{"memory_mobilenet_v2_fit", []string{"memory", "mobilenet_v2", "--optimizer", "adamw", "--fit", "8GiB"}},
+		{"params_frozen", []string{"params", "testdata/frozen.yaml"}},
+		{"memory_frozen_adam", []string{"memory", "testdata/frozen.yaml", "--optimizer", "adam"}},
+		{"memory_frozen_json", []string{"memory", "testdata/frozen.yaml", "--format", "json"}},
 		{"params_resnet18_bf16", []string{"params", "resnet18", "--dtype", "bfloat16"}},
 		{"memory_mobilenet_v2_csv", []string{"memory", "mobilenet_v2", "--batch", "2", "--format", "csv"}},
 	} {
@@ -115,6 +118,20 @@ func TestMemoryFlagErrors(t *testing.T) {
 		out, errOut, code := runCmd(t, "", append([]string{"memory", "lenet5"}, c.args...)...)
 		if code != exitError || out != "" || !strings.Contains(errOut, c.msg) {
 			t.Errorf("%v: exit %d, out %q, stderr %q; want exit 2 and %q", c.args, code, out, errOut, c.msg)
+		}
+	}
+}
+
+// TestTrainableErrors: trainable takes true or false, positioned; it is an
+// item key, not a layer argument.
+func TestTrainableErrors(t *testing.T) {
+	for _, c := range []struct{ spec, msg string }{
+		{"input: [3, 8, 8]\nlayers:\n  - conv2d: {out: 4, kernel: 3}\n    trainable: maybe\n", "<stdin>:4:16: layers[0]: trainable must be true or false, got \"maybe\""},
+		{"input: [3, 8, 8]\nlayers:\n  - conv2d: {out: 4, kernel: 3, trainable: false}\n", "<stdin>:3:33: layers[0] (conv2d): conv2d has no argument \"trainable\""},
+	} {
+		out, errOut, code := runCmd(t, c.spec, "memory", "-")
+		if code != exitError || out != "" || !strings.Contains(errOut, c.msg) {
+			t.Errorf("exit %d, out %q, stderr %q; want exit 2 and %q", code, out, errOut, c.msg)
 		}
 	}
 }

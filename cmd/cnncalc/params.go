@@ -80,12 +80,19 @@ func paramsReportIn(a *spec.Analysis, csv bool, dt calc.DType) *report {
 	r.summary = []string{
 		fmt.Sprintf("params:      %s (%s), %.2f MiB as %s", calc.Group(t.Params), calc.Human(t.Params), paramBytes/mib, dt),
 		fmt.Sprintf("buffers:     %s (%s), non-trainable running statistics", calc.Group(t.Buffers), calc.Human(t.Buffers)),
+	}
+	if t.FrozenParams > 0 {
+		// as Keras' summary: trainable and non-trainable
+		r.summary = append(r.summary[:1], append([]string{fmt.Sprintf("trainable:   %s (%s); frozen (trainable: false): %s (%s)",
+			calc.Group(t.Params-t.FrozenParams), calc.Human(t.Params-t.FrozenParams), calc.Group(t.FrozenParams), calc.Human(t.FrozenParams))}, r.summary[1:]...)...)
+	}
+	r.summary = append(r.summary, []string{
 		fmt.Sprintf("MACs:        %s (%s) for batch %d", calc.Group(t.MACs), calc.Human(t.MACs), a.Net.Input[0]),
 		fmt.Sprintf("FLOPs:       %s (%s) = 2 x MACs", calc.Group(t.FLOPs), calc.Human(t.FLOPs)),
 		fmt.Sprintf("memory:      input %.2f MiB, params %.2f MiB, buffers %.2f MiB (%s)",
 			float64(size(t.InputBytes))/mib, paramBytes/mib, float64(dt.Size())*float64(t.Buffers)/mib, dt),
 		fmt.Sprintf("activations: %.2f MiB, every layer's output summed (%s)", float64(size(t.ActivationBytes))/mib, dt),
-	}
+	}...)
 	return r
 }
 

@@ -3,9 +3,10 @@
 peak memory of a training step and of an inference pass, for cnncalc's memory
 command to be checked against.
 
-    /usr/bin/python3 testdata/torch/gen_memory.py [NAME ...]   (from the repository root)
+    /usr/bin/python3 testdata/torch/gen_memory.py [--merge] [NAME ...]   (from the repository root)
 
-Writes testdata/torch/memory.json. Every network is built from its cnncalc spec
+Writes testdata/torch/memory.json (with NAMEs, prints those cases instead;
+with --merge and NAMEs, replaces or adds them in memory.json). Every network is built from its cnncalc spec
 by spec2torch.py (an independent implementation of the format), converted with
 model.to(dtype) (float32 and bfloat16), put in train mode, and run on a random
 input of shape [batch] + input that does not require grad (as a training batch).
@@ -146,6 +147,25 @@ def kinds():
         net("stochasticdepth", 2, [lead(2), {"stochasticdepth": 0.2}, tail(2)]),
         net("stochasticdepth_batch", 2, [lead(2), {"stochasticdepth": {"p": 0.2, "mode": "batch"}}, tail(2)]),
         net("stochasticdepth_p0", 2, [lead(2), {"stochasticdepth": 0.0}, tail(2)]),
+        # trainable: false (fine-tuning): frozen parameters need no gradient, so a frozen layer whose
+        # input needs none has no backward and saves nothing, and the layers after it save as usual
+        net("frozen_first_conv", 2, [{"conv2d": {"out": 4, "kernel": 3}, "trainable": False}, "batchnorm2d", "relu", tail(2)]),
+        net("frozen_bn", 2, [lead(2), {"batchnorm2d": None, "trainable": False}, "relu", tail(2)]),
+        net("frozen_backbone", 2, [{"repeat": 2, "layers": [{"conv2d": {"out": 4, "kernel": 3, "padding": 1}}, "batchnorm2d", "relu",
+                                                           {"maxpool2d": 2}], "trainable": False},
+                                  "flatten", {"linear": 5}]),
+        net("frozen_residual", 2, [lead(2), {"residual": [tail(2, 4), "batchnorm2d", "relu", tail(2, 4)], "trainable": False},
+                                  "relu", tail(2)]),
+        net("frozen_layerscale", 2, [lead(2), {"layerscale": 0.1, "trainable": False}, tail(2)]),
+        net("frozen_prelu", 2, [lead(2), {"prelu": 4, "trainable": False}, tail(2)]),
+        net("frozen_layernorm", 2, [lead(2), {"layernorm": 6, "trainable": False}, tail(2)]),
+        net("frozen_groupnorm", 2, [lead(2), {"groupnorm": 2, "trainable": False}, tail(2)]),
+        net("frozen_instancenorm", 2, [lead(2), {"instancenorm2d": {"affine": True}, "trainable": False}, tail(2)]),
+        net("frozen_convtranspose", 2, [lead(2), {"convtranspose2d": {"out": 4, "kernel": 2, "stride": 2}, "trainable": False}, tail(2)]),
+        net("frozen_layernorm2d", 2, [lead(2), {"layernorm2d": None, "trainable": False}, tail(2)]),
+        net("frozen_linear_3d", 1, [lead(1), {"linear": 5, "trainable": False}, {"linear": 2}]),
+        net("frozen_linear_permuted", 2, [lead(2), {"permute": [0, 2, 3, 1]}, {"linear": 3, "trainable": False}, {"linear": 2}]),
+        net("frozen_head", 2, [lead(2), "relu", "flatten", {"linear": 5, "trainable": False}]),
         net("hardsigmoid_ab", 2, [lead(2), {"hardsigmoid": {"alpha": 0.2, "beta": 0.5}}, tail(2)]),
     ]
     return out
@@ -342,7 +362,9 @@ def torchvision_saved(name, batch):
 
 
 def main():
-    only = set(sys.argv[1:])
+    args = sys.argv[1:]
+    merge = "--merge" in args  # with names: replace or add those cases in memory.json
+    only = set(a for a in args if a != "--merge")
     torch.set_num_threads(1)
     cases = []
     for name, spec in kinds():
@@ -360,13 +382,18 @@ def main():
         if name in TORCHVISION:
             c["torchvision_saved"] = {"batch": 2, "dtype": "float32", "total_saved": torchvision_saved(name, 2)}
         cases.append(c)
-    if only:
+    path = os.path.join(HERE, "memory.json")
+    if only and not merge:
         json.dump(cases, sys.stdout, indent=1)
         return 0
+    if merge:
+        with open(path) as f:
+            old = json.load(f)["cases"]
+        new = {c["name"]: c for c in cases}
+        cases = [new.pop(c["name"], c) for c in old] + list(new.values())
     doc = {"torch": torch.__version__,
            "doc": "written by testdata/torch/gen_memory.py; see its docstring and testdata/torch/README.md",
            "cases": cases}
-    path = os.path.join(HERE, "memory.json")
     with open(path + ".tmp", "w") as f:
         json.dump(doc, f, separators=(",", ":"))
         f.write("\n")

@@ -143,7 +143,7 @@ TYPE_ALIASES = {"fc": "linear", "dense": "linear", "clip": "hardtanh", "log_soft
                 "stochastic_depth": "stochasticdepth", "droppath": "stochasticdepth", "drop_path": "stochasticdepth"}
 MERGES = ("add", "concat", "mul")
 COMPOSITES = ("repeat", "residual", "concat", "add", "mul", "gate")
-WIRING = ("name", "from", "expect")
+WIRING = ("name", "from", "expect", "trainable")
 
 
 def parse_args(canon, fam, value, path):
@@ -664,6 +664,7 @@ class Compiler:
             raise SpecError("%s: want a type name or a map, got %r" % (path, it))
         base = path
         path = "%s (%s)" % (path, tkey)
+        first_mod = len(self.net.mods)  # trainable: false freezes the modules this item builds
 
         srcs = None
         if "from" in extra:
@@ -755,6 +756,12 @@ class Compiler:
                 args["__like"] = extra_in[0]
             out = self.layer(canon, fam, nd, args, cur, base, extra_in)
 
+        if "trainable" in extra:
+            if not isinstance(extra["trainable"], bool):
+                raise SpecError("%s: trainable wants true or false" % path)
+            if not extra["trainable"]:
+                for m in self.net.mods[first_mod:]:
+                    m.requires_grad_(False)
         if "name" in extra:
             nm = extra["name"]
             if not isinstance(nm, str) or nm == "input":
