@@ -36,6 +36,8 @@ type memoryCase struct {
 		Saved      [][][3]any `json:"saved"`
 		TotalSaved int64      `json:"total_saved"`
 		PeakTrain  *int64     `json:"peak_train"`
+		// OptimizerState: bytes each optimizer holds after a step
+		OptimizerState map[string]int64 `json:"optimizer_state"`
 		PeakEval   *int64     `json:"peak_eval"`
 	} `json:"runs"`
 }
@@ -227,5 +229,42 @@ func TestMemoryPeakTorch(t *testing.T) {
 	}
 	if n < 10 {
 		t.Errorf("%d measured peaks", n)
+	}
+}
+
+// TestMemoryOptimizerTorch: the optimizer state is what torch.optim's SGD
+// (none), SGD with momentum, Adam and AdamW hold after a step on the
+// trainable parameters, frozen layers left out.
+func TestMemoryOptimizerTorch(t *testing.T) {
+	n := 0
+	for _, c := range loadMemoryCases(t) {
+		s := c.parse(t)
+		for _, r := range c.Runs {
+			if r.OptimizerState == nil {
+				continue
+			}
+			dt, _ := calc.ParseDType(r.DType)
+			a, err := s.Evaluate(r.Batch, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for name, want := range r.OptimizerState {
+				opt, ok := calc.ParseOptimizer(name)
+				if !ok {
+					t.Fatalf("optimizer %q", name)
+				}
+				m, err := calc.MemoryOf(&a.Net, a.Result, calc.MemoryOptions{DType: dt, Optimizer: opt})
+				if err != nil {
+					t.Fatal(err)
+				}
+				n++
+				if m.OptimizerBytes != want {
+					t.Errorf("%s %s batch %d %s: optimizer state %d bytes, torch.optim %d", c.Name, r.DType, r.Batch, name, m.OptimizerBytes, want)
+				}
+			}
+		}
+	}
+	if n < 100 {
+		t.Errorf("%d optimizer states in memory.json", n)
 	}
 }

@@ -20,6 +20,9 @@ the relu saved too), is one storage. Per layer the JSON lists the storages that
 layer saves ([nbytes, dtype] each); "total_saved" is the bytes of the distinct
 storages of the whole network.
 
+Optimizer state (first batch size): the bytes of the tensors SGD, SGD with
+momentum, Adam and AdamW hold after one step on the trainable parameters.
+
 Peaks (float32 and bfloat16, the first batch size only; unset .grad before): torch.profiler with
 profile_memory=True records every CPU allocation and free; the running sum of
 them, from just before the forward pass to the end of backward, gives
@@ -298,6 +301,40 @@ def peaks(net, x):
     return t, e
 
 
+OPTIMIZERS = {"sgd": lambda ps: torch.optim.SGD(ps, lr=0.1),
+              "momentum": lambda ps: torch.optim.SGD(ps, lr=0.1, momentum=0.9),
+              "adam": lambda ps: torch.optim.Adam(ps), "adamw": lambda ps: torch.optim.AdamW(ps)}
+
+
+def optimizer_state(net, x):
+    """The bytes of the state each optimizer holds after one step on the
+    trainable parameters (its own tensors: momentum buffers, exp_avg,
+    exp_avg_sq, step)."""
+    out = {}
+    for name, make in OPTIMIZERS.items():
+        ps = [p for p in net.parameters() if p.requires_grad]
+        if not ps:
+            out[name] = 0
+            continue
+        opt = make(ps)
+        for p in ps:
+            p.grad = None
+        y = run(net, x)
+        y.backward(torch.ones_like(y))
+        saved = {stor(p)[0]: None for p in net.parameters()}
+        opt.step()
+        seen = {}
+        for st in opt.state.values():
+            for v in st.values():
+                if torch.is_tensor(v) and stor(v)[0] not in saved:
+                    seen[stor(v)[0]] = stor(v)[1]
+        out[name] = sum(seen.values())
+        del opt, y
+    for p in net.parameters():
+        p.grad = None
+    return out
+
+
 def case(name, spec, batches, dtypes, with_peak, src=None):
     rows = []
     for dt in dtypes:
@@ -325,6 +362,8 @@ def case(name, spec, batches, dtypes, with_peak, src=None):
                     row["peak_train"], row["peak_eval"] = peaks(model, x)
                 except RuntimeError as e:  # a backward kernel missing for this dtype on CPU
                     row["peak_unsupported"] = str(e).splitlines()[0]
+                if "peak_unsupported" not in row:
+                    row["optimizer_state"] = optimizer_state(model, x)
             rows.append(row)
     out = {"name": name, "runs": rows}
     if src:
