@@ -38,7 +38,7 @@ type memoryCase struct {
 		PeakTrain  *int64     `json:"peak_train"`
 		// OptimizerState: bytes each optimizer holds after a step
 		OptimizerState map[string]int64 `json:"optimizer_state"`
-		PeakEval   *int64     `json:"peak_eval"`
+		PeakEval       *int64           `json:"peak_eval"`
 	} `json:"runs"`
 }
 
