@@ -61,7 +61,8 @@ float32 master weights, no autocast.`,
 	return cmd
 }
 
-// memoryFlags checks the memory command's own flags.
+// options checks the memory command's own flags: the accounting options,
+// and the --fit budget in bytes (0 without --fit).
 func (opts *MemoryOptions) options() (calc.MemoryOptions, int64, error) {
 	var mo calc.MemoryOptions
 	var ok bool
@@ -119,8 +120,10 @@ func memoryRun(opts *MemoryOptions) error {
 	batch := opts.Batch
 	var fit *memoryFit
 	if opts.Fit != "" {
-		// the spec must analyse at batch 1 (its errors printed) before the search
-		if _, err := evaluate(opts.IO, s, 1, input, false); err != nil {
+		// the spec must analyse at batch 1 before the search (errors
+		// printed once; warnings come with the report below)
+		if _, err := s.Evaluate(1, input); err != nil {
+			_, err = evaluate(opts.IO, s, 1, input, false)
 			return err
 		}
 		peak := func(b int64) (int64, error) {
@@ -174,7 +177,7 @@ func savedShort(lm *calc.LayerMemory) string {
 		if !ok {
 			p = s.What
 		}
-		if !strings.Contains("+"+strings.Join(parts, "+")+"+", "+"+p+"+") {
+		if !slices.Contains(parts, p) {
 			parts = append(parts, p)
 		}
 	}
