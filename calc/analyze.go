@@ -123,7 +123,7 @@ func totals(net *Network, res *Result) *Error {
 		for _, p := range []struct {
 			sum *int64
 			v   int64
-		}{{&t.Params, l.Params}, {&t.Buffers, l.Buffers}, {&t.MACs, l.MACs}, {&t.ActivationBytes, l.Bytes}} {
+		}{{&t.Params, l.Params}, {&t.Buffers, l.Buffers}, {&t.MACs, l.MACs}, {&t.ActivationBytes, l.Bytes}, {&t.FrozenParams, frozen(net, i, l.Params)}} {
 			if *p.sum, err = add(*p.sum, p.v); err != nil {
 				return &Error{Node: i, Msg: "network totals overflow int64"}
 			}
@@ -133,6 +133,14 @@ func totals(net *Network, res *Result) *Error {
 		return &Error{Node: len(res.Layers) - 1, Msg: "FLOPs overflow int64"}
 	}
 	return nil
+}
+
+// frozen is params when node i is frozen, else 0.
+func frozen(net *Network, i int, params int64) int64 {
+	if net.Nodes[i].Frozen {
+		return params
+	}
+	return 0
 }
 
 // layer computes one node through its kind's table entry. It fills lr and

@@ -64,6 +64,13 @@ type Layer struct {
 	NegativeSlope, Alpha float64
 	Approximate          string  // gelu: none or tanh
 	P                    float64 // dropout and stochastic depth probability
+	// Inplace is an activation's or dropout's inplace argument: the
+	// output overwrites the input (changes only memory, not numbers).
+	Inplace bool
+	// Frozen is an item's trainable: false: its parameters need no
+	// gradient (fine-tuning), so memory gives them no gradient or
+	// optimizer state.
+	Frozen bool
 
 	Beta, Threshold float64 // softplus; Beta is also hardsigmoid's offset
 	MinVal, MaxVal  float64 // hardtanh's bounds

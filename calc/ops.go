@@ -125,6 +125,10 @@ type OpInfo struct {
 	// why when it is undefined for that reason; nil when the kind has no
 	// receptive field (the output's units do not map onto input pixels).
 	Field func(l *Layer, lr *LayerResult, rfs []*RF) (*RF, string)
+	// Saved says what PyTorch 1.13's autograd keeps of the layer for its
+	// backward in training mode, and whether the output shares input 0's
+	// storage (calc/memory.go). Every kind has one.
+	Saved func(l *Layer, lr *LayerResult, c *SaveCtx) Saving
 }
 
 // ArgKind is how an argument's value is written.
@@ -143,7 +147,7 @@ const (
 	ArgFloat                  // a number
 	ArgScale                  // a number, or a list of one per spatial axis
 	ArgEnum                   // one of Arg.Enum
-	ArgIgnored                // accepted for PyTorch compatibility, no effect on any number (inplace)
+	ArgIgnored                // accepted for PyTorch compatibility, no effect on any number
 	ArgRef                    // the name of an earlier item, or input (a second input, not a field)
 )
 
@@ -262,7 +266,9 @@ var (
 	argEps     = Arg{Name: "eps", Kind: ArgFloat, Default: 1e-5, Field: fEps}
 	argMom     = Arg{Name: "momentum", Kind: ArgFloat, Default: 0.1, Field: fMom}
 	argNumFeat = Arg{Name: "in", Aliases: []string{"num_features"}, Kind: ArgInt, Field: fIn}
-	argInplace = Arg{Name: "inplace", Kind: ArgIgnored}
+	// inplace changes no shape or count, only what autograd saves and what
+	// a pass allocates (memory).
+	argInplace = Arg{Name: "inplace", Kind: ArgBool, Default: false, Field: func(l *Layer) any { return &l.Inplace }}
 	argCeil    = Arg{Name: "ceil_mode", Kind: ArgBool, Default: false, Field: func(l *Layer) any { return &l.CeilMode }}
 	// A pool's stride defaults to its kernel: nil here.
 	argPoolStride = Arg{Name: "stride", Kind: ArgSizes, Field: fStride}
@@ -308,97 +314,99 @@ func init() {
 			Args: []Arg{argOut, argKernel, argStride,
 				{Name: "padding", Kind: ArgPadding, Default: []int64{0}, Field: fPadding}, argDil, argGroups, argBias,
 				{Name: "padding_mode", Kind: ArgEnum, Enum: []string{"zeros", "reflect", "replicate", "circular"}, Default: "zeros", Field: fPadMode}, argInCh},
-			Shape: convShape, Count: convCount, Field: convField})
+			Shape: convShape, Count: convCount, Field: convField, Saved: convSaved})
 		def(ConvTranspose1d+at, OpInfo{Name: "convtranspose" + d, Torch: "ConvTranspose" + d, Rank: r,
 			Args: []Arg{argOut, argKernel, argStride,
 				{Name: "padding", Kind: ArgSizes, Default: []int64{0}, Field: fPadding},
 				{Name: "output_padding", Kind: ArgSizes, Default: []int64{0}, Field: func(l *Layer) any { return &l.OutputPadding }},
 				argDil, argGroups, argBias,
 				{Name: "padding_mode", Kind: ArgEnum, Enum: []string{"zeros"}, Default: "zeros", Field: fPadMode}, argInCh},
-			Shape: convTransposeShape, Count: convTransposeCount})
+			Shape: convTransposeShape, Count: convTransposeCount, Saved: saveInput})
 		def(MaxPool1d+at, OpInfo{Name: "maxpool" + d, Torch: "MaxPool" + d, Rank: r, Primary: "kernel",
 			Args: []Arg{argKernel, argPoolStride, argPoolPad, argDil, argCeil,
 				{Name: "return_indices", Kind: ArgEnum, Enum: []string{"false"}}},
-			Shape: poolShape, Field: poolField})
+			Shape: poolShape, Field: poolField, Saved: maxPoolSaved})
 		def(AvgPool1d+at, OpInfo{Name: "avgpool" + d, Torch: "AvgPool" + d, Rank: r, Primary: "kernel",
 			Args: []Arg{argKernel, argPoolStride, argPoolPad, argCeil,
 				{Name: "count_include_pad", Kind: ArgBool, Default: true, Field: func(l *Layer) any { return &l.CountIncludePad }}},
-			Shape: poolShape, Field: poolField})
+			Shape: poolShape, Field: poolField, Saved: saveInput})
 		adaptive := []Arg{{Name: "output", Aliases: []string{"output_size"}, Kind: ArgOutSize, Required: true, Field: func(l *Layer) any { return &l.OutputSize }}}
-		def(AdaptiveAvgPool1d+at, OpInfo{Name: "adaptiveavgpool" + d, Torch: "AdaptiveAvgPool" + d, Rank: r, Primary: "output", Args: adaptive, Shape: adaptivePoolShape})
-		def(AdaptiveMaxPool1d+at, OpInfo{Name: "adaptivemaxpool" + d, Torch: "AdaptiveMaxPool" + d, Rank: r, Primary: "output", Args: adaptive, Shape: adaptivePoolShape})
+		def(AdaptiveAvgPool1d+at, OpInfo{Name: "adaptiveavgpool" + d, Torch: "AdaptiveAvgPool" + d, Rank: r, Primary: "output", Args: adaptive, Shape: adaptivePoolShape, Saved: saveInput})
+		def(AdaptiveMaxPool1d+at, OpInfo{Name: "adaptivemaxpool" + d, Torch: "AdaptiveMaxPool" + d, Rank: r, Primary: "output", Args: adaptive, Shape: adaptivePoolShape, Saved: maxPoolSaved})
 		def(BatchNorm1d+at, OpInfo{Name: "batchnorm" + d, Torch: "BatchNorm" + d, Rank: r, Args: normArgs(true),
-			Shape: batchNormShape, Count: perChannelCount, Field: sameField})
+			Shape: batchNormShape, Count: perChannelCount, Field: sameField, Saved: batchNormSaved})
 		def(InstanceNorm1d+at, OpInfo{Name: "instancenorm" + d, Torch: "InstanceNorm" + d, Rank: r, Args: normArgs(false),
-			Shape: instanceNormShape, Count: perChannelCount, Field: sameField})
+			Shape: instanceNormShape, Count: perChannelCount, Field: sameField, Saved: instanceNormSaved})
 		def(ZeroPad1d+at, OpInfo{Name: "zeropad" + d, Torch: "ZeroPad" + d, Rank: r, Primary: "padding",
 			Aliases: []string{"constantpad" + d},
 			Args: []Arg{{Name: "padding", Kind: ArgPadList, Required: true, Field: func(l *Layer) any { return &l.Pad }},
 				{Name: "value", Kind: ArgFloat, Default: 0.0, Field: func(l *Layer) any { return &l.PadValue }}},
-			Shape: zeroPadShape, Field: zeroPadField})
+			Shape: zeroPadShape, Field: zeroPadField, Saved: saveNothing})
 		def(Dropout1d+at, OpInfo{Name: "dropout" + d, Torch: "Dropout" + d, Rank: r, Primary: "p", Args: []Arg{argDropoutP, argInplace},
-			Shape: dropoutShape, Field: sameField})
+			Shape: dropoutShape, Field: sameField, Saved: dropoutSaved})
 	}
 	def(Linear, OpInfo{Name: "linear", Torch: "Linear", Aliases: []string{"fc", "dense"}, Primary: "out",
 		Args: []Arg{{Name: "out", Aliases: []string{"out_features"}, Kind: ArgInt, Required: true, Field: fOut}, argBias,
 			{Name: "in", Aliases: []string{"in_features"}, Kind: ArgInt, Field: fIn}},
-		Shape: linearShape, Count: linearCount, Field: linearField})
+		Shape: linearShape, Count: linearCount, Field: linearField, Saved: linearSaved})
 	def(Flatten, OpInfo{Name: "flatten", Torch: "Flatten",
 		Args: []Arg{{Name: "start_dim", Kind: ArgDim, Default: 1, Field: func(l *Layer) any { return &l.StartDim }},
 			{Name: "end_dim", Kind: ArgDim, Default: -1, Field: func(l *Layer) any { return &l.EndDim }}},
-		Shape: flattenShape})
+		Shape: flattenShape, Saved: flattenSaved})
 	def(Unflatten, OpInfo{Name: "unflatten", Torch: "Unflatten",
 		Args: []Arg{{Name: "dim", Kind: ArgDim, Required: true, Field: func(l *Layer) any { return &l.Dim }},
 			{Name: "sizes", Aliases: []string{"unflattened_size"}, Kind: ArgShape, Required: true, Field: func(l *Layer) any { return &l.Sizes }}},
-		Shape: unflattenShape})
+		Shape: unflattenShape, Saved: flattenSaved})
 	def(LayerNorm, OpInfo{Name: "layernorm", Torch: "LayerNorm", Primary: "shape",
 		Args: []Arg{{Name: "shape", Aliases: []string{"normalized_shape"}, Kind: ArgShape, Field: func(l *Layer) any { return &l.NormShape }}, argEps,
 			{Name: "elementwise_affine", Aliases: []string{"affine"}, Kind: ArgBool, Default: true, Field: fAffine},
 			{Name: "bias", Kind: ArgBool, Default: true, Field: func(l *Layer) any { return &l.LayerNormBias }}},
-		Shape: layerNormShape, Count: layerNormCount, Field: sameField})
+		Shape: layerNormShape, Count: layerNormCount, Field: sameField, Saved: layerNormSaved})
 	def(GroupNorm, OpInfo{Name: "groupnorm", Torch: "GroupNorm", Primary: "groups",
 		Args: []Arg{{Name: "groups", Aliases: []string{"num_groups"}, Kind: ArgInt, Required: true, Field: fGroups}, argEps,
 			{Name: "affine", Kind: ArgBool, Default: true, Field: fAffine},
 			{Name: "in", Aliases: []string{"num_channels"}, Kind: ArgInt, Field: fIn}},
-		Shape: groupNormShape, Count: groupNormCount, Field: sameField})
+		Shape: groupNormShape, Count: groupNormCount, Field: sameField, Saved: groupNormSaved})
 	for _, a := range []struct {
 		op          Op
 		name, torch string
 		inplace     bool
-	}{{ReLU, "relu", "ReLU", true}, {ReLU6, "relu6", "ReLU6", true}, {SiLU, "silu", "SiLU", true},
-		{Hardswish, "hardswish", "Hardswish", true},
-		{Sigmoid, "sigmoid", "Sigmoid", false}, {Tanh, "tanh", "Tanh", false}, {Identity, "identity", "Identity", false},
-		{SELU, "selu", "SELU", true}, {Mish, "mish", "Mish", true}} {
+		saved       func(l *Layer, lr *LayerResult, c *SaveCtx) Saving
+	}{{ReLU, "relu", "ReLU", true, saveResultInplace(false)}, {ReLU6, "relu6", "ReLU6", true, saveInputCopyInplace},
+		{SiLU, "silu", "SiLU", true, saveInputCopyInplace}, {Hardswish, "hardswish", "Hardswish", true, saveInputCopyInplace},
+		{Sigmoid, "sigmoid", "Sigmoid", false, saveOutputElementwise}, {Tanh, "tanh", "Tanh", false, saveOutputElementwise},
+		{Identity, "identity", "Identity", false, saveView},
+		{SELU, "selu", "SELU", true, saveResultInplace(true)}, {Mish, "mish", "Mish", true, saveInputCopyInplace}} {
 		var args []Arg
 		if a.inplace {
 			args = []Arg{argInplace}
 		}
-		def(a.op, OpInfo{Name: a.name, Torch: a.torch, Args: args, Shape: sameShape, Field: sameField})
+		def(a.op, OpInfo{Name: a.name, Torch: a.torch, Args: args, Shape: sameShape, Field: sameField, Saved: a.saved})
 	}
 	def(LeakyReLU, OpInfo{Name: "leakyrelu", Torch: "LeakyReLU", Aliases: []string{"leaky_relu"}, Primary: "negative_slope",
 		Args:  []Arg{{Name: "negative_slope", Kind: ArgFloat, Default: 0.01, Field: func(l *Layer) any { return &l.NegativeSlope }}, argInplace},
-		Shape: sameShape, Field: sameField})
+		Shape: sameShape, Field: sameField, Saved: saveResultInplace(true)})
 	def(ELU, OpInfo{Name: "elu", Torch: "ELU", Primary: "alpha",
 		Args:  []Arg{{Name: "alpha", Kind: ArgFloat, Default: 1.0, Field: fAlpha}, argInplace},
-		Shape: sameShape, Field: sameField})
+		Shape: sameShape, Field: sameField, Saved: saveResultInplace(true)})
 	def(GELU, OpInfo{Name: "gelu", Torch: "GELU", Primary: "approximate",
 		Args:  []Arg{{Name: "approximate", Kind: ArgEnum, Enum: []string{"none", "tanh"}, Default: "none", Field: func(l *Layer) any { return &l.Approximate }}},
-		Shape: sameShape, Field: sameField})
+		Shape: sameShape, Field: sameField, Saved: saveInputElementwise})
 	def(Softmax, OpInfo{Name: "softmax", Torch: "Softmax", Primary: "dim",
 		Args:  []Arg{{Name: "dim", Kind: ArgDim, Default: 1, Field: func(l *Layer) any { return &l.Dim }}},
-		Shape: softmaxShape, Field: sameField})
+		Shape: softmaxShape, Field: sameField, Saved: saveOutputElementwise})
 	def(Dropout, OpInfo{Name: "dropout", Torch: "Dropout", Primary: "p", Args: []Arg{argDropoutP, argInplace},
-		Shape: dropoutShape, Field: sameField})
+		Shape: dropoutShape, Field: sameField, Saved: dropoutSaved})
 	def(Upsample, OpInfo{Name: "upsample", Torch: "Upsample", Primary: "scale", OneOf: []string{"scale", "size", "size_of"},
 		Args: []Arg{{Name: "scale", Aliases: []string{"scale_factor"}, Kind: ArgScale, Field: func(l *Layer) any { return &l.Scale }},
 			{Name: "size", Kind: ArgSizes, Field: func(l *Layer) any { return &l.Size }},
 			{Name: "mode", Kind: ArgEnum, Enum: upsampleModeNames, Default: "nearest", Field: func(l *Layer) any { return &l.Mode }},
 			{Name: "align_corners", Kind: ArgBool, Field: func(l *Layer) any { return &l.AlignCorners }},
 			{Name: "size_of", Aliases: []string{"like"}, Kind: ArgRef}},
-		SizeInput: true, Shape: upsampleShape})
+		SizeInput: true, Shape: upsampleShape, Saved: saveNothing})
 	def(Hardsigmoid, OpInfo{Name: "hardsigmoid", Torch: "Hardsigmoid",
 		Args:  []Arg{{Name: "alpha", Kind: ArgFloat, Default: 1.0 / 6, Field: fAlpha}, {Name: "beta", Kind: ArgFloat, Default: 0.5, Field: fBeta}, argInplace},
-		Shape: sameShape, Field: sameField})
+		Shape: sameShape, Field: sameField, Saved: hardsigmoidSaved})
 	def(CELU, OpInfo{Name: "celu", Torch: "CELU", Primary: "alpha",
 		Args: []Arg{{Name: "alpha", Kind: ArgFloat, Default: 1.0, Field: fAlpha, Check: func(l *Layer) string {
 			if l.Alpha == 0 {
@@ -406,53 +414,53 @@ func init() {
 			}
 			return ""
 		}}, argInplace},
-		Shape: sameShape, Field: sameField})
+		Shape: sameShape, Field: sameField, Saved: saveResultInplace(true)})
 	def(PReLU, OpInfo{Name: "prelu", Torch: "PReLU", Primary: "num_parameters",
 		Args: []Arg{{Name: "num_parameters", Aliases: []string{"n"}, Kind: ArgInt, Default: int64(1), Field: func(l *Layer) any { return &l.NumParams }},
 			{Name: "init", Kind: ArgFloat, Default: 0.25, Field: fInit}},
-		Shape: preluShape, Count: preluCount, Field: sameField})
+		Shape: preluShape, Count: preluCount, Field: sameField, Saved: saveInputElementwise})
 	def(Softplus, OpInfo{Name: "softplus", Torch: "Softplus", Primary: "beta",
 		Args: []Arg{{Name: "beta", Kind: ArgFloat, Default: 1.0, Field: fBeta},
 			{Name: "threshold", Kind: ArgFloat, Default: 20.0, Field: func(l *Layer) any { return &l.Threshold }}},
-		Shape: sameShape, Field: sameField})
+		Shape: sameShape, Field: sameField, Saved: saveInputElementwise})
 	def(LogSoftmax, OpInfo{Name: "logsoftmax", Torch: "LogSoftmax", Aliases: []string{"log_softmax"}, Primary: "dim",
 		Args:  []Arg{{Name: "dim", Kind: ArgDim, Default: 1, Field: func(l *Layer) any { return &l.Dim }}},
-		Shape: softmaxShape, Field: sameField})
+		Shape: softmaxShape, Field: sameField, Saved: saveOutputElementwise})
 	def(Hardtanh, OpInfo{Name: "hardtanh", Torch: "Hardtanh", Aliases: []string{"clip"},
 		Args: []Arg{{Name: "min_val", Aliases: []string{"min"}, Kind: ArgFloat, Default: -1.0, Field: func(l *Layer) any { return &l.MinVal }},
 			{Name: "max_val", Aliases: []string{"max"}, Kind: ArgFloat, Default: 1.0, Field: func(l *Layer) any { return &l.MaxVal }}, argInplace},
-		Shape: hardtanhShape, Field: sameField})
+		Shape: hardtanhShape, Field: sameField, Saved: saveInputCopyInplace})
 	def(Chunk, OpInfo{Name: "chunk", Torch: "torch.chunk",
 		Args: []Arg{{Name: "chunks", Kind: ArgInt, Required: true, Field: func(l *Layer) any { return &l.Chunks }},
 			{Name: "index", Kind: ArgInt, Required: true, Field: fIndex},
 			{Name: "dim", Kind: ArgDim, Default: 1, Field: func(l *Layer) any { return &l.Dim }}},
-		Shape: chunkShape, Field: pieceField})
+		Shape: chunkShape, Field: pieceField, Saved: pieceSaved})
 	def(Split, OpInfo{Name: "split", Torch: "torch.split", OneOf: []string{"size", "sections"},
 		Args: []Arg{{Name: "size", Aliases: []string{"split_size"}, Kind: ArgInt, Field: func(l *Layer) any { return &l.SplitSize }},
 			{Name: "sections", Kind: ArgShape, Field: func(l *Layer) any { return &l.Sections }},
 			{Name: "index", Kind: ArgInt, Required: true, Field: fIndex},
 			{Name: "dim", Kind: ArgDim, Default: 1, Field: func(l *Layer) any { return &l.Dim }}},
-		Shape: splitShape, Field: pieceField})
+		Shape: splitShape, Field: pieceField, Saved: pieceSaved})
 	def(ChannelShuffle, OpInfo{Name: "channelshuffle", Torch: "ChannelShuffle", Aliases: []string{"channel_shuffle", "shuffle"}, Primary: "groups",
 		Args:  []Arg{{Name: "groups", Kind: ArgInt, Required: true, Field: fGroups}},
-		Shape: shuffleShape, Field: sameField})
+		Shape: shuffleShape, Field: sameField, Saved: saveNothing})
 	def(Permute, OpInfo{Name: "permute", Torch: "torch.permute", Primary: "dims",
 		Args:  []Arg{{Name: "dims", Kind: ArgShape, Required: true, Field: func(l *Layer) any { return &l.Perm }}},
-		Shape: permuteShape, Field: permuteField})
+		Shape: permuteShape, Field: permuteField, Saved: permuteSaved})
 	def(LayerNorm2d, OpInfo{Name: "layernorm2d", Torch: "LayerNorm2d", Rank: 2,
 		Args: []Arg{argEps, {Name: "elementwise_affine", Aliases: []string{"affine"}, Kind: ArgBool, Default: true, Field: fAffine},
 			{Name: "in", Aliases: []string{"num_channels"}, Kind: ArgInt, Field: fIn}},
-		Shape: layerNorm2dShape, Count: layerNorm2dCount, Field: sameField})
+		Shape: layerNorm2dShape, Count: layerNorm2dCount, Field: sameField, Saved: layerNorm2dSaved})
 	def(LayerScale, OpInfo{Name: "layerscale", Torch: "LayerScale", Aliases: []string{"layer_scale"}, Primary: "init",
 		Args:  []Arg{{Name: "init", Kind: ArgFloat, Default: 1e-6, Field: fInit}, {Name: "in", Aliases: []string{"channels"}, Kind: ArgInt, Field: fIn}},
-		Shape: layerScaleShape, Count: layerScaleCount, Field: sameField})
+		Shape: layerScaleShape, Count: layerScaleCount, Field: sameField, Saved: layerScaleSaved})
 	def(StochasticDepth, OpInfo{Name: "stochasticdepth", Torch: "StochasticDepth", Aliases: []string{"stochastic_depth", "droppath", "drop_path"}, Primary: "p",
 		Args: []Arg{{Name: "p", Kind: ArgFloat, Default: 0.0, Field: fP, Check: argDropoutP.Check},
 			{Name: "mode", Kind: ArgEnum, Enum: []string{"row", "batch"}, Default: "row", Field: func(l *Layer) any { return &l.Mode }}},
-		Shape: sameShape, Field: sameField})
-	def(Add, OpInfo{Name: "add", Torch: "torch.add", Merge: true, Shape: addShape, Field: unionField})
-	def(Mul, OpInfo{Name: "mul", Torch: "torch.mul", Merge: true, Shape: mulShape, Field: unionField})
-	def(Concat, OpInfo{Name: "concat", Torch: "torch.cat", Merge: true, Shape: concatShape, Field: concatField})
+		Shape: sameShape, Field: sameField, Saved: stochasticDepthSaved})
+	def(Add, OpInfo{Name: "add", Torch: "torch.add", Merge: true, Shape: addShape, Field: unionField, Saved: saveNothingElementwise})
+	def(Mul, OpInfo{Name: "mul", Torch: "torch.mul", Merge: true, Shape: mulShape, Field: unionField, Saved: mulSaved})
+	def(Concat, OpInfo{Name: "concat", Torch: "torch.cat", Merge: true, Shape: concatShape, Field: concatField, Saved: saveNothing})
 }
 
 // RankOf returns 1, 2 or 3 when op is the 1-, 2- or 3-D kind of the family

@@ -24,6 +24,9 @@ func TestOpTable(t *testing.T) {
 			t.Errorf("%s: name also used by kind %d", info.Name, prev)
 		}
 		names[info.Name] = op
+		if info.Saved == nil {
+			t.Errorf("%s: no Saved rule (what autograd keeps for backward; calc/memory.go)", info.Name)
+		}
 		if op.String() != info.Name {
 			t.Errorf("%s: String() = %q", info.Name, op.String())
 		}

@@ -47,6 +47,7 @@ type LayerResult struct {
 // Totals sums a network.
 type Totals struct {
 	Params, Buffers, MACs, FLOPs int64
+	FrozenParams                 int64 // of Params, those of items with trainable: false
 	Output                       Shape
 	InputBytes                   int64 // float32 bytes of the network input
 	ActivationBytes              int64 // float32 bytes of every layer output, summed

@@ -39,7 +39,7 @@ type ctx struct {
 
 func isComposite(k string) bool {
 	switch k {
-	case "repeat", "residual", "concat", "add", "mul", "gate", "layers", "shortcut", "name", "from", "expect":
+	case "repeat", "residual", "concat", "add", "mul", "gate", "layers", "shortcut", "name", "from", "expect", "trainable":
 		return true
 	}
 	return false
@@ -122,9 +122,10 @@ func (p *parser) item(n *yaml.Node, c *ctx, in int, path string) int {
 const failed = -2
 
 func (p *parser) mapItem(n *yaml.Node, c *ctx, in int, path string) int {
-	var name, from, expect *yaml.Node
+	var name, from, expect, trainable *yaml.Node
 	keys := map[string][2]*yaml.Node{}
 	var order []string
+	first := len(p.nodes) // the item's nodes are appended from here
 	for _, kv := range p.pairs(n, path+c.use) {
 		switch kv[0].Value {
 		case "name":
@@ -133,6 +134,8 @@ func (p *parser) mapItem(n *yaml.Node, c *ctx, in int, path string) int {
 			from = kv[1]
 		case "expect":
 			expect = kv[1]
+		case "trainable":
+			trainable = kv[1]
 		default:
 			keys[kv[0].Value] = kv
 			order = append(order, kv[0].Value)
@@ -189,7 +192,7 @@ func (p *parser) mapItem(n *yaml.Node, c *ctx, in int, path string) int {
 		p.errorf(n, path+c.use, item, "the item has no layer type")
 	case len(order) > 1:
 		k := keys[order[1]][0]
-		p.errorf(k, path+c.use, item, "an item has one layer type, got %s and %s; wiring keys are name, from, expect", order[0], order[1])
+		p.errorf(k, path+c.use, item, "an item has one layer type, got %s and %s; wiring keys are name, from, expect, trainable", order[0], order[1])
 	default:
 		kv := keys[order[0]]
 		if len(froms) > 1 {
@@ -218,6 +221,19 @@ func (p *parser) mapItem(n *yaml.Node, c *ctx, in int, path string) int {
 			p.info[out].Item = name.Value
 		}
 	}
+	if trainable != nil {
+		// trainable: false freezes every parameter of the item (of all
+		// its layers, for a residual, a repeat or a block)
+		if v, ok := p.subst(trainable, c, path); ok {
+			if v.Kind != yaml.ScalarNode || v.Tag != "!!bool" {
+				p.errorf(v, path+c.use, item, "trainable must be true or false, got %s", describe(v))
+			} else if v.Value == "false" {
+				for j := first; j < len(p.nodes); j++ {
+					p.nodes[j].Frozen = true
+				}
+			}
+		}
+	}
 	if expect != nil {
 		if e, ok := p.subst(expect, c, path); ok {
 			if s, ok := p.ints(e, path+c.use, item, "expect", true); ok {
@@ -238,7 +254,7 @@ func (p *parser) only(keys map[string][2]*yaml.Node, order []string, path string
 			ok = ok || k == a
 		}
 		if !ok {
-			p.errorf(keys[k][0], path+c.use, item, "unknown key %q in a %s item%s", k, allowed[0], suggest(k, append(allowed, "name", "from", "expect")))
+			p.errorf(keys[k][0], path+c.use, item, "unknown key %q in a %s item%s", k, allowed[0], suggest(k, append(allowed, "name", "from", "expect", "trainable")))
 		}
 	}
 }

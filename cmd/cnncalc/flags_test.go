@@ -28,7 +28,7 @@ func TestFlags(t *testing.T) {
 		{"shapes", newShapesCmd(ios, func(o *ShapesOptions) error { got = *o; return nil }), specArgs,
 			ShapesOptions{IO: ios, Spec: "net.yaml", specFlags: sf}},
 		{"params", newParamsCmd(ios, func(o *ParamsOptions) error { got = *o; return nil }), specArgs,
-			ParamsOptions{IO: ios, Spec: "net.yaml", specFlags: sf}},
+			ParamsOptions{IO: ios, Spec: "net.yaml", DType: "float32", specFlags: sf}},
 		{"rf", newRFCmd(ios, func(o *RFOptions) error { got = *o; return nil }), specArgs,
 			RFOptions{IO: ios, Spec: "net.yaml", specFlags: sf}},
 		// exec has no formulas: no --explain.

@@ -131,7 +131,7 @@ SPEC is a file path, - for standard input, or the name of an embedded example
 	root.SetErr(ios.ErrOut)
 	root.AddCommand(newShapesCmd(ios, nil), newParamsCmd(ios, nil), newRFCmd(ios, nil), newZooCmd(ios, nil), newCheckCmd(ios, nil), newExecCmd(ios, nil))
 	root.AddCommand(newQuizCmd(ios, nil), newImportCmd(ios, nil), newVersionCmd(ios), newDocsCmd(ios, nil), newDrawCmd(ios, nil))
-	root.AddCommand(newFoldCmd(ios, nil), newNormsCmd(ios, nil))
+	root.AddCommand(newFoldCmd(ios, nil), newNormsCmd(ios, nil), newMemoryCmd(ios, nil))
 	return root
 }
 

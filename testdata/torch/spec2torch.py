@@ -93,30 +93,30 @@ FAMILIES = {
     "instancenorm": (dict(eps=1e-5, momentum=0.1, affine=False, track_running_stats=False), {},
                      ["num_features"], None),
     "groupnorm": (dict(groups=REQ, eps=1e-5, affine=True), {"num_groups": "groups"}, ["num_channels"], "groups"),
-    "relu": ({}, {}, [], None),
-    "relu6": ({}, {}, [], None),
-    "leakyrelu": (dict(negative_slope=0.01), {}, [], None),
-    "elu": (dict(alpha=1.0), {}, [], None),
+    "relu": (dict(inplace=False), {}, [], None),
+    "relu6": (dict(inplace=False), {}, [], None),
+    "leakyrelu": (dict(negative_slope=0.01, inplace=False), {}, [], None),
+    "elu": (dict(alpha=1.0, inplace=False), {}, [], None),
     "gelu": (dict(approximate="none"), {}, [], None),
-    "silu": ({}, {}, [], None),
+    "silu": (dict(inplace=False), {}, [], None),
     "sigmoid": ({}, {}, [], None),
     "tanh": ({}, {}, [], None),
-    "hardswish": ({}, {}, [], None),
-    "hardsigmoid": (dict(alpha=1 / 6, beta=0.5), {}, [], None),
+    "hardswish": (dict(inplace=False), {}, [], None),
+    "hardsigmoid": (dict(alpha=1 / 6, beta=0.5, inplace=False), {}, [], None),
     "softmax": (dict(dim=1), {}, [], None),
     "identity": ({}, {}, [], None),
-    "dropout": (dict(p=0.5), {}, [], "p"),
+    "dropout": (dict(p=0.5, inplace=False), {}, [], "p"),
     "zeropad": (dict(padding=REQ, value=0.0), {}, [], "padding"),
     "unflatten": (dict(dim=REQ, sizes=REQ), {"unflattened_size": "sizes"}, [], None),
     "upsample": (dict(scale=None, size=None, mode="nearest", align_corners=None, size_of=None),
                  {"scale_factor": "scale", "like": "size_of"}, [], "scale"),
-    "selu": ({}, {}, [], None),
-    "celu": (dict(alpha=1.0), {}, [], "alpha"),
+    "selu": (dict(inplace=False), {}, [], None),
+    "celu": (dict(alpha=1.0, inplace=False), {}, [], "alpha"),
     "prelu": (dict(num_parameters=1, init=0.25), {"n": "num_parameters"}, [], "num_parameters"),
     "softplus": (dict(beta=1.0, threshold=20.0), {}, [], "beta"),
     "logsoftmax": (dict(dim=1), {}, [], "dim"),
-    "hardtanh": (dict(min_val=-1.0, max_val=1.0), {"min": "min_val", "max": "max_val"}, [], None),
-    "mish": ({}, {}, [], None),
+    "hardtanh": (dict(min_val=-1.0, max_val=1.0, inplace=False), {"min": "min_val", "max": "max_val"}, [], None),
+    "mish": (dict(inplace=False), {}, [], None),
     "chunk": (dict(chunks=REQ, index=REQ, dim=1), {}, [], None),
     "split": (dict(size=None, sections=None, index=REQ, dim=1), {"split_size": "size"}, [], None),
     "channelshuffle": (dict(groups=REQ), {}, [], "groups"),
@@ -144,7 +144,7 @@ TYPE_ALIASES = {"constantpad1d": "zeropad1d", "constantpad2d": "zeropad2d", "con
                 "stochastic_depth": "stochasticdepth", "droppath": "stochasticdepth", "drop_path": "stochasticdepth"}
 MERGES = ("add", "concat", "mul")
 COMPOSITES = ("repeat", "residual", "concat", "add", "mul", "gate")
-WIRING = ("name", "from", "expect")
+WIRING = ("name", "from", "expect", "trainable")
 
 
 def parse_args(canon, fam, value, path):
@@ -303,7 +303,11 @@ def build_layer(canon, fam, nd, args, x, path):
             p = args["padding"]
             if p == "valid":
                 p = 0
-            if p == "same":
+            if p == "same" and all(v == 1 for v in s):
+                # PyTorch's own padding="same" (stride 1): symmetric padding inside the conv, and an
+                # explicit pad of the one odd pixel on the right where the total padding is odd
+                conv = mod = cls(C, out, k, s, "same", d, g, bool(args["bias"]), mode)
+            elif p == "same":
                 pairs = []
                 for ax in range(nd):
                     n = x.shape[2 + ax]
@@ -426,7 +430,7 @@ def build_layer(canon, fam, nd, args, x, path):
         if nd is not None:
             need_rank(x, [nd + 2], path, canon)
         cls = {None: nn.Dropout, 1: nn.Dropout1d, 2: nn.Dropout2d, 3: nn.Dropout3d}[nd]
-        return cls(float(args["p"])), zero
+        return cls(float(args["p"]), bool(args["inplace"])), zero
     if fam == "zeropad":
         need_rank(x, [nd + 2], path, canon)
         p = args["padding"]
@@ -508,14 +512,16 @@ def build_layer(canon, fam, nd, args, x, path):
     if fam == "hardsigmoid" and (args["alpha"] != 1 / 6 or args["beta"] != 0.5):
         return HardSigmoidAB(float(args["alpha"]), float(args["beta"])), zero
     # plain activations
-    simple = {"selu": lambda a: nn.SELU(), "celu": lambda a: nn.CELU(float(a["alpha"])),
+    ip = lambda a: bool(a.get("inplace", False))  # inplace: true builds PyTorch's in-place module
+    simple = {"selu": lambda a: nn.SELU(ip(a)), "celu": lambda a: nn.CELU(float(a["alpha"]), ip(a)),
               "softplus": lambda a: nn.Softplus(float(a["beta"]), float(a["threshold"])),
-              "logsoftmax": lambda a: nn.LogSoftmax(dim=a["dim"]), "mish": lambda a: nn.Mish(),
-              "hardtanh": lambda a: nn.Hardtanh(float(a["min_val"]), float(a["max_val"])),"relu": lambda a: nn.ReLU(), "relu6": lambda a: nn.ReLU6(),
-              "leakyrelu": lambda a: nn.LeakyReLU(float(a["negative_slope"])),
-              "elu": lambda a: nn.ELU(float(a["alpha"])), "gelu": lambda a: nn.GELU(approximate=a["approximate"]),
-              "silu": lambda a: nn.SiLU(), "sigmoid": lambda a: nn.Sigmoid(), "tanh": lambda a: nn.Tanh(),
-              "hardswish": lambda a: nn.Hardswish(), "hardsigmoid": lambda a: nn.Hardsigmoid(),
+              "logsoftmax": lambda a: nn.LogSoftmax(dim=a["dim"]), "mish": lambda a: nn.Mish(ip(a)),
+              "hardtanh": lambda a: nn.Hardtanh(float(a["min_val"]), float(a["max_val"]), ip(a)),
+              "relu": lambda a: nn.ReLU(ip(a)), "relu6": lambda a: nn.ReLU6(ip(a)),
+              "leakyrelu": lambda a: nn.LeakyReLU(float(a["negative_slope"]), ip(a)),
+              "elu": lambda a: nn.ELU(float(a["alpha"]), ip(a)), "gelu": lambda a: nn.GELU(approximate=a["approximate"]),
+              "silu": lambda a: nn.SiLU(ip(a)), "sigmoid": lambda a: nn.Sigmoid(), "tanh": lambda a: nn.Tanh(),
+              "hardswish": lambda a: nn.Hardswish(ip(a)), "hardsigmoid": lambda a: nn.Hardsigmoid(ip(a)),
               "softmax": lambda a: nn.Softmax(dim=a["dim"]), "identity": lambda a: nn.Identity()}
     if fam == "softmax":
         if not is_int(args["dim"]) or not -x.dim() <= args["dim"] < x.dim():
@@ -675,6 +681,7 @@ class Compiler:
             raise SpecError("%s: want a type name or a map, got %r" % (path, it))
         base = path
         path = "%s (%s)" % (path, tkey)
+        first_mod = len(self.net.mods)  # trainable: false freezes the modules this item builds
 
         srcs = None
         if "from" in extra:
@@ -766,6 +773,12 @@ class Compiler:
                 args["__like"] = extra_in[0]
             out = self.layer(canon, fam, nd, args, cur, base, extra_in)
 
+        if "trainable" in extra:
+            if not isinstance(extra["trainable"], bool):
+                raise SpecError("%s: trainable wants true or false" % path)
+            if not extra["trainable"]:
+                for m in self.net.mods[first_mod:]:
+                    m.requires_grad_(False)
         if "name" in extra:
             nm = extra["name"]
             if not isinstance(nm, str) or nm == "input":
