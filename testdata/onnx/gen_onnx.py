@@ -99,7 +99,7 @@ def scope_components(qualname):
     Each level is the attribute name, except a numeric one (an index into a Sequential /
     ModuleList), which is appended to the parent's level name: "features.1.block.0.0" ->
     features / features.1 / block / block.0 / block.0.0. Checked against the weight-input
-    names of every Conv/Gemm/BatchNormalization node in main() (see check_scope)."""
+    names of every Conv/ConvTranspose/Gemm/BatchNormalization node by node_truth (scope_errors)."""
     comps = []
     for part in qualname.split("."):
         if part.isdigit() and comps:
