@@ -16,7 +16,22 @@ import (
 // not read the one before it.
 func (net *Net) YAML(file string) []byte {
 	var b strings.Builder
-	fmt.Fprintf(&b, "# Imported from %s by cnncalc import.\n", clean(file))
+	net.header(&b, file)
+	b.WriteString("layers:\n")
+	for i, it := range net.Items {
+		prev := calc.Input
+		if i > 0 {
+			prev = i - 1
+		}
+		net.writeItem(&b, it, "  ", prev, true)
+	}
+	return []byte(b.String())
+}
+
+// header writes the comment saying where the spec comes from, and the
+// name, input and batch.
+func (net *Net) header(b *strings.Builder, file string) {
+	fmt.Fprintf(b, "# Imported from %s by cnncalc import.\n", clean(file))
 	var about []string
 	if net.Producer != "" {
 		about = append(about, "producer "+net.Producer)
@@ -25,44 +40,14 @@ func (net *Net) YAML(file string) []byte {
 	if net.InputName != "" {
 		about = append(about, fmt.Sprintf("input %q", net.InputName))
 	}
-	fmt.Fprintf(&b, "# ONNX model: %s.\n", clean(strings.Join(about, ", ")))
+	fmt.Fprintf(b, "# ONNX model: %s.\n", clean(strings.Join(about, ", ")))
 	if net.Name != "" {
-		fmt.Fprintf(&b, "name: %s\n", quoteName(clean(net.Name)))
+		fmt.Fprintf(b, "name: %s\n", quoteName(clean(net.Name)))
 	}
-	fmt.Fprintf(&b, "input: %s\n", intList(net.Input[1:]))
+	fmt.Fprintf(b, "input: %s\n", intList(net.Input[1:]))
 	if net.Input[0] != 1 {
-		fmt.Fprintf(&b, "batch: %d\n", net.Input[0])
+		fmt.Fprintf(b, "batch: %d\n", net.Input[0])
 	}
-	b.WriteString("layers:\n")
-	for i, it := range net.Items {
-		info := it.Layer.Type.Info()
-		args := layerArgs(&it.Layer)
-		if it.SizeOf != noRef {
-			args = append(args, "size_of: "+net.refName(it.SizeOf))
-		}
-		b.WriteString("  - " + info.Name + ":")
-		if len(args) > 0 {
-			b.WriteString(" {" + strings.Join(args, ", ") + "}")
-		}
-		b.WriteString("\n")
-		fmt.Fprintf(&b, "    name: %s\n", quoteName(it.Name))
-		prev := calc.Input
-		if i > 0 {
-			prev = i - 1
-		}
-		if len(it.From) != 1 || it.From[0] != prev || info.Merge {
-			names := make([]string, len(it.From))
-			for k, f := range it.From {
-				names[k] = net.refName(f)
-			}
-			if len(names) == 1 {
-				fmt.Fprintf(&b, "    from: %s\n", names[0])
-			} else {
-				fmt.Fprintf(&b, "    from: [%s]\n", strings.Join(names, ", "))
-			}
-		}
-	}
-	return []byte(b.String())
 }
 
 func (net *Net) refName(i int) string {

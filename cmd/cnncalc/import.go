@@ -8,6 +8,8 @@ import (
 	"github.com/cnncalc/cnncalc/calc"
 	"github.com/cnncalc/cnncalc/exec"
 	"github.com/cnncalc/cnncalc/exec/tensorio"
+	"github.com/cnncalc/cnncalc/onnx"
+	"github.com/cnncalc/cnncalc/spec"
 	"github.com/spf13/cobra"
 )
 
@@ -20,6 +22,7 @@ type ImportOptions struct {
 	Batch      int64
 	Input      string
 	BatchSet   bool
+	Flat       bool
 }
 
 func newImportCmd(ios *IOStreams, runF func(*ImportOptions) error) *cobra.Command {
@@ -53,6 +56,7 @@ file directly too; import is for keeping, reading and editing the spec.`,
 	cmd.Flags().StringVar(&opts.WeightsOut, "weights-out", "", "write the model's weights to this .safetensors file")
 	cmd.Flags().Int64Var(&opts.Batch, "batch", 0, "batch size (default: the model's; a symbolic batch is 1)")
 	cmd.Flags().StringVar(&opts.Input, "input", "", "input shape, channels first, batch excluded (default: the model's); the graph's shape computations use it")
+	cmd.Flags().BoolVar(&opts.Flat, "flat", false, "one item per layer, every one named: no residual or repeat recovered")
 	return cmd
 }
 
@@ -84,6 +88,18 @@ func importRun(opts *ImportOptions) error {
 		printErrors(opts.IO.ErrOut, s.Source, err)
 		return &codeError{code: exitError, silent: true, err: err}
 	}
+	// The spec as a person writes it: residuals and repeats recovered,
+	// when its layers are the flat list's one for one (the weights'
+	// order); the flat spec otherwise.
+	text := s.Source
+	if !opts.Flat {
+		structured := src.net.StructuredYAML(opts.Model)
+		if st, err := spec.Parse(opts.Model, structured); err == nil {
+			if sa, err := st.Evaluate(0, nil); err == nil && onnx.SameLayers(a, sa) {
+				text = structured
+			}
+		}
+	}
 	var weights []byte
 	if opts.WeightsOut != "" {
 		if !src.net.HasWeights() {
@@ -108,10 +124,10 @@ func importRun(opts *ImportOptions) error {
 		weights = buf.Bytes()
 	}
 	if opts.Out == "" {
-		if _, err := opts.IO.Out.Write(s.Source); err != nil {
+		if _, err := opts.IO.Out.Write(text); err != nil {
 			return err
 		}
-	} else if err := writeFile(opts.Out, s.Source, nil); err != nil {
+	} else if err := writeFile(opts.Out, text, nil); err != nil {
 		return &codeError{code: exitError, err: err}
 	}
 	if weights != nil {
