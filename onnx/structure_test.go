@@ -56,4 +56,3 @@ func TestStructuredYAML(t *testing.T) {
 		}
 	}
 }
-
