@@ -1,6 +1,7 @@
 package main
 
 import (
+	"io"
 	"io/fs"
 	"os"
 	"path"
@@ -136,6 +137,26 @@ func completeQuestion(_ *cobra.Command, args []string, _ string) ([]string, cobr
 	out := make([]string, quiz.Questions)
 	for i := range out {
 		out[i] = strconv.Itoa(i + 1)
+	}
+	return out, cobra.ShellCompDirectiveNoFileComp
+}
+
+// completeLayers completes a flag that takes a layer of SPEC (the first
+// argument): the layers' names, read from the spec or model given.
+func completeLayers(cmd *cobra.Command, args []string, toComplete string) ([]string, cobra.ShellCompDirective) {
+	if len(args) == 0 {
+		return nil, cobra.ShellCompDirectiveNoFileComp
+	}
+	ios := &IOStreams{In: strings.NewReader(""), Out: io.Discard, ErrOut: io.Discard}
+	s, err := parseSpec(ios, args[0])
+	if err != nil {
+		return nil, cobra.ShellCompDirectiveNoFileComp
+	}
+	var out []string
+	for _, n := range s.Net.Nodes {
+		if strings.HasPrefix(n.Name, toComplete) {
+			out = append(out, n.Name)
+		}
 	}
 	return out, cobra.ShellCompDirectiveNoFileComp
 }

@@ -102,3 +102,16 @@ func TestCompletionScripts(t *testing.T) {
 		}
 	}
 }
+
+// TestCompleteLayerNames: draw --rf completes the layer names of the spec.
+func TestCompleteLayerNames(t *testing.T) {
+	out, _, code := runCmd(t, "", "__complete", "draw", "lenet5", "--rf", "")
+	if code != 0 {
+		t.Fatalf("exit %d", code)
+	}
+	for _, want := range []string{"conv2d_1", "linear_3"} {
+		if !strings.Contains(out, want+"\n") {
+			t.Errorf("--rf completions lack %s:\n%s", want, out)
+		}
+	}
+}

@@ -69,6 +69,7 @@ heat map, with the share of the gradient inside the theoretical field.`,
 	cmd.Flags().IntVar(&opts.Depth, "depth", 0, "draw each block use or repeat iteration at this nesting depth as one box (0: every layer)")
 	cmd.Flags().IntVar(&opts.Columns, "columns", 0, "cut a long SVG graph into this many columns side by side (0: as many as fit an A4-shaped page, 1: one)")
 	cmd.Flags().StringVar(&opts.RF, "rf", "", "draw the receptive field of this layer (name or 1-based index) on the input")
+	cmd.RegisterFlagCompletionFunc("rf", completeLayers)
 	cmd.Flags().StringVar(&opts.Chart, "chart", "", "draw a bar chart: params, macs or memory")
 	cmd.Flags().StringVar(&opts.Weights, "weights", "", "with --rf: a PyTorch state_dict (.safetensors) for the effective field")
 	cmd.Flags().Uint64Var(&opts.Seed, "seed", 0, "with --rf: seed of the random weights and input")
