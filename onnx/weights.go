@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"github.com/cnncalc/cnncalc/exec"
+	"github.com/cnncalc/cnncalc/onnx/onnxpb"
 )
 
 // Weights reads the state_dict of every item from the model, in the
@@ -11,12 +12,15 @@ import (
 // tensors the items use are read.
 func (net *Net) Weights(m *Model) ([]exec.Weights, error) {
 	out := make([]exec.Weights, len(net.Items))
+	// Exporters share one initializer between parameters of equal values
+	// (torch.onnx's Identity nodes): read each once.
+	cache := map[*onnxpb.TensorProto][]float32{}
 	for i, it := range net.Items {
 		for k, p := range it.Params {
 			if p == nil {
 				continue
 			}
-			t, err := p.read(m)
+			t, err := p.read(m, cache)
 			if err != nil {
 				return nil, fmt.Errorf("%s: layer %s (%s), %s: %w", m.File, it.Name, it.Layer.Type, exec.TensorNames[k], err)
 			}
@@ -39,15 +43,21 @@ func (net *Net) HasWeights() bool {
 	return true
 }
 
-func (p *Param) read(m *Model) (*exec.Tensor, error) {
+func (p *Param) read(m *Model, cache map[*onnxpb.TensorProto][]float32) (*exec.Tensor, error) {
 	if p.NoData {
 		return nil, ErrNoData
 	}
 	vals := p.Values
 	if p.Tensor != nil {
-		var err error
-		if vals, err = m.Floats(p.Tensor); err != nil {
-			return nil, err
+		if c := cache[p.Tensor]; c != nil {
+			// A copy: exec and fold may change a layer's tensors.
+			vals = append([]float32(nil), c...)
+		} else {
+			var err error
+			if vals, err = m.Floats(p.Tensor); err != nil {
+				return nil, err
+			}
+			cache[p.Tensor] = vals
 		}
 	}
 	n := int64(1)
@@ -71,8 +81,8 @@ func (p *Param) read(m *Model) (*exec.Tensor, error) {
 		vals = t
 	}
 	if p.Scale != 0 && p.Scale != 1 {
-		if p.Tensor == nil {
-			vals = append([]float32(nil), vals...)
+		if !p.Transpose {
+			vals = append([]float32(nil), vals...) // the cache's, or Values: not scaled twice
 		}
 		for i := range vals {
 			vals[i] *= p.Scale
