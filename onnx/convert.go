@@ -568,6 +568,18 @@ func (c *converter) emit(n *onnxpb.NodeProto, l calc.Layer, from []*value, name 
 	return &value{name: it.Name, item: len(c.net.Items) - 1, shape: out, node: n}, nil
 }
 
+// layer emits an item computing l from the inputs, with its state_dict
+// tensors (in exec.TensorNames order), as n's output.
+func (c *converter) layer(n *onnxpb.NodeProto, l calc.Layer, from []*value, name string, params ...*Param) error {
+	v, err := c.emit(n, l, from, name)
+	if err != nil {
+		return err
+	}
+	copy(c.net.Items[v.item].Params[:], params)
+	c.bind(n, 0, v)
+	return nil
+}
+
 func shapesText(s []calc.Shape) string {
 	parts := make([]string, len(s))
 	for i, x := range s {

@@ -287,12 +287,7 @@ func (c *converter) binaryExpr(n *onnxpb.NodeProto, op string) error {
 	default:
 		return c.errorf(n, "%s of two tensors has no cnncalc layer (add, mul and concat do)", n.GetOpType())
 	}
-	v, err := c.emit(n, l, []*value{a, b}, itemName(n, ""))
-	if err != nil {
-		return err
-	}
-	c.bind(n, 0, v)
-	return nil
+	return c.layer(n, l, []*value{a, b}, itemName(n, ""))
 }
 
 func (c *converter) constName(n *onnxpb.NodeProto, k *konst) string {

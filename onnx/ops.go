@@ -299,13 +299,7 @@ func convConv(c *converter, n *onnxpb.NodeProto) error {
 		}
 		l.Bias = true
 	}
-	v, err := c.emit(n, l, []*value{x}, name)
-	if err != nil {
-		return err
-	}
-	c.net.Items[v.item].Params = [4]*Param{w, b}
-	c.bind(n, 0, v)
-	return nil
+	return c.layer(n, l, []*value{x}, name, w, b)
 }
 
 func convConvTranspose(c *converter, n *onnxpb.NodeProto) error {
@@ -399,13 +393,7 @@ func convConvTranspose(c *converter, n *onnxpb.NodeProto) error {
 		}
 		l.Bias = true
 	}
-	v, err := c.emit(n, l, []*value{x}, name)
-	if err != nil {
-		return err
-	}
-	c.net.Items[v.item].Params = [4]*Param{w, b}
-	c.bind(n, 0, v)
-	return nil
+	return c.layer(n, l, []*value{x}, name, w, b)
 }
 
 func convPool(c *converter, n *onnxpb.NodeProto, first calc.Op) error {
@@ -452,12 +440,7 @@ func convPool(c *converter, n *onnxpb.NodeProto, first calc.Op) error {
 		}
 	}
 	l.Padding = begin
-	v, err := c.emit(n, l, []*value{x}, name)
-	if err != nil {
-		return err
-	}
-	c.bind(n, 0, v)
-	return nil
+	return c.layer(n, l, []*value{x}, name)
 }
 
 func convGlobalPool(c *converter, n *onnxpb.NodeProto, first calc.Op) error {
@@ -469,12 +452,7 @@ func convGlobalPool(c *converter, n *onnxpb.NodeProto, first calc.Op) error {
 	if err != nil {
 		return err
 	}
-	v, err := c.emit(n, calc.Layer{Type: op, OutputSize: []int64{1}}, []*value{x}, itemName(n, ""))
-	if err != nil {
-		return err
-	}
-	c.bind(n, 0, v)
-	return nil
+	return c.layer(n, calc.Layer{Type: op, OutputSize: []int64{1}}, []*value{x}, itemName(n, ""))
 }
 
 // convReduce: a mean or max over every spatial axis is a global pool
@@ -569,13 +547,7 @@ func convBatchNorm(c *converter, n *onnxpb.NodeProto) error {
 		ps[i] = p
 	}
 	l := calc.Layer{Type: op, Eps: attrF32(n, "epsilon", 1e-5), Momentum: roundSig(1-attrFloat(n, "momentum", 0.9), 6), Affine: true, TrackRunningStats: true}
-	v, err := c.emit(n, l, []*value{x}, itemName(n, n.Input[1]))
-	if err != nil {
-		return err
-	}
-	c.net.Items[v.item].Params = ps
-	c.bind(n, 0, v)
-	return nil
+	return c.layer(n, l, []*value{x}, itemName(n, n.Input[1]), ps[:]...)
 }
 
 // learnable says whether input i of n is a parameter (an initializer or
@@ -609,13 +581,7 @@ func convInstanceNorm(c *converter, n *onnxpb.NodeProto) error {
 	} else if err := c.checkUnit(n); err != nil {
 		return err
 	}
-	v, err := c.emit(n, l, []*value{x}, itemName(n, n.Input[1]))
-	if err != nil {
-		return err
-	}
-	c.net.Items[v.item].Params = ps
-	c.bind(n, 0, v)
-	return nil
+	return c.layer(n, l, []*value{x}, itemName(n, n.Input[1]), ps[:]...)
 }
 
 // checkUnit checks that a normalization's constant scale and bias are
@@ -671,13 +637,7 @@ func convLayerNorm(c *converter, n *onnxpb.NodeProto) error {
 		ps[i] = p
 	}
 	l.LayerNormBias = ps[1] != nil
-	v, err := c.emit(n, l, []*value{x}, itemName(n, n.Input[1]))
-	if err != nil {
-		return err
-	}
-	c.net.Items[v.item].Params = ps
-	c.bind(n, 0, v)
-	return nil
+	return c.layer(n, l, []*value{x}, itemName(n, n.Input[1]), ps[:]...)
 }
 
 func convGroupNorm(c *converter, n *onnxpb.NodeProto) error {
@@ -698,13 +658,7 @@ func convGroupNorm(c *converter, n *onnxpb.NodeProto) error {
 		}
 		ps[i] = p
 	}
-	v, err := c.emit(n, l, []*value{x}, itemName(n, n.Input[1]))
-	if err != nil {
-		return err
-	}
-	c.net.Items[v.item].Params = ps
-	c.bind(n, 0, v)
-	return nil
+	return c.layer(n, l, []*value{x}, itemName(n, n.Input[1]), ps[:]...)
 }
 
 func convPRelu(c *converter, n *onnxpb.NodeProto) error {
@@ -805,13 +759,7 @@ func convGemm(c *converter, n *onnxpb.NodeProto) error {
 		}
 		l.Bias = true
 	}
-	v, err := c.emit(n, l, []*value{x}, itemName(n, n.Input[1]))
-	if err != nil {
-		return err
-	}
-	c.net.Items[v.item].Params = [4]*Param{w, b}
-	c.bind(n, 0, v)
-	return nil
+	return c.layer(n, l, []*value{x}, itemName(n, n.Input[1]), w, b)
 }
 
 // convMatMul: x @ W with a constant W (in, out) is a linear layer; an Add
@@ -881,12 +829,7 @@ func convFlatten(c *converter, n *onnxpb.NodeProto) error {
 }
 
 func (c *converter) flatten(n *onnxpb.NodeProto, x *value, start, end int) error {
-	v, err := c.emit(n, calc.Layer{Type: calc.Flatten, StartDim: start, EndDim: end}, []*value{x}, itemName(n, ""))
-	if err != nil {
-		return err
-	}
-	c.bind(n, 0, v)
-	return nil
+	return c.layer(n, calc.Layer{Type: calc.Flatten, StartDim: start, EndDim: end}, []*value{x}, itemName(n, ""))
 }
 
 func convSqueeze(c *converter, n *onnxpb.NodeProto) error {
@@ -1070,12 +1013,7 @@ func convTranspose(c *converter, n *onnxpb.NodeProto) error {
 	if ok, err := c.layerNorm2d(n, x, perm); ok || err != nil {
 		return err
 	}
-	v, err := c.emit(n, calc.Layer{Type: calc.Permute, Perm: perm}, []*value{x}, itemName(n, ""))
-	if err != nil {
-		return err
-	}
-	c.bind(n, 0, v)
-	return nil
+	return c.layer(n, calc.Layer{Type: calc.Permute, Perm: perm}, []*value{x}, itemName(n, ""))
 }
 
 // layerNorm2d matches Transpose(0, 2, 3, 1), LayerNormalization over the
@@ -1253,12 +1191,7 @@ func convSoftmax(c *converter, n *onnxpb.NodeProto, op calc.Op) error {
 			}
 		}
 	}
-	v, err := c.emit(n, calc.Layer{Type: op, Dim: int(axis)}, []*value{x}, itemName(n, ""))
-	if err != nil {
-		return err
-	}
-	c.bind(n, 0, v)
-	return nil
+	return c.layer(n, calc.Layer{Type: op, Dim: int(axis)}, []*value{x}, itemName(n, ""))
 }
 
 // vectorParam is input i of n as a 1-D parameter of size want.

@@ -379,10 +379,5 @@ func convSlice(c *converter, n *onnxpb.NodeProto) error {
 	if e < x.shape[a] {
 		sections = append(sections, x.shape[a]-e)
 	}
-	v, err := c.emit(n, calc.Layer{Type: calc.Split, Sections: sections, Index: index, Dim: int(a)}, []*value{x}, itemName(n, ""))
-	if err != nil {
-		return err
-	}
-	c.bind(n, 0, v)
-	return nil
+	return c.layer(n, calc.Layer{Type: calc.Split, Sections: sections, Index: index, Dim: int(a)}, []*value{x}, itemName(n, ""))
 }

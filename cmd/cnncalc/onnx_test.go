@@ -16,34 +16,38 @@ import (
 
 const onnxFixtures = "../../testdata/onnx/small"
 
-// smallTruth reads a small export's PyTorch figures from small.json.
-func smallTruth(t *testing.T, net string) (params, macs int64) {
+// smallNet is a small export's PyTorch figures in small.json.
+type smallNet struct {
+	Net          string
+	Params, Macs int64
+	// Numel is what the export's initializers hold (counted by onnx in
+	// Python): for an export that folds batchnorm, the folded network's
+	// parameters.
+	Numel int64 `json:"onnx_initializer_numel"`
+}
+
+func smallTruth(t *testing.T, net string) smallNet {
 	t.Helper()
 	data, err := os.ReadFile(filepath.Join(onnxFixtures, "..", "small.json"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	var d struct {
-		Nets []struct {
-			Net          string
-			Params, Macs int64
-		}
-	}
+	var d struct{ Nets []smallNet }
 	if err := json.Unmarshal(data, &d); err != nil {
 		t.Fatal(err)
 	}
 	for _, n := range d.Nets {
 		if n.Net == net {
-			return n.Params, n.Macs
+			return n
 		}
 	}
 	t.Fatalf("small.json has no %s", net)
-	return 0, 0
+	return smallNet{}
 }
 
 // TestONNXParams: an .onnx file is a SPEC, recognised by its content.
 func TestONNXParams(t *testing.T) {
-	params, _ := smallTruth(t, "resnet_op13")
+	params := smallTruth(t, "resnet_op13").Params
 	src, err := os.ReadFile(filepath.Join(onnxFixtures, "resnet_op13.onnx"))
 	if err != nil {
 		t.Fatal(err)
@@ -158,7 +162,7 @@ func TestImportRoundTrip(t *testing.T) {
 				t.Errorf("the spec does not say where it comes from:\n%s", spec)
 			}
 			if net == "resnet_op13" {
-				params, _ := smallTruth(t, net)
+				params := smallTruth(t, net).Params
 				out, _, _ := runCmd(t, "", "params", yaml)
 				if !strings.Contains(out, calc.Group(params)) {
 					t.Errorf("params of the imported spec lack %s:\n%s", calc.Group(params), out)
@@ -203,7 +207,7 @@ func TestFoldONNX(t *testing.T) {
 	}
 	// torch.onnx's eval export folds every batchnorm into its conv: its
 	// initializers are the folded network's parameters.
-	folded := initializerNumel(t, "resnet_bnfolded")
+	folded := smallTruth(t, "resnet_bnfolded").Numel
 	out, errOut, code = runCmd(t, "", "params", yaml, "--format", "json")
 	if code != 0 {
 		t.Fatalf("params of the folded spec: exit %d\n%s", code, errOut)
@@ -238,30 +242,4 @@ func TestFoldONNX(t *testing.T) {
 	if diff > 1e-4*scale {
 		t.Errorf("the folded network's output differs from PyTorch's by %.3g (largest %.3g)", diff, scale)
 	}
-}
-
-// initializerNumel is the values a small export's initializers hold
-// (small.json, counted by onnx in Python).
-func initializerNumel(t *testing.T, net string) int64 {
-	t.Helper()
-	data, err := os.ReadFile(filepath.Join(onnxFixtures, "..", "small.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var d struct {
-		Nets []struct {
-			Net   string
-			Numel int64 `json:"onnx_initializer_numel"`
-		}
-	}
-	if err := json.Unmarshal(data, &d); err != nil {
-		t.Fatal(err)
-	}
-	for _, n := range d.Nets {
-		if n.Net == net {
-			return n.Numel
-		}
-	}
-	t.Fatalf("small.json has no %s", net)
-	return 0
 }
