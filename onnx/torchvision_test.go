@@ -25,7 +25,7 @@ type tvModel struct {
 
 // openFixture reads a fixture model, gunzipped where the generator
 // compressed it.
-func openFixture(t *testing.T, file string, gz bool) *Model {
+func openFixture(t testing.TB, file string, gz bool) *Model {
 	t.Helper()
 	f, err := os.Open(filepath.Join(fixtures, file))
 	if err != nil {
