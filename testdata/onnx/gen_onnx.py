@@ -9,6 +9,7 @@ python3-onnx 1.12; CPU only, nothing is downloaded):
     /usr/bin/python3 testdata/onnx/gen_onnx.py small        # testdata/onnx/small/* + small.json
     /usr/bin/python3 testdata/onnx/gen_onnx.py tv NAME ...  # only those builders (tv.json not rewritten)
     /usr/bin/python3 testdata/onnx/gen_onnx.py small NAME ...
+    /usr/bin/python3 testdata/onnx/gen_onnx.py tv --update NAME ...  # re-measure those, replace their tv.json records
 
 The output is deterministic (torch.manual_seed everywhere; no times in the JSON). See
 testdata/onnx/README.md for what the files are and what torch.onnx does to the graphs.
@@ -93,20 +94,21 @@ def hooked_ops(m):
     return None
 
 
-def scope_components(qualname):
-    """The scope path torch 1.13's exporter gives a module's nodes ("/features/features.1/block/...").
-
-    Each level is the attribute name, except a numeric one (an index into a Sequential /
-    ModuleList), which is appended to the parent's level name: "features.1.block.0.0" ->
-    features / features.1 / block / block.0 / block.0.0. Checked against the weight-input
-    names of every Conv/ConvTranspose/Gemm/BatchNormalization node by node_truth (scope_errors)."""
-    comps = []
-    for part in qualname.split("."):
-        if part.isdigit() and comps:
-            comps.append(comps[-1] + "." + part)
-        else:
-            comps.append(part)
-    return comps
+def scope_level(qualname):
+    """The level a module call adds to torch 1.13's scoped node names: its qualified name from the
+    last non-numeric atom on (torch.onnx.utils._setup_trace_module_map's _unqualified_variable_name):
+    "features.1.block.0.0" -> "block.0.0", "classifier.0.convs.4" -> "convs.4", "layer4.1" ->
+    "layer4.1", "fc" -> "fc". A node's name is "/" + the levels of the modules being called when it
+    was traced (outermost first, the root module adds none; a module not called itself, such as a
+    ModuleList, adds none either) + "/" + OpType (+ "_k" for the k-th repeat in that scope); a
+    module called again in the same scope gets "_k" on its level ("/layer1/layer1.0/relu_1/Relu").
+    Checked against the weight-input names of every Conv/ConvTranspose/Gemm/BatchNormalization node
+    by node_truth (scope_errors)."""
+    atoms = qualname.split(".")
+    for i in range(len(atoms) - 1, -1, -1):
+        if not atoms[i].isnumeric():
+            return ".".join(atoms[i:])
+    return qualname
 
 
 def node_scope(node_name):
@@ -178,20 +180,35 @@ def infer_fixed(mp, batch):
 
 
 def hook_forward(model, x):
-    """Run model(x) with forward hooks; returns (output, {qualname: [output shapes of each call]})."""
+    """Run model(x) with forward hooks on every module; returns (output, calls) where calls maps a
+    scope string ("/layer1/layer1.0/conv1/") to the [qualname, output shape] of each call of a hooked
+    module (HOOKED) made in that scope, in call order."""
     calls = OrderedDict()
+    stack = []  # scope strings of the active calls; "" for the root
+    seen = Counter()  # (parent scope, level) -> calls so far
     handles = []
     for q, m in model.named_modules():
-        if hooked_ops(m) is None:
-            continue
+        def pre(mod, args, q=q):
+            parent = stack[-1] if stack else ""
+            if q == "":
+                stack.append(parent)
+                return
+            level = scope_level(q)
+            k = seen[(parent, level)]
+            seen[(parent, level)] += 1
+            stack.append(parent + "/" + (level if k == 0 else "%s_%d" % (level, k)))
 
-        def hook(mod, args, out, q=q):
-            calls.setdefault(q, []).append(list(out.shape))
-        handles.append(m.register_forward_hook(hook))
+        def post(mod, args, out, q=q):
+            scope = stack.pop()
+            if hooked_ops(mod) is not None:
+                calls.setdefault(scope + "/", []).append([q, list(out.shape)])
+        handles.append(m.register_forward_pre_hook(pre))
+        handles.append(m.register_forward_hook(post))
     with torch.no_grad():
         out = model(x)
     for h in handles:
         h.remove()
+    assert not stack, stack
     return out, calls
 
 
@@ -201,23 +218,18 @@ def node_truth(model, mp, calls, batch):
     g = mp.graph
     inferred = infer_fixed(mp, batch)
     modules = dict(model.named_modules())
-    by_scope = {}
-    for q in calls:
-        by_scope["/" + "/".join(scope_components(q)) + "/"] = q
     nodes, from_infer, mismatch, scope_errors, infer_unknown = OrderedDict(), [], [], [], []
     used = Counter()
     for n in g.node:
         if n.op_type not in NODE_OPS:
             continue
         scope, base, k = node_scope(n.name)
-        q = by_scope.get(scope)
         inf = inferred.get(n.output[0])
         shape = None
-        if q is not None and n.op_type in hooked_ops(modules[q]):
-            i = used[q]
-            used[q] += 1
-            if i < len(calls[q]):
-                shape = calls[q][i]
+        i = used[scope]
+        if scope in calls and i < len(calls[scope]) and n.op_type in hooked_ops(modules[calls[scope][i][0]]):
+            q, shape = calls[scope][i]
+            used[scope] += 1
             # the weight input must be the module's own state_dict entry (or a folded copy)
             if n.op_type in ("Conv", "ConvTranspose", "Gemm", "BatchNormalization"):
                 w = n.input[1]
@@ -226,12 +238,12 @@ def node_truth(model, mp, calls, batch):
         if shape is None:
             shape = inf
             from_infer.append(n.name)
-        elif not inf or None in inf:
+        elif not inf or any(not isinstance(v, int) for v in inf):
             infer_unknown.append(n.name)
         elif inf != shape:
             mismatch.append({"node": n.name, "pytorch": shape, "shape_inference": inf})
         nodes[n.name] = shape
-    unused = [q for q in calls if used[q] != len(calls[q])]
+    unused = [c[0] for sc in calls for c in calls[sc][used[sc]:]]
     return nodes, from_infer, mismatch, scope_errors, unused, infer_unknown
 
 
@@ -308,7 +320,9 @@ def tv_one(rec, fresh=False, gz=False):
     return r
 
 
-def tv_main(names):
+def tv_main(names, update=False):
+    """names empty: every builder, tv.json rewritten. names given: those builders' files are
+    written and their JSON goes to stdout, or with update=True replaces their records in tv.json."""
     os.makedirs(TV_DIR, exist_ok=True)
     truth = json.load(open(TV_TRUTH))
     recs = [m for m in truth["models"] if "error" not in m]
@@ -366,12 +380,21 @@ def tv_main(names):
     doc["failed"] = failed
     doc["count"] = len(out)
     doc["models"] = out
-    if not names:
+    if update:
+        old = json.load(open(os.path.join(HERE, "tv.json")), object_pairs_hook=OrderedDict)
+        new = {r["file"]: r for r in out}
+        old["models"] = [new.pop(r["file"], r) for r in old["models"]]
+        assert not new, "not in tv.json: %s" % list(new)
+        done = {r["builder"] for r in out} | {f["builder"] for f in failed}
+        old["failed"] = [f for f in old["failed"] if f["builder"] not in done] + failed
+        old["count"] = len(old["models"])
+        doc = old
+    if not names or update:
         with open(os.path.join(HERE, "tv.json"), "w") as f:
             f.write(dump(doc))
     else:
         sys.stdout.write(dump(doc))
-    return 0
+    return 1 if failed else 0
 
 
 def dump(doc):
@@ -969,11 +992,15 @@ def export_failures():
 
 def main():
     args = sys.argv[1:]
+    update = "--update" in args
+    args = [a for a in args if a != "--update"]
     what = args[0] if args and args[0] in ("tv", "small") else None
     names = args[1:] if what else args
+    if update and (what != "tv" or not names):
+        sys.exit("--update needs tv and builder names")
     rc = 0
     if what in (None, "tv"):
-        rc |= tv_main(names)
+        rc |= tv_main(names, update)
     if what in (None, "small"):
         rc |= small_main(names)
     return rc
