@@ -721,11 +721,13 @@ def small_nets():
          {"note": "4 branches on one 10x10 input, flattened and concatenated; the ceil_mode ones give "
                   "6x6 (vs 5x5): the last window starts inside the padded input and is clipped"}),
         ("avgpool2d_ceil", lambda: Seq(A.AvgPool2d(2, ceil_mode=True), A.AvgPool2d((3, 2), stride=(2, 1))),
-         [2, 3, 9, 9], {}),
+         [2, 3, 9, 9], {"note": "count_include_pad=True (the default) exports as Pad (zeros; here all 0) + "
+                                "AveragePool(pads 0)"}),
         ("pool1d", lambda: Seq(A.MaxPool1d(3, 2, padding=1), A.AvgPool1d(3, 2, ceil_mode=True)), [2, 3, 20], {}),
         ("pool3d", lambda: Seq(A.AvgPool3d(2), A.MaxPool3d(3, stride=1, padding=1),
                                A.AvgPool3d(3, stride=2, padding=1, count_include_pad=False)),
-         [2, 2, 8, 8, 8], {}),
+         [2, 2, 8, 8, 8], {"note": "AvgPool3d(2) (count_include_pad=True, no padding) gets an all-zero Pad in "
+                                   "front; count_include_pad=False keeps its pads on the AveragePool"}),
         ("adaptive_pool", lambda: Branches(A.AdaptiveAvgPool2d(1), A.AdaptiveAvgPool2d((2, 3)),
                                            A.AdaptiveMaxPool2d(1), A.AdaptiveMaxPool2d((4, 3)),
                                            Lambda(lambda x: x.amax((2, 3), keepdim=True), "amax((2,3))"),
@@ -735,7 +737,8 @@ def small_nets():
                                 "fails to export); AdaptiveMaxPool2d(1) -> MaxPool kernel=stride=input size "
                                 "(8,9) with pads, NOT GlobalMaxPool; (4,3) -> MaxPool kernel (2,3); "
                                 "x.amax((2,3), keepdim=True) -> ReduceMax(axes=[2,3])"}),
-        ("mean_pool", MeanPool, [2, 3, 9, 9], {}),
+        ("mean_pool", MeanPool, [2, 3, 9, 9], {"note": "x.mean([2,3]) -> ReduceMean(axes=[2,3], keepdims=0); "
+                                                       "keepdim=True -> keepdims=1"}),
         # ---- normalisation
         ("batchnorm1d", BN1d, [4, 8], {}),
         ("batchnorm2d", lambda: Seq(C(3, 6, 3, padding=1, bias=False), A.BatchNorm2d(6), A.ReLU(),
@@ -753,11 +756,17 @@ def small_nets():
         ("layernorm2d", lambda: Seq(C(3, 8, 3, padding=1), LayerNorm2d(8), C(8, 4, 1)), [2, 3, 8, 8], {"opset": 17}),
         # ---- activations (each on the same input, concatenated on channels)
         ("act_a", lambda: acts(A.ReLU(), A.ReLU6(), A.LeakyReLU(0.1), A.PReLU(), A.PReLU(4), A.ELU(),
-                               A.Hardtanh(-2.0, 3.0)), [2, 4, 6, 6], {"scale": 4.0}),
+                               A.Hardtanh(-2.0, 3.0)), [2, 4, 6, 6],
+         {"scale": 4.0, "note": "ReLU6 and Hardtanh(-2,3) -> Clip(x, min, max) with Constant inputs; PReLU's "
+                                "slope becomes initializer onnx::PRelu_* of shape (1,1,1) / (4,1,1), not "
+                                "the state_dict's (1,) / (4,)"}),
         ("act_b", lambda: acts(A.SELU(), A.CELU(0.5), A.Sigmoid(), A.Hardsigmoid(), A.Hardswish(), A.SiLU()),
-         [2, 4, 6, 6], {"scale": 4.0}),
+         [2, 4, 6, 6], {"scale": 4.0, "note": "SiLU -> Sigmoid + Mul(x, sigmoid); Hardsigmoid -> HardSigmoid "
+                                              "alpha 1/6 beta 0.5; the others are single ops"}),
         ("act_c", lambda: acts(A.Mish(), A.Tanh(), A.Softplus(), A.GELU(), A.GELU(approximate="tanh")),
-         [2, 4, 6, 6], {"scale": 4.0}),
+         [2, 4, 6, 6], {"scale": 4.0, "note": "Mish -> Softplus, Tanh, Mul; GELU -> Div sqrt2, Erf, Add 1, Mul x, "
+                                              "Mul 0.5; GELU(tanh) -> Mul, Mul, Mul 0.044715, Add, Mul sqrt(2/pi), "
+                                              "Tanh, Add 1, Mul x, Mul 0.5 (no Gelu/Mish op before opset 18/20)"}),
         ("clip_op9", lambda: acts(A.ReLU6(), A.Hardtanh(-2.0, 3.0)), [2, 4, 6, 6],
          {"opset": 9, "scale": 4.0, "note": "opset < 11: Clip's min/max are attributes"}),
         ("softmax", Softmaxes, [2, 3, 4, 5], {}),
@@ -767,7 +776,9 @@ def small_nets():
                                "of a 4-D tensor as Transpose (swap axis 1 and last), Softmax(axis=3), "
                                "Transpose back; dim=-1 is a plain Softmax(axis=3)"}),
         # ---- tensor ops, linear
-        ("linear", lambda: Seq(A.Linear(8, 16), A.ReLU(), A.Linear(16, 4, bias=False)), [3, 8], {}),
+        ("linear", lambda: Seq(A.Linear(8, 16), A.ReLU(), A.Linear(16, 4, bias=False)), [3, 8],
+         {"note": "Linear with bias on (N, F) -> Gemm(transB=1) with the state_dict weight; WITHOUT bias -> "
+                  "MatMul with the transposed weight folded into onnx::MatMul_* (16, 4)"}),
         ("linear_nlf", LinearNLF, [2, 5, 8],
          {"note": "Linear on (N, L, F): MatMul with a constant-folded transposed weight (initializer "
                   "onnx::MatMul_*, shape (in, out)) then Add of the bias; without bias: MatMul only"}),
@@ -776,15 +787,21 @@ def small_nets():
         ("flatten_view_fixed", FlattenView, [1, 3, 8, 8], {"dynamic": False}),
         ("flatten_module", FlattenModule, [2, 3, 8, 8], {}),
         ("permute", Permute, [2, 3, 5, 6], {}),
-        ("shuffle", Shuffle, [2, 3, 6, 6], {}),
-        ("split_cat", SplitCat, [2, 3, 6, 6], {}),
+        ("shuffle", Shuffle, [2, 3, 6, 6],
+         {"note": "x.chunk(2, 1) -> two Slices whose bounds come from Shape/Gather/Add/Div/Mul (not Split); "
+                  "channel_shuffle -> Reshape (shape from Shape/Gather/Div/Cast/Unsqueeze/Concat), "
+                  "Transpose [0,2,1,3,4], Reshape; torch could not name the output dims"}),
+        ("split_cat", SplitCat, [2, 3, 6, 6],
+         {"note": "torch.split -> Split(axis 1, sizes as an input Constant); torch.chunk -> Slices computed "
+                  "from the shape (see shuffle)"}),
         ("split_op11", SplitCat, [2, 3, 6, 6], {"opset": 11, "note": "opset < 13: Split's sizes are the "
                                                                       "'split' attribute (13+: 2nd input)"}),
         ("residual", Residual, [2, 4, 8, 8], {}),
         ("squeeze_excitation", SE, [2, 3, 8, 8], {}),
         ("layer_scale", LayerScale, [2, 4, 6, 6], {}),
         ("upsample_nearest", lambda: Seq(C(3, 4, 3, padding=1), A.Upsample(scale_factor=2, mode="nearest")),
-         [2, 3, 5, 6], {}),
+         [2, 3, 5, 6], {"note": "Resize(X, '', scales [1,1,2,2]) mode nearest, coordinate_transformation_mode "
+                                "asymmetric, nearest_mode floor (PyTorch's nearest)"}),
         ("upsample_bilinear", lambda: Seq(C(3, 4, 3, padding=1),
                                           A.Upsample(scale_factor=2, mode="bilinear", align_corners=False)),
          [2, 3, 5, 6], {}),
@@ -793,8 +810,12 @@ def small_nets():
          [2, 3, 5, 6], {}),
         ("upsample_bicubic", lambda: Seq(C(3, 4, 3, padding=1),
                                          A.Upsample(scale_factor=2, mode="bicubic", align_corners=False)),
-         [2, 3, 5, 6], {}),
-        ("interpolate_size", InterpSize, [2, 3, 9, 11], {}),
+         [2, 3, 5, 6], {"note": "Resize mode cubic, half_pixel, cubic_coeff_a -0.75 (PyTorch's A), "
+                                "exclude_outside 0"}),
+        ("interpolate_size", InterpSize, [2, 3, 9, 11],
+         {"note": "F.interpolate(size=x.shape[-2:]) -> Resize(X, '', '', sizes) with sizes = Concat(Slice(Shape(X), "
+                  "0, 2), Cast(Concat(Unsqueeze(Gather(Shape(input), 2)), Unsqueeze(Gather(Shape(input), 3))))): "
+                  "evaluate the shape subgraph"}),
         ("upsample_nearest_op9", lambda: Seq(C(3, 4, 3, padding=1), A.Upsample(scale_factor=2, mode="nearest")),
          [2, 3, 5, 6], {"opset": 9, "note": "opset 9: Upsample(mode=nearest) with a scales input; 10: Resize(X, scales); 11+: Resize(X, roi, "
                               "scales[, sizes]); at opset 7 and 8 (Upsample with a scales attribute) torch 1.13 "
