@@ -9,6 +9,7 @@ python3-onnx 1.12; CPU only, nothing is downloaded):
     /usr/bin/python3 testdata/onnx/gen_onnx.py small        # testdata/onnx/small/* + small.json
     /usr/bin/python3 testdata/onnx/gen_onnx.py tv NAME ...  # only those builders (tv.json not rewritten)
     /usr/bin/python3 testdata/onnx/gen_onnx.py small NAME ...
+    /usr/bin/python3 testdata/onnx/gen_onnx.py tv --update NAME ...  # re-measure those, replace their tv.json records
 
 The output is deterministic (torch.manual_seed everywhere; no times in the JSON). See
 testdata/onnx/README.md for what the files are and what torch.onnx does to the graphs.
@@ -93,20 +94,21 @@ def hooked_ops(m):
     return None
 
 
-def scope_components(qualname):
-    """The scope path torch 1.13's exporter gives a module's nodes ("/features/features.1/block/...").
-
-    Each level is the attribute name, except a numeric one (an index into a Sequential /
-    ModuleList), which is appended to the parent's level name: "features.1.block.0.0" ->
-    features / features.1 / block / block.0 / block.0.0. Checked against the weight-input
-    names of every Conv/ConvTranspose/Gemm/BatchNormalization node by node_truth (scope_errors)."""
-    comps = []
-    for part in qualname.split("."):
-        if part.isdigit() and comps:
-            comps.append(comps[-1] + "." + part)
-        else:
-            comps.append(part)
-    return comps
+def scope_level(qualname):
+    """The level a module call adds to torch 1.13's scoped node names: its qualified name from the
+    last non-numeric atom on (torch.onnx.utils._setup_trace_module_map's _unqualified_variable_name):
+    "features.1.block.0.0" -> "block.0.0", "classifier.0.convs.4" -> "convs.4", "layer4.1" ->
+    "layer4.1", "fc" -> "fc". A node's name is "/" + the levels of the modules being called when it
+    was traced (outermost first, the root module adds none; a module not called itself, such as a
+    ModuleList, adds none either) + "/" + OpType (+ "_k" for the k-th repeat in that scope); a
+    module called again in the same scope gets "_k" on its level ("/layer1/layer1.0/relu_1/Relu").
+    Checked against the weight-input names of every Conv/ConvTranspose/Gemm/BatchNormalization node
+    by node_truth (scope_errors)."""
+    atoms = qualname.split(".")
+    for i in range(len(atoms) - 1, -1, -1):
+        if not atoms[i].isnumeric():
+            return ".".join(atoms[i:])
+    return qualname
 
 
 def node_scope(node_name):
@@ -178,20 +180,35 @@ def infer_fixed(mp, batch):
 
 
 def hook_forward(model, x):
-    """Run model(x) with forward hooks; returns (output, {qualname: [output shapes of each call]})."""
+    """Run model(x) with forward hooks on every module; returns (output, calls) where calls maps a
+    scope string ("/layer1/layer1.0/conv1/") to the [qualname, output shape] of each call of a hooked
+    module (HOOKED) made in that scope, in call order."""
     calls = OrderedDict()
+    stack = []  # scope strings of the active calls; "" for the root
+    seen = Counter()  # (parent scope, level) -> calls so far
     handles = []
     for q, m in model.named_modules():
-        if hooked_ops(m) is None:
-            continue
+        def pre(mod, args, q=q):
+            parent = stack[-1] if stack else ""
+            if q == "":
+                stack.append(parent)
+                return
+            level = scope_level(q)
+            k = seen[(parent, level)]
+            seen[(parent, level)] += 1
+            stack.append(parent + "/" + (level if k == 0 else "%s_%d" % (level, k)))
 
-        def hook(mod, args, out, q=q):
-            calls.setdefault(q, []).append(list(out.shape))
-        handles.append(m.register_forward_hook(hook))
+        def post(mod, args, out, q=q):
+            scope = stack.pop()
+            if hooked_ops(mod) is not None:
+                calls.setdefault(scope + "/", []).append([q, list(out.shape)])
+        handles.append(m.register_forward_pre_hook(pre))
+        handles.append(m.register_forward_hook(post))
     with torch.no_grad():
         out = model(x)
     for h in handles:
         h.remove()
+    assert not stack, stack
     return out, calls
 
 
@@ -201,23 +218,18 @@ def node_truth(model, mp, calls, batch):
     g = mp.graph
     inferred = infer_fixed(mp, batch)
     modules = dict(model.named_modules())
-    by_scope = {}
-    for q in calls:
-        by_scope["/" + "/".join(scope_components(q)) + "/"] = q
     nodes, from_infer, mismatch, scope_errors, infer_unknown = OrderedDict(), [], [], [], []
     used = Counter()
     for n in g.node:
         if n.op_type not in NODE_OPS:
             continue
         scope, base, k = node_scope(n.name)
-        q = by_scope.get(scope)
         inf = inferred.get(n.output[0])
         shape = None
-        if q is not None and n.op_type in hooked_ops(modules[q]):
-            i = used[q]
-            used[q] += 1
-            if i < len(calls[q]):
-                shape = calls[q][i]
+        i = used[scope]
+        if scope in calls and i < len(calls[scope]) and n.op_type in hooked_ops(modules[calls[scope][i][0]]):
+            q, shape = calls[scope][i]
+            used[scope] += 1
             # the weight input must be the module's own state_dict entry (or a folded copy)
             if n.op_type in ("Conv", "ConvTranspose", "Gemm", "BatchNormalization"):
                 w = n.input[1]
@@ -226,12 +238,12 @@ def node_truth(model, mp, calls, batch):
         if shape is None:
             shape = inf
             from_infer.append(n.name)
-        elif not inf or None in inf:
+        elif not inf or any(not isinstance(v, int) for v in inf):
             infer_unknown.append(n.name)
         elif inf != shape:
             mismatch.append({"node": n.name, "pytorch": shape, "shape_inference": inf})
         nodes[n.name] = shape
-    unused = [q for q in calls if used[q] != len(calls[q])]
+    unused = [c[0] for sc in calls for c in calls[sc][used[sc]:]]
     return nodes, from_infer, mismatch, scope_errors, unused, infer_unknown
 
 
@@ -308,7 +320,9 @@ def tv_one(rec, fresh=False, gz=False):
     return r
 
 
-def tv_main(names):
+def tv_main(names, update=False):
+    """names empty: every builder, tv.json rewritten. names given: those builders' files are
+    written and their JSON goes to stdout, or with update=True replaces their records in tv.json."""
     os.makedirs(TV_DIR, exist_ok=True)
     truth = json.load(open(TV_TRUTH))
     recs = [m for m in truth["models"] if "error" not in m]
@@ -366,12 +380,21 @@ def tv_main(names):
     doc["failed"] = failed
     doc["count"] = len(out)
     doc["models"] = out
-    if not names:
+    if update:
+        old = json.load(open(os.path.join(HERE, "tv.json")), object_pairs_hook=OrderedDict)
+        new = {r["file"]: r for r in out}
+        old["models"] = [new.pop(r["file"], r) for r in old["models"]]
+        assert not new, "not in tv.json: %s" % list(new)
+        done = {r["builder"] for r in out} | {f["builder"] for f in failed}
+        old["failed"] = [f for f in old["failed"] if f["builder"] not in done] + failed
+        old["count"] = len(old["models"])
+        doc = old
+    if not names or update:
         with open(os.path.join(HERE, "tv.json"), "w") as f:
             f.write(dump(doc))
     else:
         sys.stdout.write(dump(doc))
-    return 0
+    return 1 if failed else 0
 
 
 def dump(doc):
@@ -698,11 +721,13 @@ def small_nets():
          {"note": "4 branches on one 10x10 input, flattened and concatenated; the ceil_mode ones give "
                   "6x6 (vs 5x5): the last window starts inside the padded input and is clipped"}),
         ("avgpool2d_ceil", lambda: Seq(A.AvgPool2d(2, ceil_mode=True), A.AvgPool2d((3, 2), stride=(2, 1))),
-         [2, 3, 9, 9], {}),
+         [2, 3, 9, 9], {"note": "count_include_pad=True (the default) exports as Pad (zeros; here all 0) + "
+                                "AveragePool(pads 0)"}),
         ("pool1d", lambda: Seq(A.MaxPool1d(3, 2, padding=1), A.AvgPool1d(3, 2, ceil_mode=True)), [2, 3, 20], {}),
         ("pool3d", lambda: Seq(A.AvgPool3d(2), A.MaxPool3d(3, stride=1, padding=1),
                                A.AvgPool3d(3, stride=2, padding=1, count_include_pad=False)),
-         [2, 2, 8, 8, 8], {}),
+         [2, 2, 8, 8, 8], {"note": "AvgPool3d(2) (count_include_pad=True, no padding) gets an all-zero Pad in "
+                                   "front; count_include_pad=False keeps its pads on the AveragePool"}),
         ("adaptive_pool", lambda: Branches(A.AdaptiveAvgPool2d(1), A.AdaptiveAvgPool2d((2, 3)),
                                            A.AdaptiveMaxPool2d(1), A.AdaptiveMaxPool2d((4, 3)),
                                            Lambda(lambda x: x.amax((2, 3), keepdim=True), "amax((2,3))"),
@@ -712,7 +737,8 @@ def small_nets():
                                 "fails to export); AdaptiveMaxPool2d(1) -> MaxPool kernel=stride=input size "
                                 "(8,9) with pads, NOT GlobalMaxPool; (4,3) -> MaxPool kernel (2,3); "
                                 "x.amax((2,3), keepdim=True) -> ReduceMax(axes=[2,3])"}),
-        ("mean_pool", MeanPool, [2, 3, 9, 9], {}),
+        ("mean_pool", MeanPool, [2, 3, 9, 9], {"note": "x.mean([2,3]) -> ReduceMean(axes=[2,3], keepdims=0); "
+                                                       "keepdim=True -> keepdims=1"}),
         # ---- normalisation
         ("batchnorm1d", BN1d, [4, 8], {}),
         ("batchnorm2d", lambda: Seq(C(3, 6, 3, padding=1, bias=False), A.BatchNorm2d(6), A.ReLU(),
@@ -730,11 +756,17 @@ def small_nets():
         ("layernorm2d", lambda: Seq(C(3, 8, 3, padding=1), LayerNorm2d(8), C(8, 4, 1)), [2, 3, 8, 8], {"opset": 17}),
         # ---- activations (each on the same input, concatenated on channels)
         ("act_a", lambda: acts(A.ReLU(), A.ReLU6(), A.LeakyReLU(0.1), A.PReLU(), A.PReLU(4), A.ELU(),
-                               A.Hardtanh(-2.0, 3.0)), [2, 4, 6, 6], {"scale": 4.0}),
+                               A.Hardtanh(-2.0, 3.0)), [2, 4, 6, 6],
+         {"scale": 4.0, "note": "ReLU6 and Hardtanh(-2,3) -> Clip(x, min, max) with Constant inputs; PReLU's "
+                                "slope becomes initializer onnx::PRelu_* of shape (1,1,1) / (4,1,1), not "
+                                "the state_dict's (1,) / (4,)"}),
         ("act_b", lambda: acts(A.SELU(), A.CELU(0.5), A.Sigmoid(), A.Hardsigmoid(), A.Hardswish(), A.SiLU()),
-         [2, 4, 6, 6], {"scale": 4.0}),
+         [2, 4, 6, 6], {"scale": 4.0, "note": "SiLU -> Sigmoid + Mul(x, sigmoid); Hardsigmoid -> HardSigmoid "
+                                              "alpha 1/6 beta 0.5; the others are single ops"}),
         ("act_c", lambda: acts(A.Mish(), A.Tanh(), A.Softplus(), A.GELU(), A.GELU(approximate="tanh")),
-         [2, 4, 6, 6], {"scale": 4.0}),
+         [2, 4, 6, 6], {"scale": 4.0, "note": "Mish -> Softplus, Tanh, Mul; GELU -> Div sqrt2, Erf, Add 1, Mul x, "
+                                              "Mul 0.5; GELU(tanh) -> Mul, Mul, Mul 0.044715, Add, Mul sqrt(2/pi), "
+                                              "Tanh, Add 1, Mul x, Mul 0.5 (no Gelu/Mish op before opset 18/20)"}),
         ("clip_op9", lambda: acts(A.ReLU6(), A.Hardtanh(-2.0, 3.0)), [2, 4, 6, 6],
          {"opset": 9, "scale": 4.0, "note": "opset < 11: Clip's min/max are attributes"}),
         ("softmax", Softmaxes, [2, 3, 4, 5], {}),
@@ -744,7 +776,9 @@ def small_nets():
                                "of a 4-D tensor as Transpose (swap axis 1 and last), Softmax(axis=3), "
                                "Transpose back; dim=-1 is a plain Softmax(axis=3)"}),
         # ---- tensor ops, linear
-        ("linear", lambda: Seq(A.Linear(8, 16), A.ReLU(), A.Linear(16, 4, bias=False)), [3, 8], {}),
+        ("linear", lambda: Seq(A.Linear(8, 16), A.ReLU(), A.Linear(16, 4, bias=False)), [3, 8],
+         {"note": "Linear with bias on (N, F) -> Gemm(transB=1) with the state_dict weight; WITHOUT bias -> "
+                  "MatMul with the transposed weight folded into onnx::MatMul_* (16, 4)"}),
         ("linear_nlf", LinearNLF, [2, 5, 8],
          {"note": "Linear on (N, L, F): MatMul with a constant-folded transposed weight (initializer "
                   "onnx::MatMul_*, shape (in, out)) then Add of the bias; without bias: MatMul only"}),
@@ -753,15 +787,21 @@ def small_nets():
         ("flatten_view_fixed", FlattenView, [1, 3, 8, 8], {"dynamic": False}),
         ("flatten_module", FlattenModule, [2, 3, 8, 8], {}),
         ("permute", Permute, [2, 3, 5, 6], {}),
-        ("shuffle", Shuffle, [2, 3, 6, 6], {}),
-        ("split_cat", SplitCat, [2, 3, 6, 6], {}),
+        ("shuffle", Shuffle, [2, 3, 6, 6],
+         {"note": "x.chunk(2, 1) -> two Slices whose bounds come from Shape/Gather/Add/Div/Mul (not Split); "
+                  "channel_shuffle -> Reshape (shape from Shape/Gather/Div/Cast/Unsqueeze/Concat), "
+                  "Transpose [0,2,1,3,4], Reshape; torch could not name the output dims"}),
+        ("split_cat", SplitCat, [2, 3, 6, 6],
+         {"note": "torch.split -> Split(axis 1, sizes as an input Constant); torch.chunk -> Slices computed "
+                  "from the shape (see shuffle)"}),
         ("split_op11", SplitCat, [2, 3, 6, 6], {"opset": 11, "note": "opset < 13: Split's sizes are the "
                                                                       "'split' attribute (13+: 2nd input)"}),
         ("residual", Residual, [2, 4, 8, 8], {}),
         ("squeeze_excitation", SE, [2, 3, 8, 8], {}),
         ("layer_scale", LayerScale, [2, 4, 6, 6], {}),
         ("upsample_nearest", lambda: Seq(C(3, 4, 3, padding=1), A.Upsample(scale_factor=2, mode="nearest")),
-         [2, 3, 5, 6], {}),
+         [2, 3, 5, 6], {"note": "Resize(X, '', scales [1,1,2,2]) mode nearest, coordinate_transformation_mode "
+                                "asymmetric, nearest_mode floor (PyTorch's nearest)"}),
         ("upsample_bilinear", lambda: Seq(C(3, 4, 3, padding=1),
                                           A.Upsample(scale_factor=2, mode="bilinear", align_corners=False)),
          [2, 3, 5, 6], {}),
@@ -770,8 +810,12 @@ def small_nets():
          [2, 3, 5, 6], {}),
         ("upsample_bicubic", lambda: Seq(C(3, 4, 3, padding=1),
                                          A.Upsample(scale_factor=2, mode="bicubic", align_corners=False)),
-         [2, 3, 5, 6], {}),
-        ("interpolate_size", InterpSize, [2, 3, 9, 11], {}),
+         [2, 3, 5, 6], {"note": "Resize mode cubic, half_pixel, cubic_coeff_a -0.75 (PyTorch's A), "
+                                "exclude_outside 0"}),
+        ("interpolate_size", InterpSize, [2, 3, 9, 11],
+         {"note": "F.interpolate(size=x.shape[-2:]) -> Resize(X, '', '', sizes) with sizes = Concat(Slice(Shape(X), "
+                  "0, 2), Cast(Concat(Unsqueeze(Gather(Shape(input), 2)), Unsqueeze(Gather(Shape(input), 3))))): "
+                  "evaluate the shape subgraph"}),
         ("upsample_nearest_op9", lambda: Seq(C(3, 4, 3, padding=1), A.Upsample(scale_factor=2, mode="nearest")),
          [2, 3, 5, 6], {"opset": 9, "note": "opset 9: Upsample(mode=nearest) with a scales input; 10: Resize(X, scales); 11+: Resize(X, roi, "
                               "scales[, sizes]); at opset 7 and 8 (Upsample with a scales attribute) torch 1.13 "
@@ -969,11 +1013,15 @@ def export_failures():
 
 def main():
     args = sys.argv[1:]
+    update = "--update" in args
+    args = [a for a in args if a != "--update"]
     what = args[0] if args and args[0] in ("tv", "small") else None
     names = args[1:] if what else args
+    if update and (what != "tv" or not names):
+        sys.exit("--update needs tv and builder names")
     rc = 0
     if what in (None, "tv"):
-        rc |= tv_main(names)
+        rc |= tv_main(names, update)
     if what in (None, "small"):
         rc |= small_main(names)
     return rc
