@@ -1,0 +1,375 @@
+package exec
+
+import (
+	"fmt"
+	"math"
+	"math/bits"
+	"slices"
+)
+
+// The support sweep: the adjoint receptive-field probe. Where a forward
+// probe sends one impulse image per input position through the network,
+// the sweep starts at the output units to be measured and walks the
+// network backward, marking at each node the positions its kernel reads
+// for every marked output position (the index maps the kernels execute:
+// a conv's taps with its padding mode's reflect, replicate or wrap, a
+// pool's window, a pad's shift, a piece's offset, a permute's axes). It
+// is the vector-Jacobian product of a network whose every weight is 1 and
+// whose every value is positive, on booleans: what reaches the input is the
+// set of input positions that the unit can see. Each position holds a word
+// of bits, one bit per seeded unit, so that one sweep measures as many
+// units as the word has bits.
+
+// Unit is an output unit of a node: its coordinates in the node's output
+// tensor (every axis, batch and channel included).
+type Unit struct {
+	Node  int
+	Coord []int
+}
+
+// Support is the set of input positions that reach one unit, projected
+// on each axis of the input tensor: Lo and Hi are the first and last
+// coordinate reached, Gap the largest distance between two consecutive
+// coordinates reached (1 for an unbroken span, 0 when one coordinate is
+// reached); Lo is -1 when no input position reaches the unit.
+type Support struct {
+	Lo, Hi, Gap []int
+}
+
+// SupportStats counts a sweep's work: Sweeps backward passes, Taps marks
+// of one position's word into another.
+type SupportStats struct {
+	Sweeps, Taps int64
+}
+
+// supportWord is a word of seed bits per position.
+type supportWord interface {
+	~uint8 | ~uint16 | ~uint32 | ~uint64
+}
+
+// SupportWords are the word sizes, in bytes, Supports can use.
+var SupportWords = []int{8, 4, 2, 1}
+
+// SupportMemory estimates the peak bytes of Supports with words of the
+// given size, by walking the sweep over the shapes alone: a node's marks
+// are made when its last reader's step comes (or at its own step, for a
+// seeded unit) and freed after its own; a node the probe passes through
+// unchanged hands its marks to its input when that has none. Plus the
+// input's marks and their projections on each axis. At most
+// math.MaxInt64.
+func (p *Plan) SupportMemory(word int) int64 {
+	var z sizes
+	in := toInts(p.Net.Input)
+	w := int64(word)
+	base := z.mul(w, z.numel(in))
+	for _, n := range in {
+		base = z.add(base, z.mul(w, int64(n)))
+	}
+	held := make([]int64, len(p.Net.Nodes)) // bytes of marks node i holds
+	var live, peak int64
+	for i := len(p.Net.Nodes) - 1; i >= 0; i-- {
+		if held[i] == 0 {
+			held[i] = z.mul(w, z.numel(p.Shapes[i])) // a seed
+			live = z.add(live, held[i])
+		}
+		n := &p.Net.Nodes[i]
+		for _, f := range n.From {
+			if f >= 0 && held[f] == 0 {
+				if p.supportAlias(i) {
+					held[f], held[i] = held[i], 0 // handed on
+					continue
+				}
+				held[f] = z.mul(w, z.numel(p.Shapes[f]))
+				live = z.add(live, held[f])
+			}
+		}
+		peak = max(peak, live)
+		if !z.over {
+			live -= held[i]
+		}
+		held[i] = -1 // done
+	}
+	total := z.add(base, peak)
+	if z.over {
+		return math.MaxInt64
+	}
+	return total
+}
+
+// supportAlias reports whether node i passes its one input through
+// unchanged (the probe's identity): its marks are its input's.
+func (p *Plan) supportAlias(i int) bool {
+	n := &p.Net.Nodes[i]
+	r := supportRules[n.Layer.Type]
+	return r.alias && len(n.From) == 1
+}
+
+// SupportAvailable reports whether every node of the plan has a support
+// rule, and names the first that has not.
+func (p *Plan) SupportAvailable() error {
+	for i := range p.Net.Nodes {
+		n := &p.Net.Nodes[i]
+		if r := supportRules[n.Layer.Type]; r.maps == nil && !r.alias {
+			return fmt.Errorf("node %d (%s): no support rule for %s", i+1, n.Name, n.Layer.Type)
+		}
+	}
+	return nil
+}
+
+// Supports runs support sweeps with words of word bytes (one of
+// SupportWords) and returns the support of every unit, in order.
+// Units are taken in node order, as many per sweep as a word has bits;
+// each sweep walks back from its last unit's node only.
+func (p *Plan) Supports(units []Unit, word int) ([]Support, SupportStats, error) {
+	if err := p.SupportAvailable(); err != nil {
+		return nil, SupportStats{}, err
+	}
+	for _, u := range units {
+		if u.Node < 0 || u.Node >= len(p.Net.Nodes) || len(u.Coord) != len(p.Shapes[u.Node]) {
+			return nil, SupportStats{}, fmt.Errorf("unit %v does not fit node %d", u.Coord, u.Node+1)
+		}
+		for a, c := range u.Coord {
+			if c < 0 || c >= p.Shapes[u.Node][a] {
+				return nil, SupportStats{}, fmt.Errorf("unit %v outside node %d's output %v", u.Coord, u.Node+1, p.Shapes[u.Node])
+			}
+		}
+	}
+	switch word {
+	case 8:
+		return supports[uint64](p, units)
+	case 4:
+		return supports[uint32](p, units)
+	case 2:
+		return supports[uint16](p, units)
+	case 1:
+		return supports[uint8](p, units)
+	}
+	return nil, SupportStats{}, fmt.Errorf("word of %d bytes", word)
+}
+
+func supports[W supportWord](p *Plan, units []Unit) ([]Support, SupportStats, error) {
+	var st SupportStats
+	out := make([]Support, len(units))
+	order := make([]int, len(units))
+	for i := range order {
+		order[i] = i
+	}
+	slices.SortStableFunc(order, func(a, b int) int { return units[a].Node - units[b].Node })
+	var w W
+	nbits := bits.OnesCount64(uint64(^w))
+	in := toInts(p.Net.Input)
+	inMask := make([]W, numel(in))
+	proj := make([][]W, len(in))
+	for a, n := range in {
+		proj[a] = make([]W, n)
+	}
+	for start := 0; start < len(order); start += nbits {
+		batch := order[start:min(start+nbits, len(order))]
+		clear(inMask)
+		if err := sweep(p, units, batch, inMask, &st); err != nil {
+			return nil, st, err
+		}
+		st.Sweeps++
+		project(inMask, in, proj)
+		for b, ui := range batch {
+			out[ui] = readSupport(proj, W(1)<<b)
+		}
+	}
+	return out, st, nil
+}
+
+// sweep walks back from the last of the batch's units, marking bit b for
+// batch[b]'s unit, and leaves the marks that reach the input in inMask.
+func sweep[W supportWord](p *Plan, units []Unit, batch []int, inMask []W, st *SupportStats) error {
+	last := units[batch[len(batch)-1]].Node
+	marks := make([][]W, last+1)
+	seeds := make(map[int][]int) // node -> bits seeded there
+	for b, ui := range batch {
+		seeds[units[ui].Node] = append(seeds[units[ui].Node], b)
+	}
+	for i := last; i >= 0; i-- {
+		if bs, ok := seeds[i]; ok {
+			if marks[i] == nil {
+				marks[i] = make([]W, numel(p.Shapes[i]))
+			}
+			for _, b := range bs {
+				u := units[batch[b]]
+				marks[i][unitIndex(u.Coord, p.Shapes[i])] |= W(1) << b
+			}
+		}
+		g := marks[i]
+		if g == nil {
+			continue
+		}
+		marks[i] = nil
+		n := &p.Net.Nodes[i]
+		dst := func(k int) []W {
+			f := n.From[k]
+			if f < 0 {
+				return inMask
+			}
+			if marks[f] == nil {
+				marks[f] = make([]W, numel(p.Shapes[f]))
+			}
+			return marks[f]
+		}
+		if p.supportAlias(i) {
+			f := n.From[0]
+			if f >= 0 && marks[f] == nil {
+				marks[f] = g // passed through unchanged
+				continue
+			}
+			d := dst(0)
+			for j, v := range g {
+				d[j] |= v
+			}
+			st.Taps += int64(len(g))
+			continue
+		}
+		ins := p.Inputs(i)
+		maps, err := supportRules[n.Layer.Type].maps(&n.Layer, ins, p.Shapes[i], p.geom[i])
+		if err != nil {
+			return fmt.Errorf("node %d (%s): %w", i+1, n.Name, err)
+		}
+		for k := range n.From {
+			if maps[k] == nil {
+				continue
+			}
+			st.Taps += scatter(g, p.Shapes[i], dst(k), ins[k], maps[k])
+		}
+	}
+	return nil
+}
+
+func unitIndex(coord, shape []int) int {
+	idx := 0
+	for a, c := range coord {
+		idx = idx*shape[a] + c
+	}
+	return idx
+}
+
+// axisMap is the index map of one output axis: output coordinate o reads
+// coordinates o*S - PL + t*D (t < K) of input axis Src, of size N, through
+// the padding mode (zeros: a coordinate outside the input reads nothing).
+type axisMap struct {
+	Src, N, K, S, D, PL int
+	Mode                string
+}
+
+// taps appends the input coordinates output coordinate o reads.
+func (m *axisMap) taps(o int, buf []int) []int {
+	buf = buf[:0]
+	for t := 0; t < m.K; t++ {
+		i := o*m.S - m.PL + t*m.D
+		if m.Mode != "zeros" && m.Mode != "" {
+			i = padIndex(i, m.N, m.Mode)
+		} else if i < 0 || i >= m.N {
+			i = -1
+		}
+		if i >= 0 {
+			buf = append(buf, i)
+		}
+	}
+	return buf
+}
+
+// scatter ORs every marked output position's word into the input
+// positions it reads, and returns the marks made.
+func scatter[W supportWord](g []W, outShape []int, d []W, inShape []int, maps []axisMap) int64 {
+	r := len(outShape)
+	inStride := make([]int, len(inShape))
+	s := 1
+	for a := len(inShape) - 1; a >= 0; a-- {
+		inStride[a] = s
+		s *= inShape[a]
+	}
+	coord := make([]int, r)
+	taps := make([][]int, r)
+	pick := make([]int, r)
+	var n int64
+	for _, v := range g {
+		if v != 0 {
+			ok := true
+			for a := 0; a < r; a++ {
+				taps[a] = maps[a].taps(coord[a], taps[a])
+				if len(taps[a]) == 0 {
+					ok = false
+				}
+			}
+			if ok {
+				clear(pick)
+				for {
+					idx := 0
+					for a := 0; a < r; a++ {
+						if src := maps[a].Src; src >= 0 {
+							idx += taps[a][pick[a]] * inStride[src]
+						}
+					}
+					d[idx] |= v
+					n++
+					a := r - 1
+					for ; a >= 0; a-- {
+						if pick[a]++; pick[a] < len(taps[a]) {
+							break
+						}
+						pick[a] = 0
+					}
+					if a < 0 {
+						break
+					}
+				}
+			}
+		}
+		for a := r - 1; a >= 0; a-- {
+			if coord[a]++; coord[a] < outShape[a] {
+				break
+			}
+			coord[a] = 0
+		}
+	}
+	return n
+}
+
+// project ORs the input's marks onto each axis.
+func project[W supportWord](mask []W, shape []int, proj [][]W) {
+	for _, p := range proj {
+		clear(p)
+	}
+	coord := make([]int, len(shape))
+	for _, v := range mask {
+		if v != 0 {
+			for a, c := range coord {
+				proj[a][c] |= v
+			}
+		}
+		for a := len(shape) - 1; a >= 0; a-- {
+			if coord[a]++; coord[a] < shape[a] {
+				break
+			}
+			coord[a] = 0
+		}
+	}
+}
+
+// readSupport reads one bit's support off the projections.
+func readSupport[W supportWord](proj [][]W, bit W) Support {
+	s := Support{Lo: make([]int, len(proj)), Hi: make([]int, len(proj)), Gap: make([]int, len(proj))}
+	for a, p := range proj {
+		lo, hi, gap, prev := -1, -1, 0, -1
+		for c, v := range p {
+			if v&bit == 0 {
+				continue
+			}
+			if lo < 0 {
+				lo = c
+			}
+			if prev >= 0 {
+				gap = max(gap, c-prev)
+			}
+			hi, prev = c, c
+		}
+		s.Lo[a], s.Hi[a], s.Gap[a] = lo, hi, gap
+	}
+	return s
+}
