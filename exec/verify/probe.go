@@ -45,18 +45,25 @@ func MeasureRF(net *calc.Network, rfs []*calc.RF) ([]*MeasuredRF, error) {
 // the largest gap between its taps) could be clipped there: it is
 // unmeasured, and says so.
 func MeasureRFWithin(net *calc.Network, rfs []*calc.RF, budget int64) ([]*MeasuredRF, error) {
+	out, _, err := measureRF(net, rfs, budget)
+	return out, err
+}
+
+// measureRF is MeasureRFWithin, with the sweep's work.
+func measureRF(net *calc.Network, rfs []*calc.RF, budget int64) ([]*MeasuredRF, exec.SupportStats, error) {
+	var st exec.SupportStats
 	out := make([]*MeasuredRF, len(net.Nodes))
 	pr, err := newProbe(net, rfs)
 	if err != nil || pr == nil {
-		return out, err
+		return out, st, err
 	}
 	word := pr.word(budget)
 	if word == 0 {
 		why := fmt.Sprintf("the probe needs %s, above its budget of %s", mib(pr.plan.SupportMemory(1)), mib(budget))
-		for pi, o := range pr.origin {
-			out[o] = unmeasured(len(pr.plan.Shapes[pi])-2, why)
+		for _, o := range pr.origin {
+			out[o] = unmeasured(len(pr.in)-2, why)
 		}
-		return out, nil
+		return out, st, nil
 	}
 	// The units: a root's central unit and up to probeReach units on each
 	// side of it along each axis.
@@ -92,9 +99,9 @@ func MeasureRFWithin(net *calc.Network, rfs []*calc.RF, budget int64) ([]*Measur
 		}
 		seeds[r] = s
 	}
-	sup, _, err := pr.plan.Supports(units, word)
+	sup, st, err := pr.plan.Supports(units, word)
 	if err != nil {
-		return out, err
+		return out, st, err
 	}
 	for pi, o := range pr.origin {
 		r := pr.root[pi]
@@ -110,7 +117,7 @@ func MeasureRFWithin(net *calc.Network, rfs []*calc.RF, budget int64) ([]*Measur
 		}
 		out[o] = m
 	}
-	return out, nil
+	return out, st, nil
 }
 
 // probeReach is how many units on each side of a node's central unit the
