@@ -138,3 +138,35 @@ func TestExecNoRF(t *testing.T) {
 		}
 	}
 }
+
+// TestExecProbe: issue 11's false alarms agree and exit 0 (a dilated conv1d
+// and maxpool1d whose fields are wider than the old probe's 1,024-position
+// window, a 1x1 conv with reflect padding wider than its reach); a field
+// wider than the input is unmeasured and says so in the rf column and in
+// the JSON; one conv over 3x1024x1024 (refused before as needing 24.6 GB
+// of probe) runs and measures its field.
+func TestExecProbe(t *testing.T) {
+	for _, src := range []string{
+		"input: [1, 3000]\nlayers:\n  - conv1d: {out: 1, kernel: 150, stride: 10, padding: 70, dilation: 10}\n",
+		"input: [1, 3000]\nlayers:\n  - maxpool1d: {kernel: 200, stride: 10, dilation: 10}\n",
+		"input: [1, 8, 8]\nlayers:\n  - conv2d: {out: 1, kernel: 1, padding: 3, padding_mode: reflect}\n",
+		"input: [3, 1024, 1024]\nlayers:\n  - conv2d: {out: 2, kernel: 3, padding: 1}\n",
+	} {
+		out, errOut, code := runCmd(t, src, "exec", "-")
+		if code != 0 || !strings.Contains(out, "every check agrees with calc") || strings.Contains(out, "unmeasured") {
+			t.Errorf("%s: exit %d\n%s%s", src, code, out, errOut)
+		}
+		if !strings.Contains(out, "| ok    | ok   | ok |") {
+			t.Errorf("%s: the field is not measured:\n%s", src, out)
+		}
+	}
+	wide := "input: [1, 8]\nlayers:\n  - conv1d: {out: 1, kernel: 7}\n  - conv1d: {out: 1, kernel: 3, padding: 2}\n"
+	out, errOut, code := runCmd(t, wide, "exec", "-")
+	if code != 0 || strings.Count(out, "| ok    | ok   | unmeasured: field wider than the input ") != 2 {
+		t.Errorf("wide field: exit %d\n%s%s", code, out, errOut)
+	}
+	out, _, code = runCmd(t, wide, "exec", "-", "--format", "json")
+	if code != 0 || !strings.Contains(out, `"rf_unmeasured": "field wider than the input"`) {
+		t.Errorf("wide field, json: exit %d\n%s", code, out)
+	}
+}

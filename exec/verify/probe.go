@@ -152,8 +152,8 @@ func readAxis(m *MeasuredRF, a, ia, n, first, centre int, row []*exec.Support) {
 		margin := max(1, s.Gap[ia])
 		left, right := lo < margin, hi > n-1-margin
 		switch {
-		case left && right:
-			return "field wider than the input"
+		case left && right, (left || right) && hi-lo+1+2*margin > n:
+			return "field wider than the input" // no unit's can lie inside it
 		case left || right:
 			return "field reaches the input's border"
 		}
