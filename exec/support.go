@@ -257,18 +257,20 @@ type axisMap struct {
 	Mode                string
 }
 
-// taps appends the input coordinates output coordinate o reads.
-func (m *axisMap) taps(o int, buf []int) []int {
+// taps appends the input coordinates output coordinate o reads, times
+// stride (their offset in the input's data).
+func (m *axisMap) taps(o, stride int, buf []int) []int {
 	buf = buf[:0]
+	wrap := m.Mode != "zeros" && m.Mode != ""
 	for t := 0; t < m.K; t++ {
 		i := o*m.S - m.PL + t*m.D
-		if m.Mode != "zeros" && m.Mode != "" {
+		if wrap {
 			i = padIndex(i, m.N, m.Mode)
 		} else if i < 0 || i >= m.N {
-			i = -1
+			continue
 		}
 		if i >= 0 {
-			buf = append(buf, i)
+			buf = append(buf, i*stride)
 		}
 	}
 	return buf
@@ -284,49 +286,75 @@ func scatter[W supportWord](g []W, outShape []int, d []W, inShape []int, maps []
 		inStride[a] = s
 		s *= inShape[a]
 	}
+	stride := make([]int, r)
+	for a := range maps {
+		if src := maps[a].Src; src >= 0 {
+			stride[a] = inStride[src]
+		}
+	}
 	coord := make([]int, r)
-	taps := make([][]int, r)
-	pick := make([]int, r)
+	offs := make([][]int, r)
+	stale := 0 // axes from stale on have moved since offs were read
+	var active []int
 	var n int64
 	for _, v := range g {
 		if v != 0 {
-			ok := true
+			for a := stale; a < r; a++ {
+				offs[a] = maps[a].taps(coord[a], stride[a], offs[a])
+			}
+			stale = r
+			base, empty := 0, false
+			active = active[:0]
 			for a := 0; a < r; a++ {
-				taps[a] = maps[a].taps(coord[a], taps[a])
-				if len(taps[a]) == 0 {
-					ok = false
+				switch len(offs[a]) {
+				case 0:
+					empty = true
+				case 1:
+					base += offs[a][0]
+				default:
+					active = append(active, a)
 				}
 			}
-			if ok {
-				clear(pick)
-				for {
-					idx := 0
-					for a := 0; a < r; a++ {
-						if src := maps[a].Src; src >= 0 {
-							idx += taps[a][pick[a]] * inStride[src]
-						}
-					}
-					d[idx] |= v
-					n++
-					a := r - 1
-					for ; a >= 0; a-- {
-						if pick[a]++; pick[a] < len(taps[a]) {
-							break
-						}
-						pick[a] = 0
-					}
-					if a < 0 {
-						break
-					}
-				}
+			if !empty {
+				n += orTaps(d, v, base, offs, active)
 			}
 		}
 		for a := r - 1; a >= 0; a-- {
+			stale = min(stale, a)
 			if coord[a]++; coord[a] < outShape[a] {
 				break
 			}
 			coord[a] = 0
 		}
+	}
+	return n
+}
+
+// orTaps ORs v into d at base plus every combination of the active axes'
+// offsets, and returns how many.
+func orTaps[W supportWord](d []W, v W, base int, offs [][]int, active []int) int64 {
+	switch len(active) {
+	case 0:
+		d[base] |= v
+		return 1
+	case 1:
+		for _, o := range offs[active[0]] {
+			d[base+o] |= v
+		}
+		return int64(len(offs[active[0]]))
+	case 2:
+		inner := offs[active[1]]
+		for _, o := range offs[active[0]] {
+			row := d[base+o:]
+			for _, p := range inner {
+				row[p] |= v
+			}
+		}
+		return int64(len(offs[active[0]]) * len(inner))
+	}
+	var n int64
+	for _, o := range offs[active[0]] {
+		n += orTaps(d, v, base+o, offs, active[1:])
 	}
 	return n
 }
