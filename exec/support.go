@@ -31,9 +31,15 @@ type Unit struct {
 // on each axis of the input tensor: Lo and Hi are the first and last
 // coordinate reached, Gap the largest distance between two consecutive
 // coordinates reached (1 for an unbroken span, 0 when one coordinate is
-// reached); Lo is -1 when no input position reaches the unit.
+// reached); Lo is -1 when no input position reaches the unit. Padded is
+// true on an axis where, on the way back, one of the positions the unit
+// depends on read a tap in some node's padding (zeros, reflect,
+// replicate or circular: a pooling window or conv taps past the edge of
+// its input, ceil mode's last window): its field there is clipped or
+// folded, not the interior units' field.
 type Support struct {
 	Lo, Hi, Gap []int
+	Padded      []bool
 }
 
 // SupportStats counts a sweep's work: Sweeps backward passes, Taps marks
@@ -155,6 +161,10 @@ func supports[W supportWord](p *Plan, units []Unit) ([]Support, SupportStats, er
 		order[i] = i
 	}
 	slices.SortStableFunc(order, func(a, b int) int { return units[a].Node - units[b].Node })
+	ms, err := p.supportMaps()
+	if err != nil {
+		return nil, st, err
+	}
 	var w W
 	nbits := bits.OnesCount64(uint64(^w))
 	in := toInts(p.Net.Input)
@@ -163,30 +173,77 @@ func supports[W supportWord](p *Plan, units []Unit) ([]Support, SupportStats, er
 	for a, n := range in {
 		proj[a] = make([]W, n)
 	}
+	padded := make([]W, len(in))
 	for start := 0; start < len(order); start += nbits {
 		batch := order[start:min(start+nbits, len(order))]
 		clear(inMask)
-		if err := sweep(p, units, batch, inMask, &st); err != nil {
-			return nil, st, err
-		}
+		clear(padded)
+		sweep(p, ms, units, batch, inMask, padded, &st)
 		st.Sweeps++
 		project(inMask, in, proj)
 		for b, ui := range batch {
-			out[ui] = readSupport(proj, W(1)<<b)
+			out[ui] = readSupport(proj, padded, W(1)<<b)
 		}
 	}
 	return out, st, nil
 }
 
+// nodeMaps are a node's index maps per input (nil for the identity) and,
+// for each axis of its output, the network input's axis it carries (-1
+// for none).
+type nodeMaps struct {
+	maps   [][]axisMap
+	origin []int
+}
+
+// supportMaps derives every node's index maps by its kind's rule, and
+// which input axis each output axis carries.
+func (p *Plan) supportMaps() ([]nodeMaps, error) {
+	in := toInts(p.Net.Input)
+	inOrigin := make([]int, len(in))
+	for a := range inOrigin {
+		inOrigin[a] = a
+	}
+	ms := make([]nodeMaps, len(p.Net.Nodes))
+	originOf := func(f int) []int {
+		if f < 0 {
+			return inOrigin
+		}
+		return ms[f].origin
+	}
+	for i := range p.Net.Nodes {
+		n := &p.Net.Nodes[i]
+		if p.supportAlias(i) {
+			ms[i].origin = originOf(n.From[0])
+			continue
+		}
+		maps, err := supportRules[n.Layer.Type].maps(&n.Layer, p.Inputs(i), p.Shapes[i], p.geom[i])
+		if err != nil {
+			return nil, fmt.Errorf("node %d (%s): %w", i+1, n.Name, err)
+		}
+		o := make([]int, len(p.Shapes[i]))
+		for a := range o {
+			o[a] = -1
+			if src := maps[0][a].Src; src >= 0 {
+				o[a] = originOf(n.From[0])[src]
+			}
+		}
+		ms[i] = nodeMaps{maps: maps, origin: o}
+	}
+	return ms, nil
+}
+
 // sweep walks back from the last of the batch's units, marking bit b for
-// batch[b]'s unit, and leaves the marks that reach the input in inMask.
-func sweep[W supportWord](p *Plan, units []Unit, batch []int, inMask []W, st *SupportStats) error {
+// batch[b]'s unit, and leaves the marks that reach the input in inMask and,
+// per input axis, the bits of the units that read padding on it in padded.
+func sweep[W supportWord](p *Plan, ms []nodeMaps, units []Unit, batch []int, inMask, padded []W, st *SupportStats) {
 	last := units[batch[len(batch)-1]].Node
 	marks := make([][]W, last+1)
 	seeds := make(map[int][]int) // node -> bits seeded there
 	for b, ui := range batch {
 		seeds[units[ui].Node] = append(seeds[units[ui].Node], b)
 	}
+	var pads []W
 	for i := last; i >= 0; i-- {
 		if bs, ok := seeds[i]; ok {
 			if marks[i] == nil {
@@ -227,18 +284,19 @@ func sweep[W supportWord](p *Plan, units []Unit, batch []int, inMask []W, st *Su
 			continue
 		}
 		ins := p.Inputs(i)
-		maps, err := supportRules[n.Layer.Type].maps(&n.Layer, ins, p.Shapes[i], p.geom[i])
-		if err != nil {
-			return fmt.Errorf("node %d (%s): %w", i+1, n.Name, err)
-		}
-		for k := range n.From {
-			if maps[k] == nil {
-				continue
+		pads = slices.Grow(pads[:0], len(p.Shapes[i]))[:len(p.Shapes[i])]
+		clear(pads)
+		for k, m := range ms[i].maps {
+			if m != nil {
+				st.Taps += scatter(g, p.Shapes[i], dst(k), ins[k], m, pads)
 			}
-			st.Taps += scatter(g, p.Shapes[i], dst(k), ins[k], maps[k])
+		}
+		for a, v := range pads {
+			if o := ms[i].origin[a]; o >= 0 {
+				padded[o] |= v
+			}
 		}
 	}
-	return nil
 }
 
 func unitIndex(coord, shape []int) int {
@@ -258,27 +316,30 @@ type axisMap struct {
 }
 
 // taps appends the input coordinates output coordinate o reads, times
-// stride (their offset in the input's data).
-func (m *axisMap) taps(o, stride int, buf []int) []int {
+// stride (their offset in the input's data), and reports whether a tap
+// lies in the padding.
+func (m *axisMap) taps(o, stride int, buf []int) ([]int, bool) {
 	buf = buf[:0]
 	wrap := m.Mode != "zeros" && m.Mode != ""
+	padded := false
 	for t := 0; t < m.K; t++ {
 		i := o*m.S - m.PL + t*m.D
-		if wrap {
+		if i < 0 || i >= m.N {
+			padded = true
+			if !wrap {
+				continue
+			}
 			i = padIndex(i, m.N, m.Mode)
-		} else if i < 0 || i >= m.N {
-			continue
 		}
-		if i >= 0 {
-			buf = append(buf, i*stride)
-		}
+		buf = append(buf, i*stride)
 	}
-	return buf
+	return buf, padded
 }
 
 // scatter ORs every marked output position's word into the input
-// positions it reads, and returns the marks made.
-func scatter[W supportWord](g []W, outShape []int, d []W, inShape []int, maps []axisMap) int64 {
+// positions it reads, ORs it into padded[a] when output axis a reads
+// padding for that position, and returns the marks made.
+func scatter[W supportWord](g []W, outShape []int, d []W, inShape []int, maps []axisMap, padded []W) int64 {
 	r := len(outShape)
 	inStride := make([]int, len(inShape))
 	s := 1
@@ -294,15 +355,21 @@ func scatter[W supportWord](g []W, outShape []int, d []W, inShape []int, maps []
 	}
 	coord := make([]int, r)
 	offs := make([][]int, r)
+	pads := make([]bool, r)
 	stale := 0 // axes from stale on have moved since offs were read
 	var active []int
 	var n int64
 	for _, v := range g {
 		if v != 0 {
 			for a := stale; a < r; a++ {
-				offs[a] = maps[a].taps(coord[a], stride[a], offs[a])
+				offs[a], pads[a] = maps[a].taps(coord[a], stride[a], offs[a])
 			}
 			stale = r
+			for a, p := range pads {
+				if p {
+					padded[a] |= v
+				}
+			}
 			base, empty := 0, false
 			active = active[:0]
 			for a := 0; a < r; a++ {
@@ -381,8 +448,11 @@ func project[W supportWord](mask []W, shape []int, proj [][]W) {
 }
 
 // readSupport reads one bit's support off the projections.
-func readSupport[W supportWord](proj [][]W, bit W) Support {
-	s := Support{Lo: make([]int, len(proj)), Hi: make([]int, len(proj)), Gap: make([]int, len(proj))}
+func readSupport[W supportWord](proj [][]W, padded []W, bit W) Support {
+	s := Support{Lo: make([]int, len(proj)), Hi: make([]int, len(proj)), Gap: make([]int, len(proj)), Padded: make([]bool, len(proj))}
+	for a, v := range padded {
+		s.Padded[a] = v&bit != 0
+	}
 	for a, p := range proj {
 		lo, hi, gap, prev := -1, -1, 0, -1
 		for c, v := range p {

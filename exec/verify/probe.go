@@ -41,9 +41,10 @@ func MeasureRF(net *calc.Network, rfs []*calc.RF) ([]*MeasuredRF, error) {
 // index maps the kernels execute (a reflect-padded conv's tap in the
 // padding reads the input pixel it mirrors). The central unit's field
 // gives size and start, its neighbours' the jump; they must be shifted
-// copies of each other. A field that reaches the input's border (within
-// the largest gap between its taps) could be clipped there: it is
-// unmeasured, and says so.
+// copies of each other. A unit that read padding on the way (its field
+// reaches past the input's border: clipped, or folded by reflect
+// padding) does not count; where none counts the field is unmeasured,
+// and says why.
 func MeasureRFWithin(net *calc.Network, rfs []*calc.RF, budget int64) ([]*MeasuredRF, error) {
 	out, _, err := measureRF(net, rfs, budget)
 	return out, err
@@ -136,60 +137,38 @@ func unmeasured(nsp int, why string) *MeasuredRF {
 
 // readAxis reads axis a's field (input axis ia, of n positions) off the
 // supports of a run of units along it (row[k] is unit first+k's; centre
-// is the node's central unit). A unit is inside when its field stays
-// clear of the input's border by the largest gap between its taps (a tap
-// beyond the border would be no further away). Clipping only ever
-// shrinks a field, so the widest fields inside are taken, from three
-// neighbouring units that are shifted copies of each other (two, or one,
-// on an axis that has no more): size and start from the middle one
-// (nearest the centre), the jump from their spacing.
+// is the node's central unit). A unit counts when no position it depends
+// on read a tap in padding on that axis, anywhere on the way back (a tap
+// past a border would have been dropped, or mirrored, wrapped or
+// clamped onto another pixel): its span is then its whole field. Three
+// neighbouring such units that are shifted copies of each other (two, or
+// one, on an axis that has no more) give size and start (the middle one,
+// nearest the centre) and the jump (their spacing).
 func readAxis(m *MeasuredRF, a, ia, n, first, centre int, row []*exec.Support) {
-	why := func(s *exec.Support) string {
-		lo, hi := s.Lo[ia], s.Hi[ia]
-		if lo < 0 {
-			return "no input position reaches the unit"
-		}
-		margin := max(1, s.Gap[ia])
-		left, right := lo < margin, hi > n-1-margin
-		switch {
-		case left && right, (left || right) && hi-lo+1+2*margin > n:
-			return "field wider than the input" // no unit's can lie inside it
-		case left || right:
-			return "field reaches the input's border"
-		}
-		return ""
+	clear := func(k int) bool {
+		return k >= 0 && k < len(row) && row[k].Lo[ia] >= 0 && !row[k].Padded[ia]
 	}
 	size := func(k int) int { return row[k].Hi[ia] - row[k].Lo[ia] + 1 }
-	widest := 0
-	for k, s := range row {
-		if why(s) == "" {
-			widest = max(widest, size(k))
-		}
-	}
-	if widest == 0 {
-		m.Unmeasured[a] = why(row[centre-first])
-		return
-	}
-	full := func(k int) bool { return k >= 0 && k < len(row) && why(row[k]) == "" && size(k) == widest }
 	shift := func(k int) (int, bool) { // from unit k to k+1
 		d := row[k+1].Lo[ia] - row[k].Lo[ia]
-		return d, d == row[k+1].Hi[ia]-row[k].Hi[ia]
+		return d, d == row[k+1].Hi[ia]-row[k].Hi[ia] && size(k) == size(k+1)
 	}
-	best, jump, found := -1, 0, false
+	best, jump, found, anyClear := -1, 0, false, false
 	for k := range row {
-		if !full(k) {
+		if !clear(k) {
 			continue
 		}
+		anyClear = true
 		var j int
 		switch {
-		case full(k-1) && full(k+1):
+		case clear(k-1) && clear(k+1):
 			j1, ok1 := shift(k - 1)
 			j2, ok2 := shift(k)
 			if !ok1 || !ok2 || j1 != j2 {
 				continue
 			}
 			j = j1
-		case len(row) == 2 && full(1-k):
+		case len(row) == 2 && clear(1-k):
 			jj, ok := shift(0)
 			if !ok {
 				continue
@@ -204,11 +183,22 @@ func readAxis(m *MeasuredRF, a, ia, n, first, centre int, row []*exec.Support) {
 		}
 	}
 	if !found {
-		m.Unmeasured[a] = "neighbouring units' fields reach the input's border"
-		for k := 0; k+1 < len(row); k++ {
-			if full(k) && full(k+1) {
-				if _, ok := shift(k); !ok {
-					m.Unmeasured[a] = "neighbouring units' fields are not shifted copies of each other"
+		c := row[centre-first]
+		switch {
+		case c.Lo[ia] < 0:
+			m.Unmeasured[a] = "no input position reaches the unit"
+		case !anyClear && c.Lo[ia] < max(1, c.Gap[ia]) && c.Hi[ia] > n-1-max(1, c.Gap[ia]):
+			// It spans the input, up to the gaps between its taps.
+			m.Unmeasured[a] = "field wider than the input"
+		case !anyClear:
+			m.Unmeasured[a] = "field reaches past the input's border"
+		default:
+			m.Unmeasured[a] = "neighbouring units' fields reach past the input's border"
+			for k := 0; k+1 < len(row); k++ {
+				if clear(k) && clear(k+1) {
+					if _, ok := shift(k); !ok {
+						m.Unmeasured[a] = "neighbouring units' fields are not shifted copies of each other"
+					}
 				}
 			}
 		}
@@ -216,7 +206,7 @@ func readAxis(m *MeasuredRF, a, ia, n, first, centre int, row []*exec.Support) {
 	}
 	m.Unmeasured[a] = ""
 	m.OK[a], m.JumpOK[a] = true, len(row) > 1
-	m.Size[a] = int64(widest)
+	m.Size[a] = int64(size(best))
 	m.Jump[a] = int64(jump)
 	k := first + best
 	m.Start[a] = float64(row[best].Lo[ia]+row[best].Hi[ia])/2 - float64(k)*float64(jump)

@@ -159,3 +159,22 @@ func loadZoo(t *testing.T, name string) *spec.Analysis {
 	}
 	return a
 }
+
+// TestProbeDilatedPastMap: deeplabv3's ASPP conv of dilation 36 on a
+// 28-unit map reads only its central tap inside the map; the span its
+// central unit sees lies well inside the input, yet the field calc gives
+// (the outer taps' too) reaches past it. Every unit read padding on the
+// way: the field is unmeasured, not a disagreement (it once was one).
+func TestProbeDilatedPastMap(t *testing.T) {
+	a := analyseSrc(t, "input: [1, 200]\nlayers:\n  - conv1d: {out: 2, kernel: 5, stride: 4}\n  - conv1d: {out: 2, kernel: 3, dilation: 30, padding: 30}\n")
+	meas, err := MeasureRF(&a.Net, fieldsOf(a))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m := meas[0]; !m.OK[0] || m.Size[0] != 5 {
+		t.Errorf("first conv: %+v, want a field of 5", m)
+	}
+	if m := meas[1]; m.OK[0] || m.Unmeasured[0] != "field reaches past the input's border" {
+		t.Errorf("dilated conv: %+v, want unmeasured", m)
+	}
+}
