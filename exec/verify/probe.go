@@ -36,12 +36,12 @@ func MeasureRF(net *calc.Network, rfs []*calc.RF) ([]*MeasuredRF, error) {
 // windows, a channel concat a sum, norms, activations and dropout the
 // identity (exec.ProbeLayer). It then walks the probe backward from the
 // units to measure (exec's support sweep, the adjoint of a forward
-// impulse probe): from a node's central output unit and its neighbours
-// on each spatial axis, the input positions each can see, through the
+// impulse probe): from a node's central output unit and up to
+// probeReach units on each side of it along each spatial axis, the input
+// positions each can see, through the
 // index maps the kernels execute (a reflect-padded conv's tap in the
-// padding reads the input pixel it mirrors). The central unit's field
-// gives size and start, its neighbours' the jump; they must be shifted
-// copies of each other. A unit that read padding on the way (its field
+// padding reads the input pixel it mirrors). Three neighbouring units'
+// fields, shifted copies of each other, give size, start and jump. A unit that read padding on the way (its field
 // reaches past the input's border: clipped, or folded by reflect
 // padding) does not count; where none counts the field is unmeasured,
 // and says why.
@@ -68,7 +68,10 @@ func measureRF(net *calc.Network, rfs []*calc.RF, budget int64) ([]*MeasuredRF, 
 	}
 	// The units: a root's central unit and up to probeReach units on each
 	// side of it along each axis.
-	type seeded struct{ first, at [][]int } // per axis: first unit coordinate, unit index per coordinate
+	type seeded struct {
+		first []int   // per axis: the run's first unit coordinate
+		at    [][]int // per axis: the unit index of each coordinate of the run
+	}
 	seeds := make(map[int]*seeded)
 	var units []exec.Unit
 	nsp := len(pr.in) - 2
@@ -84,11 +87,11 @@ func measureRF(net *calc.Network, rfs []*calc.RF, budget int64) ([]*MeasuredRF, 
 		}
 		centre := len(units)
 		units = append(units, exec.Unit{Node: r, Coord: c})
-		s := &seeded{first: make([][]int, nsp), at: make([][]int, nsp)}
+		s := &seeded{first: make([]int, nsp), at: make([][]int, nsp)}
 		for a := 0; a < nsp; a++ {
 			ta := pr.tensorAxis(pr.origin[r], a)
 			lo, hi := max(0, c[ta]-probeReach), min(sh[ta]-1, c[ta]+probeReach)
-			s.first[a] = []int{lo}
+			s.first[a] = lo
 			for k := lo; k <= hi; k++ {
 				if k == c[ta] {
 					s.at[a] = append(s.at[a], centre)
@@ -114,7 +117,7 @@ func measureRF(net *calc.Network, rfs []*calc.RF, budget int64) ([]*MeasuredRF, 
 			for k, ui := range s.at[a] {
 				row[k] = &sup[ui]
 			}
-			readAxis(m, a, 2+a, pr.in[2+a], s.first[a][0], (pr.plan.Shapes[r][ta]-1)/2, row)
+			readAxis(m, a, 2+a, pr.in[2+a], s.first[a], (pr.plan.Shapes[r][ta]-1)/2, row)
 		}
 		out[o] = m
 	}
