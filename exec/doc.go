@@ -10,6 +10,10 @@
 // (the vector-Jacobian product for the input gradient, in eval mode), which
 // Plan.Backward runs from one node back to the input for the effective
 // receptive field; a kind without an entry stops it with its name.
+// probelayer.go holds a third, the support rule of each kind the
+// receptive-field probe keeps: the index maps its kernel executes, which the
+// support sweep (support.go) reads backward to find the input positions an
+// output unit sees.
 //
 // Tensors are dense and row-major (C order), batch first:
 //

@@ -248,3 +248,23 @@ func refTolerance(op calc.Op) float64 {
 	}
 	return math.Max(normRefTol, 1e-5)
 }
+
+// TestSupportRules: every layer the receptive-field probe keeps
+// (ProbeLayer, plain or dilated, at every rank) becomes a kind the support
+// sweep can walk back through.
+func TestSupportRules(t *testing.T) {
+	for op := calc.Op(0); int(op) < calc.NumOps; op++ {
+		k := kernelOf(op)
+		if k.probe == nil {
+			continue
+		}
+		for _, l := range []calc.Layer{{Type: op}, {Type: op, Dilation: []int64{2}}, {Type: op, Dim: 2}} {
+			for rank := 3; rank <= 5; rank++ {
+				p, keep := ProbeLayer(l, rank)
+				if keep && !SupportRule(p.Type) {
+					t.Errorf("%s (dilation %v, rank %d): the probe keeps it as %s, which has no support rule", op, l.Dilation, rank, p.Type)
+				}
+			}
+		}
+	}
+}

@@ -335,7 +335,7 @@ func writeExecTable(w io.Writer, a *spec.Analysis, run *exec.Run, checks []verif
 	var problems []string
 	for i, n := range a.Net.Nodes {
 		c := checks[i]
-		r.add([]string{fmt.Sprint(i + 1), layerCell(&n), dims(a.Result.Layers[i].Output), c.Shape.String(), c.MACs.String(), c.RF.String(),
+		r.add([]string{fmt.Sprint(i + 1), layerCell(&n), dims(a.Result.Layers[i].Output), c.Shape.String(), c.MACs.String(), execRFCell(&c),
 			fmt.Sprintf("%.2f", run.Layers[i].Seconds*1000)}, nil)
 		for _, p := range c.Problems {
 			problems = append(problems, fmt.Sprintf("layer %d (%s, %s): %s", i+1, n.Name, a.Spec.Info[i].Path, p))
@@ -350,7 +350,7 @@ func writeExecTable(w io.Writer, a *spec.Analysis, run *exec.Run, checks []verif
 	r.summary = append(problems,
 		fmt.Sprintf("forward pass: %.3f s, %s MACs performed (%.2f GMAC/s)", run.Seconds, calc.Group(macs), float64(macs)/run.Seconds/1e9),
 		fmt.Sprintf("output %v: mean %.6g, min %.6g, max %.6g", out.Shape, mean, lo, hi),
-		"checks: shape and MACs per layer; rf measured by a probe run (- where undefined or wider than the input)",
+		"checks: shape and MACs per layer; rf measured by a probe run (- where calc defines no field)",
 	)
 	if noRF {
 		r.summary[len(r.summary)-1] = "checks: shape and MACs per layer; rf not measured (--no-rf)"
@@ -359,6 +359,15 @@ func writeExecTable(w io.Writer, a *spec.Analysis, run *exec.Run, checks []verif
 		r.summary = append(r.summary, "every check agrees with calc")
 	}
 	return r.write(w, "table", false)
+}
+
+// execRFCell is the rf column: the verdict, or why a field calc gives was not
+// measured.
+func execRFCell(c *verify.LayerCheck) string {
+	if c.RF == verify.Skipped && c.RFNote != "" {
+		return "unmeasured: " + c.RFNote
+	}
+	return c.RF.String()
 }
 
 func summary(v []float32) (mean, lo, hi float64) {
@@ -381,6 +390,7 @@ func writeExecJSON(w io.Writer, a *spec.Analysis, run *exec.Run, checks []verify
 		Shape    string   `json:"shape"`
 		MACs     string   `json:"macs"`
 		RF       string   `json:"rf"`
+		RFNote   string   `json:"rf_unmeasured,omitempty"`
 		Problems []string `json:"problems,omitempty"`
 		Seconds  float64  `json:"seconds"`
 	}
@@ -394,7 +404,7 @@ func writeExecJSON(w io.Writer, a *spec.Analysis, run *exec.Run, checks []verify
 	}{Name: a.Net.Name, Input: a.Net.Input, Output: run.Output.Shape, Seconds: run.Seconds, Agree: true}
 	for i, n := range a.Net.Nodes {
 		c := checks[i]
-		out.Layers = append(out.Layers, layer{n.Name, n.Type.String(), run.Layers[i].Shape, c.Shape.String(), c.MACs.String(), c.RF.String(), c.Problems, run.Layers[i].Seconds})
+		out.Layers = append(out.Layers, layer{n.Name, n.Type.String(), run.Layers[i].Shape, c.Shape.String(), c.MACs.String(), c.RF.String(), c.RFNote, c.Problems, run.Layers[i].Seconds})
 		out.Agree = out.Agree && len(c.Problems) == 0
 	}
 	enc := json.NewEncoder(&jsonWriter{w: w})

@@ -138,3 +138,37 @@ func TestExecNoRF(t *testing.T) {
 		}
 	}
 }
+
+// TestExecProbe: issue 11's false alarms agree and exit 0 (a dilated conv1d
+// and maxpool1d whose fields are wider than the old probe's 1,024-position
+// window, a 1x1 conv with reflect padding wider than its reach); a field
+// wider than the input is unmeasured and says so in the rf column and in
+// the JSON; one conv over 3x1024x1024 (refused before as needing 24.6 GB
+// of probe) runs and measures its field.
+func TestExecProbe(t *testing.T) {
+	for _, src := range []string{
+		"input: [1, 3000]\nlayers:\n  - conv1d: {out: 1, kernel: 150, stride: 10, padding: 70, dilation: 10}\n",
+		"input: [1, 3000]\nlayers:\n  - maxpool1d: {kernel: 200, stride: 10, dilation: 10}\n",
+		"input: [1, 8, 8]\nlayers:\n  - conv2d: {out: 1, kernel: 1, padding: 3, padding_mode: reflect}\n",
+		"input: [3, 1024, 1024]\nlayers:\n  - conv2d: {out: 2, kernel: 3, padding: 1}\n",
+	} {
+		out, errOut, code := runCmd(t, src, "exec", "-")
+		if code != 0 || !strings.Contains(out, "every check agrees with calc") || strings.Contains(out, "unmeasured") {
+			t.Errorf("%s: exit %d\n%s%s", src, code, out, errOut)
+		}
+		if !strings.Contains(out, "| ok    | ok   | ok |") {
+			t.Errorf("%s: the field is not measured:\n%s", src, out)
+		}
+	}
+	wide := "input: [1, 8]\nlayers:\n  - conv1d: {out: 1, kernel: 7}\n  - conv1d: {out: 1, kernel: 3, padding: 2}\n"
+	out, errOut, code := runCmd(t, wide, "exec", "-")
+	// A valid conv's units read no padding: its field of 7 on an input
+	// of 8 is measured; the next conv's units all read padding.
+	if code != 0 || !strings.Contains(out, "conv1d_1 | 1x2    | ok    | ok   | ok ") || !strings.Contains(out, "conv1d_2 | 1x4    | ok    | ok   | unmeasured: field wider than the input ") {
+		t.Errorf("wide field: exit %d\n%s%s", code, out, errOut)
+	}
+	out, _, code = runCmd(t, wide, "exec", "-", "--format", "json")
+	if code != 0 || !strings.Contains(out, `"rf_unmeasured": "field wider than the input"`) {
+		t.Errorf("wide field, json: exit %d\n%s", code, out)
+	}
+}

@@ -50,28 +50,30 @@ const lineSpec = "input: [1, 16]\nlayers:\n  - conv1d: {out: 1, kernel: 3}\n"
 // the limit, or above the machine's memory whatever the limit, is refused
 // with the estimate, exit 2, nothing on stdout, before anything
 // proportional to the tensors is allocated (a 1-D input of 2^36 positions,
-// whose probe alone would take 768 TiB, costs a few hundred KiB).
+// whose forward probe once alone needed 768 TiB, costs a few hundred KiB).
+// The receptive-field probe runs within the forward pass's memory: it
+// never makes a run need more.
 func TestExecMemoryRefusals(t *testing.T) {
 	defer func(f func() int64) { physicalMemory = f }(physicalMemory)
-	physicalMemory = func() int64 { return 512 << 10 }
+	physicalMemory = func() int64 { return 256 << 10 }
 	for _, c := range []struct {
 		args []string
 		want string
 	}{
 		{[]string{"exec", "lenet5", "--max-memory", "NaN"}, `--max-memory "NaN": want a size such as 4GiB or 512MiB`},
 		{[]string{"exec", "lenet5", "--max-memory", "0.5B"}, `--max-memory "0.5B": want a size`},
-		{[]string{"exec", "lenet5", "--max-memory", "100"}, "the run needs about 980.8 KiB, above --max-memory 100 B (forward pass 358.4 KiB: weights 241.0 KiB"},
+		{[]string{"exec", "lenet5", "--max-memory", "100"}, "the run needs about 358.4 KiB, above --max-memory 100 B (forward pass 358.4 KiB: weights 241.0 KiB"},
 		{[]string{"exec", "lenet5", "--max-memory", "1.5KiB"}, "above --max-memory 1.5 KiB"},
-		{[]string{"exec", "lenet5", "--max-memory", "1GiB"}, "the run needs about 980.8 KiB, more than this machine's 512.0 KiB of memory (MemTotal in /proc/meminfo), whatever --max-memory says (forward pass 358.4 KiB"},
+		{[]string{"exec", "lenet5", "--max-memory", "1GiB"}, "the run needs about 358.4 KiB, more than this machine's 256.0 KiB of memory (MemTotal in /proc/meminfo), whatever --max-memory says (forward pass 358.4 KiB"},
 		{[]string{"check", "--exec", "--max-memory", "1GiB", "lenet5"}, ""},
-		{[]string{"exec", "-", "--input", "1x68719476736"}, "the run needs about 768.7 TiB, above --max-memory 4.0 GiB (forward pass 1.2 TiB: weights 16 B"},
-		{[]string{"exec", "-", "--input", "1x68719476736", "--max-memory", "1000000GiB"}, "the run needs about 768.7 TiB, more than this machine's 512.0 KiB of memory"},
+		{[]string{"exec", "-", "--input", "1x68719476736"}, "the run needs about 1.2 TiB, above --max-memory 4.0 GiB (forward pass 1.2 TiB: weights 16 B"},
+		{[]string{"exec", "-", "--input", "1x68719476736", "--max-memory", "1000000GiB"}, "the run needs about 1.2 TiB, more than this machine's 256.0 KiB of memory"},
 	} {
 		var out, errOut string
 		var code int
 		n := allocated(func() { out, errOut, code = runCmd(t, lineSpec, c.args...) })
 		if c.args[0] == "check" {
-			if code != 2 || !strings.Contains(errOut, "lenet5.yaml: running it needs about 980.8 KiB, more than this machine's 512.0 KiB of memory") {
+			if code != 2 || !strings.Contains(errOut, "lenet5.yaml: running it needs about 358.4 KiB, more than this machine's 256.0 KiB of memory") {
 				t.Errorf("%v: exit %d, stderr %q", c.args, code, errOut)
 			}
 			continue

@@ -2,6 +2,7 @@ package verify
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/cnncalc/cnncalc/calc"
 	"github.com/cnncalc/cnncalc/exec"
@@ -28,6 +29,10 @@ type LayerCheck struct {
 	Measured *MeasuredRF
 	// Problems states each disagreement with both numbers.
 	Problems []string
+	// RFNote says why a field calc gives was not measured, on the axes
+	// where it was not ("field wider than the input"; "H: ..." when the
+	// axes differ).
+	RFNote string
 }
 
 // CrossCheck runs the network once and compares every node's output shape,
@@ -56,7 +61,9 @@ func crossCheck(plan *exec.Plan, res *calc.Result, params []exec.Weights, x *exe
 	}
 	meas := make([]*MeasuredRF, len(res.Layers))
 	if probe {
-		if meas, err = MeasureRF(plan.Net, rfs); err != nil {
+		// The probe gets the forward pass's activations and workspace,
+		// which are free again: it never needs more than the run it checks.
+		if meas, err = MeasureRFWithin(plan.Net, rfs, plan.PeakBytes); err != nil {
 			return run, nil, fmt.Errorf("receptive-field probe: %w", err)
 		}
 	}
@@ -80,6 +87,7 @@ func crossCheck(plan *exec.Plan, res *calc.Result, params []exec.Weights, x *exe
 			continue
 		}
 		names := calc.AxisNames(len(l.RF.Size))
+		c.RFNote = rfNote(m, names)
 		for a := range l.RF.Size {
 			if !m.OK[a] {
 				continue
@@ -105,14 +113,39 @@ func crossCheck(plan *exec.Plan, res *calc.Result, params []exec.Weights, x *exe
 }
 
 // CrossCheckMemory estimates the peak memory of CrossCheck's two runs, in
-// bytes: the forward pass (weights and live activations) and the probe.
+// bytes: the forward pass (weights and live activations) and the probe,
+// which runs within the forward pass's activations and workspace (so that
+// the probe never makes a run that fits not fit).
 func CrossCheckMemory(plan *exec.Plan, res *calc.Result) (forward, probe int64, err error) {
 	rfs := make([]*calc.RF, len(res.Layers))
 	for i := range res.Layers {
 		rfs[i] = res.Layers[i].RF
 	}
-	probe, err = ProbeMemory(plan.Net, rfs)
+	probe, err = ProbeMemory(plan.Net, rfs, plan.PeakBytes)
 	return plan.Memory(), probe, err
+}
+
+// rfNote joins the reasons of the unmeasured axes: one reason when all
+// axes share it, else "H: reason; W: reason".
+func rfNote(m *MeasuredRF, names []string) string {
+	var parts []string
+	same := true
+	for a, why := range m.Unmeasured {
+		if why == "" {
+			continue
+		}
+		if len(parts) > 0 && why != m.Unmeasured[0] {
+			same = false
+		}
+		parts = append(parts, names[a]+": "+why)
+	}
+	switch {
+	case len(parts) == 0:
+		return ""
+	case same && len(parts) == len(m.Unmeasured):
+		return m.Unmeasured[0]
+	}
+	return strings.Join(parts, "; ")
 }
 
 // sameShape64 compares a shape exec produced with one calc computed.
