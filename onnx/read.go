@@ -658,7 +658,9 @@ func IsModel(head []byte, size int64) bool {
 		m := protowire.ConsumeFieldValue(num, typ, b[n:])
 		if m < 0 {
 			// A field running past head is fine when the file goes on.
-			return int64(len(head)) < size
+			// One running past the end is a truncated model, when it
+			// starts as models do: a control character no YAML holds.
+			return int64(len(head)) < size || (len(head) > 0 && head[0] < 0x20 && head[0] != '\t' && head[0] != '\n' && head[0] != '\r')
 		}
 		seen = true
 		b = b[n+m:]

@@ -136,6 +136,10 @@ func TestIsModel(t *testing.T) {
 	if !IsModel(b, int64(len(b))) || !IsModel(b[:100], int64(len(b))) {
 		t.Error("a model is not recognised")
 	}
+	// A truncated model is still one (its reader says it is truncated).
+	if !IsModel(b[:100], 100) {
+		t.Error("a truncated model is not recognised")
+	}
 	specs, _ := filepath.Glob("../testdata/zoo/*.yaml")
 	more, _ := filepath.Glob("../testdata/specs/*.yaml")
 	for _, f := range append(specs, more...) {
@@ -147,7 +151,7 @@ func TestIsModel(t *testing.T) {
 			t.Errorf("%s is taken for an ONNX model", f)
 		}
 	}
-	for _, s := range []string{"", "name: x\n", "\"quoted\": 1\n", "{}", "\x08"} {
+	for _, s := range []string{"", "name: x\n", "\"quoted\": 1\n", "{}", "\tname: x\n"} {
 		if IsModel([]byte(s), int64(len(s))) {
 			t.Errorf("%q is taken for an ONNX model", s)
 		}

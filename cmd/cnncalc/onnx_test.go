@@ -243,3 +243,17 @@ func TestFoldONNX(t *testing.T) {
 		t.Errorf("the folded network's output differs from PyTorch's by %.3g (largest %.3g)", diff, scale)
 	}
 }
+
+// TestONNXTruncated: a model cut short is reported as one, not as YAML.
+func TestONNXTruncated(t *testing.T) {
+	src, err := os.ReadFile(filepath.Join(onnxFixtures, "resnet_op13.onnx"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "cut.onnx")
+	os.WriteFile(path, src[:len(src)/3], 0o644)
+	out, errOut, code := runCmd(t, "", "params", path)
+	if code != 2 || out != "" || !strings.Contains(errOut, "the file is truncated or not an ONNX model") {
+		t.Errorf("exit %d, stdout %q, stderr %q", code, out, errOut)
+	}
+}
