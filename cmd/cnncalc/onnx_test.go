@@ -116,11 +116,16 @@ func TestONNXUnsupported(t *testing.T) {
 	}
 }
 
-// TestImportRoundTrip: the imported spec with the written weights
-// computes what the .onnx computes, bit for bit, and that is PyTorch's
-// output; the spec reads like a hand-written one.
+// TestImportRoundTrip: for every small export, the imported spec with
+// the written weights computes what the .onnx computes, bit for bit, and
+// that is PyTorch's output; the spec says where it comes from.
 func TestImportRoundTrip(t *testing.T) {
-	for _, net := range []string{"resnet_op13", "squeeze_excitation", "linear_nlf", "layernorm2d", "groupnorm", "resnet_external"} {
+	models, _ := filepath.Glob(filepath.Join(onnxFixtures, "*.onnx"))
+	if len(models) < 50 {
+		t.Fatalf("%d small exports in %s", len(models), onnxFixtures)
+	}
+	for _, m := range models {
+		net := strings.TrimSuffix(filepath.Base(m), ".onnx")
 		t.Run(net, func(t *testing.T) {
 			dir := t.TempDir()
 			model := filepath.Join(onnxFixtures, net+".onnx")
