@@ -3,6 +3,8 @@ package onnx
 import (
 	"fmt"
 	"math"
+	"strconv"
+	"strings"
 
 	"github.com/cnncalc/cnncalc/calc"
 	"github.com/cnncalc/cnncalc/onnx/onnxpb"
@@ -155,9 +157,7 @@ func roundSig(v float64, n int) float64 {
 	if v == 0 || math.IsInf(v, 0) || math.IsNaN(v) {
 		return v
 	}
-	s := fmt.Sprintf("%.*g", n, v)
-	var r float64
-	fmt.Sscan(s, &r)
+	r, _ := strconv.ParseFloat(strconv.FormatFloat(v, 'g', n, 64), 64)
 	return r
 }
 
@@ -349,19 +349,10 @@ func actName(e *expr, l calc.Layer) string {
 		return l.Type.String()
 	}
 	name := itemName(e.node, "")
-	if i := lastDot(name); i > 0 && !leafOp(e.node.GetOpType()) {
+	if i := strings.LastIndexByte(name, '.'); i > 0 && !leafOp(e.node.GetOpType()) {
 		return name[:i]
 	}
 	return name
-}
-
-func lastDot(s string) int {
-	for i := len(s) - 1; i >= 0; i-- {
-		if s[i] == '.' {
-			return i
-		}
-	}
-	return -1
 }
 
 func (e *expr) String() string {
@@ -435,19 +426,8 @@ func (c *converter) layerScale(n *onnxpb.NodeProto, t *value, k *konst) error {
 // scaleName is a layer scale's module path: torchvision's ConvNeXt names
 // the parameter features.1.0.layer_scale.
 func scaleName(n *onnxpb.NodeProto, param string) string {
-	if param != "" && !containsAny(param, ":/") {
+	if param != "" && !strings.ContainsAny(param, ":/") {
 		return param
 	}
 	return itemName(n, "")
-}
-
-func containsAny(s, chars string) bool {
-	for _, r := range s {
-		for _, c := range chars {
-			if r == c {
-				return true
-			}
-		}
-	}
-	return false
 }

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"slices"
+	"strconv"
 
 	"github.com/cnncalc/cnncalc/calc"
 	"github.com/cnncalc/cnncalc/onnx/onnxpb"
@@ -125,8 +126,7 @@ func attrF32(n *onnxpb.NodeProto, name string, def float64) float64 {
 }
 
 func f32(v float32) float64 {
-	var r float64
-	fmt.Sscan(fmt.Sprint(v), &r)
+	r, _ := strconv.ParseFloat(strconv.FormatFloat(float64(v), 'g', -1, 32), 64)
 	return r
 }
 
@@ -455,6 +455,16 @@ func convGlobalPool(c *converter, n *onnxpb.NodeProto, first calc.Op) error {
 	return c.layer(n, calc.Layer{Type: op, OutputSize: []int64{1}}, []*value{x}, itemName(n, ""))
 }
 
+// axes are a Squeeze's or Reduce's axes: an attribute, or from opset 13
+// (18 for Reduce) a constant input.
+func (c *converter) axes(n *onnxpb.NodeProto) ([]int64, error) {
+	if a := attrInts(n, "axes"); a != nil {
+		return a, nil
+	}
+	a, _, err := c.constInts(n, 1)
+	return a, err
+}
+
 // convReduce: a mean or max over every spatial axis is a global pool
 // (keepdims 0 adds a flatten).
 func convReduce(c *converter, n *onnxpb.NodeProto, first calc.Op) error {
@@ -462,13 +472,9 @@ func convReduce(c *converter, n *onnxpb.NodeProto, first calc.Op) error {
 	if err != nil {
 		return err
 	}
-	axes := attrInts(n, "axes")
-	if axes == nil {
-		if a, ok, err := c.constInts(n, 1); err != nil {
-			return err
-		} else if ok {
-			axes = a
-		}
+	axes, err := c.axes(n)
+	if err != nil {
+		return err
 	}
 	r := int64(len(x.shape))
 	var norm []int64
@@ -793,11 +799,6 @@ func convMatMul(c *converter, n *onnxpb.NodeProto) error {
 		}
 	}
 	name := itemName(n, n.Input[1])
-	if w.Tensor != nil && !containsAny(n.Input[1], ":/") {
-		name = itemName(n, n.Input[1])
-	} else {
-		name = itemName(n, "")
-	}
 	v, err := c.emit(n, l, []*value{x}, name)
 	if err != nil {
 		return err
@@ -837,13 +838,9 @@ func convSqueeze(c *converter, n *onnxpb.NodeProto) error {
 	if err != nil {
 		return err
 	}
-	axes := attrInts(n, "axes")
-	if axes == nil {
-		if a, ok, err := c.constInts(n, 1); err != nil {
-			return err
-		} else if ok {
-			axes = a
-		}
+	axes, err := c.axes(n)
+	if err != nil {
+		return err
 	}
 	r := int64(len(x.shape))
 	set := map[int64]bool{}

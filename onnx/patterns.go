@@ -2,6 +2,7 @@ package onnx
 
 import (
 	"slices"
+	"strings"
 
 	"github.com/cnncalc/cnncalc/calc"
 	"github.com/cnncalc/cnncalc/onnx/onnxpb"
@@ -133,7 +134,7 @@ func (c *converter) layerNormDecomposed(mean *onnxpb.NodeProto, x *value, axes [
 		return false, nil
 	}
 	mean2 := c.sole(sq, 0, "ReduceMean")
-	if mean2 == nil || !slices.Equal(c.reduceAxes(mean2), axes) {
+	if mean2 == nil || !slices.Equal(axesOr(c.axes(mean2)), axes) {
 		return false, nil
 	}
 	addEps := c.sole(mean2, 0, "Add")
@@ -194,28 +195,10 @@ func (c *converter) markChain(first, last *onnxpb.NodeProto) {
 // normName is a normalization's module path: from its weight's name, or
 // the node's.
 func normName(weight string, n *onnxpb.NodeProto) string {
-	if p, ok := cutSuffix(weight, ".weight"); ok && !containsAny(p, ":/") && p != "" {
+	if p, ok := strings.CutSuffix(weight, ".weight"); ok && !strings.ContainsAny(p, ":/") && p != "" {
 		return p
 	}
 	return itemName(n, "")
-}
-
-func cutSuffix(s, suffix string) (string, bool) {
-	if len(s) >= len(suffix) && s[len(s)-len(suffix):] == suffix {
-		return s[:len(s)-len(suffix)], true
-	}
-	return s, false
-}
-
-// reduceAxes are a Reduce node's axes (attribute, or input from opset 18).
-func (c *converter) reduceAxes(n *onnxpb.NodeProto) []int64 {
-	if a := attrInts(n, "axes"); a != nil {
-		return a
-	}
-	if a, ok, err := c.constInts(n, 1); err == nil && ok {
-		return a
-	}
-	return nil
 }
 
 // groupNormDecomposed matches Reshape(x, (N, G, -1)),
@@ -277,4 +260,13 @@ func (c *converter) groupNormDecomposed(r1 *onnxpb.NodeProto, x *value, dims []i
 	c.markChain(r2, last)
 	c.bind(last, 0, v)
 	return true, nil
+}
+
+// axesOr drops the error of c.axes (a pattern that cannot read them does
+// not match).
+func axesOr(a []int64, err error) []int64 {
+	if err != nil {
+		return nil
+	}
+	return a
 }

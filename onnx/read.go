@@ -8,6 +8,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"strconv"
 
 	"github.com/cnncalc/cnncalc/exec/tensorio"
 	"github.com/cnncalc/cnncalc/onnx/onnxpb"
@@ -562,8 +563,8 @@ func (m *Model) external(t *onnxpb.TensorProto, want int64) ([]byte, error) {
 		case "location":
 			loc = kv.GetValue()
 		case "offset", "length":
-			var v int64
-			if _, err := fmt.Sscan(kv.GetValue(), &v); err != nil || v < 0 {
+			v, err := strconv.ParseInt(kv.GetValue(), 10, 64)
+			if err != nil || v < 0 {
 				return nil, fmt.Errorf("tensor %q: external data %s %q is not a byte count", t.GetName(), kv.GetKey(), kv.GetValue())
 			}
 			if kv.GetKey() == "offset" {
