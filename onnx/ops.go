@@ -942,14 +942,7 @@ func (c *converter) channelShuffle(n *onnxpb.NodeProto, x *value, dims []int64) 
 	if len(dims) != r+1 || dims[1]*dims[2] != x.shape[1] || !slices.Equal(dims[3:], x.shape[2:]) {
 		return false, nil
 	}
-	next := func(node *onnxpb.NodeProto, op string) *onnxpb.NodeProto {
-		cons := c.consumers[node.Output[0]]
-		if len(cons) != 1 || c.outputs[node.Output[0]] || cons[0].GetOpType() != op {
-			return nil
-		}
-		return cons[0]
-	}
-	tr := next(n, "Transpose")
+	tr := c.sole(n, 0, "Transpose")
 	if tr == nil {
 		return false, nil
 	}
@@ -960,7 +953,7 @@ func (c *converter) channelShuffle(n *onnxpb.NodeProto, x *value, dims []int64) 
 	if !slices.Equal(attrInts(tr, "perm"), want) {
 		return false, nil
 	}
-	back := next(tr, "Reshape")
+	back := c.sole(tr, 0, "Reshape")
 	if back == nil {
 		return false, nil
 	}
@@ -1019,14 +1012,7 @@ func (c *converter) layerNorm2d(n *onnxpb.NodeProto, x *value, perm []int64) (bo
 	if len(x.shape) != 4 || !slices.Equal(perm, []int64{0, 2, 3, 1}) {
 		return false, nil
 	}
-	next := func(node *onnxpb.NodeProto, op string) *onnxpb.NodeProto {
-		cons := c.consumers[node.Output[0]]
-		if len(cons) != 1 || c.outputs[node.Output[0]] || cons[0].GetOpType() != op {
-			return nil
-		}
-		return cons[0]
-	}
-	ln := next(n, "LayerNormalization")
+	ln := c.sole(n, 0, "LayerNormalization")
 	if ln == nil || (attrInt(ln, "axis", -1) != -1 && attrInt(ln, "axis", -1) != 3) || len(ln.Input) < 3 || ln.Input[2] == "" {
 		return false, nil
 	}
@@ -1035,7 +1021,7 @@ func (c *converter) layerNorm2d(n *onnxpb.NodeProto, x *value, perm []int64) (bo
 			return false, nil
 		}
 	}
-	back := next(ln, "Transpose")
+	back := c.sole(ln, 0, "Transpose")
 	if back == nil || !slices.Equal(attrInts(back, "perm"), []int64{0, 3, 1, 2}) {
 		return false, nil
 	}

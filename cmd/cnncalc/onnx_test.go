@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/cnncalc/cnncalc/calc"
+	"github.com/cnncalc/cnncalc/exec"
 	"github.com/cnncalc/cnncalc/exec/tensorio"
 	"github.com/cnncalc/cnncalc/onnx/onnxpb"
 	"google.golang.org/protobuf/proto"
@@ -150,15 +151,7 @@ func TestImportRoundTrip(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			want, err := tensorio.ReadNpy(filepath.Join(onnxFixtures, net+".output.npy"))
-			if err != nil {
-				t.Fatal(err)
-			}
-			var scale, diff float64
-			for i := range want.Data {
-				scale = max(scale, abs(float64(want.Data[i])))
-				diff = max(diff, abs(float64(got.Data[i]-want.Data[i])))
-			}
+			diff, scale := diffFromTorch(t, got, net)
 			if diff > 1e-4*scale && diff > 1e-5 {
 				t.Errorf("the output differs from PyTorch's by %.3g (largest value %.3g)", diff, scale)
 			}
@@ -235,15 +228,7 @@ func TestFoldONNX(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want, err := tensorio.ReadNpy(filepath.Join(onnxFixtures, "resnet_op13.output.npy"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var scale, diff float64
-	for i := range want.Data {
-		scale = max(scale, abs(float64(want.Data[i])))
-		diff = max(diff, abs(float64(got.Data[i]-want.Data[i])))
-	}
+	diff, scale := diffFromTorch(t, got, "resnet_op13")
 	if diff > 1e-4*scale {
 		t.Errorf("the folded network's output differs from PyTorch's by %.3g (largest %.3g)", diff, scale)
 	}
@@ -261,4 +246,22 @@ func TestONNXTruncated(t *testing.T) {
 	if code != 2 || out != "" || !strings.Contains(errOut, "the file is truncated or not an ONNX model") {
 		t.Errorf("exit %d, stdout %q, stderr %q", code, out, errOut)
 	}
+}
+
+// diffFromTorch is the largest difference of got from PyTorch's output of
+// a small export, and that output's largest magnitude.
+func diffFromTorch(t *testing.T, got *exec.Tensor, net string) (diff, scale float64) {
+	t.Helper()
+	want, err := tensorio.ReadNpy(filepath.Join(onnxFixtures, net+".output.npy"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got.Data) != len(want.Data) {
+		t.Fatalf("output of %d values, PyTorch's %d", len(got.Data), len(want.Data))
+	}
+	for i := range want.Data {
+		scale = max(scale, abs(float64(want.Data[i])))
+		diff = max(diff, abs(float64(got.Data[i]-want.Data[i])))
+	}
+	return diff, scale
 }
