@@ -309,7 +309,7 @@ func (net *Net) writeElem(b *strings.Builder, e elem, indent string, prev int, n
 			}
 		}
 		if named {
-			fmt.Fprintf(b, "%s  name: %s\n", indent, quoteName(e.add.Name))
+			fmt.Fprintf(b, "%s  name: %s\n", indent, spec.QuoteName(e.add.Name))
 		}
 	default:
 		fmt.Fprintf(b, "%s# %s\n", indent, clean(strings.Join(e.names, ", ")))
@@ -344,7 +344,7 @@ func (net *Net) writeItem(b *strings.Builder, it *Item, indent string, prev int,
 	}
 	b.WriteString("\n")
 	if named {
-		fmt.Fprintf(b, "%s  name: %s\n", indent, quoteName(it.Name))
+		fmt.Fprintf(b, "%s  name: %s\n", indent, spec.QuoteName(it.Name))
 	}
 	if from {
 		names := make([]string, len(it.From))

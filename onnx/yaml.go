@@ -2,12 +2,12 @@ package onnx
 
 import (
 	"fmt"
-	"regexp"
 	"slices"
 	"strconv"
 	"strings"
 
 	"github.com/cnncalc/cnncalc/calc"
+	"github.com/cnncalc/cnncalc/spec"
 )
 
 // YAML writes the network as a cnncalc spec: one item per layer, every
@@ -42,7 +42,7 @@ func (net *Net) header(b *strings.Builder, file string) {
 	}
 	fmt.Fprintf(b, "# ONNX model: %s.\n", clean(strings.Join(about, ", ")))
 	if net.Name != "" {
-		fmt.Fprintf(b, "name: %s\n", quoteName(clean(net.Name)))
+		fmt.Fprintf(b, "name: %s\n", spec.QuoteName(clean(net.Name)))
 	}
 	fmt.Fprintf(b, "input: %s\n", intList(net.Input[1:]))
 	if net.Input[0] != 1 {
@@ -54,20 +54,7 @@ func (net *Net) refName(i int) string {
 	if i == calc.Input {
 		return "input"
 	}
-	return quoteName(net.Items[i].Name)
-}
-
-var plainName = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_.\-]*$`)
-
-func quoteName(s string) string {
-	switch strings.ToLower(s) {
-	case "true", "false", "null", "yes", "no", "on", "off", "y", "n":
-		return strconv.Quote(s)
-	}
-	if plainName.MatchString(s) {
-		return s
-	}
-	return strconv.Quote(s)
+	return spec.QuoteName(net.Items[i].Name)
 }
 
 func intList(v []int64) string {

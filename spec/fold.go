@@ -508,10 +508,7 @@ func (p *patcher) refsTo(name string) (refs []*yaml.Node, inside bool) {
 // renameRefs rewrites each reference to the folded batchnorm's name as
 // the name of the layer it folded into.
 func (p *patcher) renameRefs(refs []*yaml.Node, to string, at *Diagnostic) []edit {
-	text := to
-	if !plainScalar.MatchString(to) {
-		text = strconv.Quote(to)
-	}
+	text := QuoteName(to)
 	var out []edit
 	for _, r := range refs {
 		start := p.off(r.Line, r.Column)
@@ -532,5 +529,19 @@ func (p *patcher) renameRefs(refs []*yaml.Node, to string, at *Diagnostic) []edi
 	return out
 }
 
-// plainScalar is a name YAML reads as the same string unquoted.
-var plainScalar = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_.\-]*$`)
+// plainName is a name YAML reads as the same string unquoted (but for
+// the keywords QuoteName quotes).
+var plainName = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_.\-]*$`)
+
+// QuoteName writes an item name as a YAML scalar that reads back as that
+// string: bare where it can be, double-quoted otherwise.
+func QuoteName(s string) string {
+	switch strings.ToLower(s) {
+	case "true", "false", "null", "yes", "no", "on", "off", "y", "n":
+		return strconv.Quote(s)
+	}
+	if plainName.MatchString(s) {
+		return s
+	}
+	return strconv.Quote(s)
+}
