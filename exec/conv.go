@@ -5,15 +5,61 @@ import (
 	"sync"
 )
 
-// Conv computes a 1-, 2- or 3-D convolution as im2col + GEMM, per image and
-// group: out_g (Cout/G, P) = w_g (Cout/G, Cin/G*KD*KH*KW) x col (Cin/G*KD*KH*KW, P).
-// x is (N, Cin, spatial...), w is (Cout, Cin/G, kernel...), b is (Cout) or
+// Conv computes a 1-, 2- or 3-D convolution as a GEMM per image and
+// group: out_g (Cout/G, P) = w_g (Cout/G, Cin/G*KD*KH*KW) x col (Cin/G*KD*KH*KW, P),
+// where col, im2col's matrix, is made panel by panel as the GEMM packs it
+// (im2colB) and the bias is added as each tile of out is done. x is
+// (N, Cin, spatial...), w is (Cout, Cin/G, kernel...), b is (Cout) or
 // nil, out is (N, Cout, out spatial...) with P = prod(out spatial). A
 // depthwise conv with zero padding runs the direct kernel of depthwise.go.
 func Conv(out, x, w, b *Tensor, g *ConvGeom, st *Stats) {
+	convRun(out, x, &convOp{w: w, bias: data(b)}, g, st)
+}
+
+// convOp is a conv layer as a run uses it: the weights (Cout, Cin/G,
+// kernel...), per group op(A) prepacked (Prepare) or nil to pack w as it
+// goes, the bias (nil for none), and an activation to clamp the output to
+// (clamp: [lo, hi]) fused into the write-back.
+type convOp struct {
+	w      *Tensor
+	a      []operand
+	bias   []float32
+	clamp  bool
+	lo, hi float32
+}
+
+// groupEpilogue is the epilogue of group gr's GEMM: its channels' bias and
+// the clamp.
+func (op *convOp) groupEpilogue(gr, cog int) *epilogue {
+	ep := &epilogue{clamp: op.clamp, lo: op.lo, hi: op.hi}
+	if op.bias != nil {
+		ep.rowBias = op.bias[gr*cog : (gr+1)*cog]
+	}
+	if ep.rowBias == nil && !ep.clamp {
+		return nil
+	}
+	return ep
+}
+
+// weightsA is op(A) of group gr: the prepacked panels, or w_g itself.
+func (op *convOp) weightsA(gr, cog, k int) operand {
+	if op.a != nil {
+		return op.a[gr]
+	}
+	return &dense{data: op.w.Data[gr*cog*k:], ld: k, w: gemmMR}
+}
+
+func convRun(out, x *Tensor, op *convOp, g *ConvGeom, st *Stats) {
 	n, cin, id, ih, iw := dims5(x.Shape)
 	if depthwise(cin, g) {
-		convDepthwise(out, x, w, b, g, st)
+		var b *Tensor
+		if op.bias != nil {
+			b = &Tensor{Shape: []int{len(op.bias)}, Data: op.bias}
+		}
+		convDepthwise(out, x, op.w, b, g, st)
+		if op.clamp {
+			clampRun(out.Data, op.lo, op.hi)
+		}
 		return
 	}
 	_, cout, _, _, _ := dims5(out.Shape)
@@ -23,30 +69,29 @@ func Conv(out, x, w, b *Tensor, g *ConvGeom, st *Stats) {
 	inSize := cin * id * ih * iw
 	direct := k == cig && g.S == [3]int{1, 1, 1} && g.PL == [3]int{} && g.PR == [3]int{}
 	forImagesOrGemm(n, func(lo, hi, gw int) {
-		var col []float32
-		if !direct {
-			col = getBuf(k * p)
-			defer putBuf(col)
-		}
 		for i := lo; i < hi; i++ {
 			xi := x.Data[i*inSize : (i+1)*inSize]
 			oi := out.Data[i*cout*p : (i+1)*cout*p]
 			for gr := 0; gr < g.Groups; gr++ {
-				var bm []float32
+				var bm operand
 				if direct {
 					// A 1x1 conv, stride 1, no padding: the input is its own col.
-					bm = xi[gr*cig*p : (gr+1)*cig*p]
+					bm = &dense{data: xi[gr*cig*p : (gr+1)*cig*p], ld: p, w: gemmNR, stepMajor: true}
 				} else {
-					im2colPar(gw, col, xi, gr*cig, cig, id, ih, iw, g)
-					bm = col
+					bm = newIm2colB(xi, gr*cig, id, ih, iw, g)
 				}
-				gemmPar(st, gw, false, false, cog, p, k, w.Data[gr*cog*k:], k, bm, p, 0, oi[gr*cog*p:], p)
-			}
-			if b != nil {
-				addBias(oi, b.Data, p)
+				pr := product{m: cog, n: p, k: k, a: op.weightsA(gr, cog, k), b: bm, c: oi[gr*cog*p:], ldc: p, ep: op.groupEpilogue(gr, cog)}
+				pr.run(st, gw)
 			}
 		}
 	})
+}
+
+// clampRun clamps v to [lo, hi] in place (NaN stays NaN).
+func clampRun(v []float32, lo, hi float32) {
+	for i, x := range v {
+		v[i] = min(max(x, lo), hi)
+	}
 }
 
 // forImages runs body over the images [0, n) of a batch, split between the
@@ -64,26 +109,6 @@ func forImages(n int, body func(lo, hi int)) {
 		go func() {
 			defer wg.Done()
 			body(lo, hi)
-		}()
-	}
-	wg.Wait()
-}
-
-// im2colPar is im2col with the channels split over up to workers cores.
-func im2colPar(workers int, col, x []float32, c0, cs, id, ih, iw int, g *ConvGeom) {
-	workers = min(workers, cs)
-	if workers <= 1 {
-		im2col(col, x, c0, cs, id, ih, iw, g)
-		return
-	}
-	perChan := g.K[0] * g.K[1] * g.K[2] * g.OutShape[0] * g.OutShape[1] * g.OutShape[2] // col elements a channel
-	var wg sync.WaitGroup
-	for w := 0; w < workers; w++ {
-		lo, hi := w*cs/workers, (w+1)*cs/workers
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			im2col(col[lo*perChan:], x, c0+lo, hi-lo, id, ih, iw, g)
 		}()
 	}
 	wg.Wait()
@@ -148,18 +173,22 @@ func ConvTranspose(out, x, w, b *Tensor, g *ConvGeom, st *Stats) {
 // Linear computes out = x w^T + b on the last axis: x is (..., in), w is
 // (out, in), b is (out) or nil, out is (..., out).
 func Linear(out, x, w, b *Tensor, st *Stats) {
+	linearRun(out, x, &convOp{w: w, bias: data(b)}, st)
+}
+
+// linearRun is Linear with op's tensors, the bias and clamp in the
+// GEMM's write-back.
+func linearRun(out, x *Tensor, op *convOp, st *Stats) {
 	in := x.Shape[len(x.Shape)-1]
-	o := w.Shape[0]
+	o := op.w.Shape[0]
 	m := len(x.Data) / in
-	gemmPar(st, gemmWorkers(), false, true, m, o, in, x.Data, in, w.Data, in, 0, out.Data, o)
-	if b != nil {
-		for r := 0; r < m; r++ {
-			row := out.Data[r*o : (r+1)*o]
-			for j, v := range b.Data {
-				row[j] += v
-			}
-		}
+	pr := product{m: m, n: o, k: in, c: out.Data, ldc: o,
+		a: &dense{data: x.Data, ld: in, w: gemmMR},
+		b: &dense{data: op.w.Data, ld: in, w: gemmNR}}
+	if op.bias != nil || op.clamp {
+		pr.ep = &epilogue{colBias: op.bias, clamp: op.clamp, lo: op.lo, hi: op.hi}
 	}
+	pr.run(st, gemmWorkers())
 }
 
 // bufPool recycles the large col buffers of im2col between layers.

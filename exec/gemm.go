@@ -11,18 +11,148 @@ import (
 // MR-row panels, and a register-tiled micro-kernel (gemm_amd64.s for
 // AVX2+FMA, gemmKernelGo elsewhere) multiplies one MR-row panel by one
 // NR-column panel into an MR x NR tile of C.
+//
+// Each operand is a source of panels (operand): a dense matrix packs its
+// panels when asked (dense), a prepacked one hands out the panels it made
+// once (packed: a conv's or linear layer's weights, made by Prepare), and
+// a convolution's input makes op(B)'s panels straight from the image
+// (im2colB in im2col.go), so that the im2col matrix never exists. An
+// epilogue adds a bias per row or column and clamps (ReLU, ReLU6,
+// Hardtanh) each tile of C once its sum is complete, while it is in cache.
 const (
 	gemmMR = 6
 	gemmNR = 16
 	gemmKC = 256
-	gemmMC = 144  // a multiple of gemmMR: the packed A block fits L2
-	gemmNC = 4096 // a multiple of gemmNR
+	gemmMC = 144 // a multiple of gemmMR: the packed A block fits L2
+	gemmNC = 512 // a multiple of gemmNR
 )
 
 // gemmKernel is the micro-kernel: c[i*ldc+j] (+)= sum_p a[p*MR+i]*b[p*NR+j]
 // for the MR x NR tile, storing when accum is false and adding otherwise.
 // a and b are packed panels of k steps. It is chosen at init (gemm_amd64.go).
 var gemmKernel = gemmKernelGo
+
+// operand is one factor of a product, seen as lines (op(A)'s rows or
+// op(B)'s columns) of k steps each. panels returns lines [l0, l0+n) over
+// steps [p0, p0+kc) in panel layout: w lines a panel (MR for A, NR for B),
+// panel r at r*w*kc holding per step its w values, zero past the last
+// line. It may write them into buf (of at least roundUp(n, w)*kc) and
+// return it, or return panels it holds. l0 is a multiple of w, and p0 of
+// gemmKC.
+type operand interface {
+	panels(buf []float32, l0, n, p0, kc int) []float32
+}
+
+// dense is a row-major matrix operand: line l's step p is
+// data[p*ld+l] when stepMajor (op(A) transposed, op(B) not), else
+// data[l*ld+p]. w is the panel width, gemmMR or gemmNR.
+type dense struct {
+	data      []float32
+	ld, w     int
+	stepMajor bool
+}
+
+func (d *dense) panels(buf []float32, l0, n, p0, kc int) []float32 {
+	w := d.w
+	for r := 0; r < n; r += w {
+		pan := buf[r*kc : (r+w)*kc]
+		nl := min(w, n-r)
+		if d.stepMajor {
+			// A step's w values are contiguous.
+			for p := 0; p < kc; p++ {
+				src := d.data[(p0+p)*d.ld+l0+r:]
+				dst := pan[p*w : p*w+w]
+				copy(dst, src[:nl])
+				clear(dst[nl:])
+			}
+			continue
+		}
+		for l := 0; l < nl; l++ {
+			src := d.data[(l0+r+l)*d.ld+p0:][:kc]
+			for p, v := range src {
+				pan[p*w+l] = v
+			}
+		}
+		for l := nl; l < w; l++ {
+			for p := 0; p < kc; p++ {
+				pan[p*w+l] = 0
+			}
+		}
+	}
+	return buf[:roundUp(n, w)*kc]
+}
+
+// packed is an operand packed once: for each gemmKC block of steps, the
+// panels of all its lines (dense.panels' layout), block after block.
+type packed struct {
+	data        []float32
+	lines, k, w int
+}
+
+// pack packs all of op's lines into a packed operand.
+func pack(op operand, lines, k, w int) *packed {
+	lp := roundUp(lines, w)
+	pk := &packed{data: make([]float32, lp*k), lines: lines, k: k, w: w}
+	for p0 := 0; p0 < k; p0 += gemmKC {
+		kc := min(gemmKC, k-p0)
+		blk := pk.data[p0*lp : p0*lp+lp*kc]
+		if got := op.panels(blk, 0, lines, p0, kc); len(got) > 0 && &got[0] != &blk[0] {
+			copy(blk, got)
+		}
+	}
+	return pk
+}
+
+func (pk *packed) panels(_ []float32, l0, n, p0, kc int) []float32 {
+	off := p0*roundUp(pk.lines, pk.w) + l0*kc
+	return pk.data[off : off+roundUp(n, pk.w)*kc]
+}
+
+// epilogue is applied to C's elements once their sums are complete:
+// C[i][j] += rowBias[i] (a conv's bias, per output channel) or colBias[j]
+// (a linear layer's, per feature), then clamped to [lo, hi] when clamp is
+// set (ReLU is [0, +Inf]); NaN stays NaN, as PyTorch's max and min keep it.
+type epilogue struct {
+	rowBias, colBias []float32
+	clamp            bool
+	lo, hi           float32
+}
+
+// apply runs the epilogue on the mr x nr block of C at c (row stride ldc)
+// whose top-left element is C[i0][j0].
+func (e *epilogue) apply(c []float32, ldc, i0, j0, mr, nr int) {
+	for i := 0; i < mr; i++ {
+		row := c[i*ldc : i*ldc+nr]
+		if e.rowBias != nil {
+			v := e.rowBias[i0+i]
+			for j := range row {
+				row[j] += v
+			}
+		}
+		if e.colBias != nil {
+			for j, v := range e.colBias[j0 : j0+nr] {
+				row[j] += v
+			}
+		}
+		if e.clamp {
+			lo, hi := e.lo, e.hi
+			for j, v := range row {
+				row[j] = min(max(v, lo), hi)
+			}
+		}
+	}
+}
+
+// product is C = op(A)*op(B) + beta*C (+ the epilogue) with op(A) m x k,
+// op(B) k x n and C m x n at row stride ldc.
+type product struct {
+	m, n, k int
+	a, b    operand
+	beta    float32
+	c       []float32
+	ldc     int
+	ep      *epilogue
+}
 
 // gemm computes C = op(A)*op(B) + beta*C for row-major matrices, with
 // op(A) m x k, op(B) k x n and C m x n; lda, ldb, ldc are row strides. It is
@@ -33,14 +163,24 @@ func gemm(st *Stats, transA, transB bool, m, n, k int, a []float32, lda int, b [
 	gemmPar(st, 1, transA, transB, m, n, k, a, lda, b, ldb, beta, c, ldc)
 }
 
-// gemmMinPar is the MACs below which gemmPar stays on one core.
+// gemmPar is gemm split over up to workers cores (product.run).
+func gemmPar(st *Stats, workers int, transA, transB bool, m, n, k int, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+	pr := product{m: m, n: n, k: k, beta: beta, c: c, ldc: ldc,
+		a: &dense{data: a, ld: lda, w: gemmMR, stepMajor: transA},
+		b: &dense{data: b, ld: ldb, w: gemmNR, stepMajor: !transB}}
+	pr.run(st, workers)
+}
+
+// gemmMinPar is the MACs below which a product stays on one core.
 const gemmMinPar = 1 << 18
 
-// gemmPar is gemm split over up to workers cores by blocks of C's columns
-// (or of its rows when C is taller than wide), each worker packing its own
-// panels; the result is the same to the bit as gemm's, since every element
-// of C is summed in the same order.
-func gemmPar(st *Stats, workers int, transA, transB bool, m, n, k int, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+// run computes the product on up to workers cores, split by blocks of C's
+// columns (or of its rows when C is taller than wide), each worker
+// packing its own panels; the result is the same to the bit on any number
+// of workers, since every element of C is summed in the same order. It
+// adds the m*n*k multiply-accumulates to st.MACs.
+func (pr *product) run(st *Stats, workers int) {
+	m, n, k := pr.m, pr.n, pr.k
 	if m == 0 || n == 0 {
 		return
 	}
@@ -57,7 +197,7 @@ func gemmPar(st *Stats, workers int, transA, transB bool, m, n, k int, a []float
 	}
 	workers = min(workers, blocks)
 	if workers <= 1 {
-		gemmSerial(transA, transB, m, n, k, a, lda, b, ldb, beta, c, ldc)
+		pr.block(0, m, 0, n)
 		return
 	}
 	var wg sync.WaitGroup
@@ -67,20 +207,10 @@ func gemmPar(st *Stats, workers int, transA, transB bool, m, n, k int, a []float
 		go func() {
 			defer wg.Done()
 			if splitN {
-				j0, j1 := lo*gemmNR, min(hi*gemmNR, n)
-				bo := j0 // op(B)'s column j0
-				if transB {
-					bo = j0 * ldb
-				}
-				gemmSerial(transA, transB, m, j1-j0, k, a, lda, b[bo:], ldb, beta, c[j0:], ldc)
-				return
+				pr.block(0, m, lo*gemmNR, min(hi*gemmNR, n))
+			} else {
+				pr.block(lo*gemmMR, min(hi*gemmMR, m), 0, n)
 			}
-			i0, i1 := lo*gemmMR, min(hi*gemmMR, m)
-			ao := i0 * lda // op(A)'s row i0
-			if transA {
-				ao = i0
-			}
-			gemmSerial(transA, transB, i1-i0, n, k, a[ao:], lda, b, ldb, beta, c[i0*ldc:], ldc)
 		}()
 	}
 	wg.Wait()
@@ -89,55 +219,63 @@ func gemmPar(st *Stats, workers int, transA, transB bool, m, n, k int, a []float
 // gemmWorkers is the number of cores a GEMM outside forImages may use.
 func gemmWorkers() int { return runtime.GOMAXPROCS(0) }
 
-// gemmSerial is the blocked product on the calling goroutine.
-func gemmSerial(transA, transB bool, m, n, k int, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+// block computes rows [i0, i1) and columns [j0, j1) of the product on
+// the calling goroutine; i0 is a multiple of gemmMR and j0 of gemmNR.
+func (pr *product) block(i0, i1, j0, j1 int) {
+	k, c, ldc, beta := pr.k, pr.c, pr.ldc, pr.beta
+	m, n := i1-i0, j1-j0
 	if k == 0 || (beta != 0 && beta != 1) {
-		scaleC(m, n, beta, c, ldc)
+		scaleC(m, n, beta, c[i0*ldc+j0:], ldc)
 		if k == 0 {
+			if pr.ep != nil {
+				pr.ep.apply(c[i0*ldc+j0:], ldc, i0, j0, m, n)
+			}
 			return
 		}
 		beta = 1
 	}
-	nc0 := min(gemmNC, roundUp(n, gemmNR))
 	kc0 := min(gemmKC, k)
-	mc0 := min(gemmMC, roundUp(m, gemmMR))
-	bp := getBuf(nc0 * kc0)
-	ap := getBuf(mc0 * kc0)
+	bp := getBuf(min(gemmNC, roundUp(n, gemmNR)) * kc0)
+	ap := getBuf(min(gemmMC, roundUp(m, gemmMR)) * kc0)
 	defer putBuf(bp)
 	defer putBuf(ap)
 	var tile [gemmMR * gemmNR]float32
-	for jc := 0; jc < n; jc += gemmNC {
-		nc := min(gemmNC, n-jc)
+	for jc := j0; jc < j1; jc += gemmNC {
+		nc := min(gemmNC, j1-jc)
 		for pc := 0; pc < k; pc += gemmKC {
 			kc := min(gemmKC, k-pc)
 			accum := pc > 0 || beta != 0
-			packB(bp, transB, b, ldb, pc, kc, jc, nc)
-			for ic := 0; ic < m; ic += gemmMC {
-				mc := min(gemmMC, m-ic)
-				packA(ap, transA, a, lda, ic, mc, pc, kc)
+			last := pc+kc == k
+			bpk := pr.b.panels(bp, jc, nc, pc, kc)
+			for ic := i0; ic < i1; ic += gemmMC {
+				mc := min(gemmMC, i1-ic)
+				apk := pr.a.panels(ap, ic, mc, pc, kc)
 				for jr := 0; jr < nc; jr += gemmNR {
 					nr := min(gemmNR, nc-jr)
-					bpan := bp[jr*kc : (jr+gemmNR)*kc]
+					bpan := bpk[jr*kc : (jr+gemmNR)*kc]
 					for ir := 0; ir < mc; ir += gemmMR {
 						mr := min(gemmMR, mc-ir)
-						apan := ap[ir*kc : (ir+gemmMR)*kc]
+						apan := apk[ir*kc : (ir+gemmMR)*kc]
 						co := (ic+ir)*ldc + jc + jr
 						if mr == gemmMR && nr == gemmNR {
 							gemmKernel(kc, apan, bpan, c[co:], ldc, accum)
-							continue
-						}
-						// A ragged edge: the padded tile, then its valid part.
-						gemmKernel(kc, apan, bpan, tile[:], gemmNR, false)
-						for i := 0; i < mr; i++ {
-							row := c[co+i*ldc : co+i*ldc+nr]
-							t := tile[i*gemmNR : i*gemmNR+nr]
-							if accum {
-								for j, v := range t {
-									row[j] += v
+						} else {
+							// A ragged edge: the padded tile, then its valid part.
+							gemmKernel(kc, apan, bpan, tile[:], gemmNR, false)
+							for i := 0; i < mr; i++ {
+								row := c[co+i*ldc : co+i*ldc+nr]
+								t := tile[i*gemmNR : i*gemmNR+nr]
+								if accum {
+									for j, v := range t {
+										row[j] += v
+									}
+								} else {
+									copy(row, t)
 								}
-							} else {
-								copy(row, t)
 							}
+						}
+						if last && pr.ep != nil {
+							pr.ep.apply(c[co:], ldc, ic+ir, jc+jr, mr, nr)
 						}
 					}
 				}
@@ -158,67 +296,6 @@ func scaleC(m, n int, beta float32, c []float32, ldc int) {
 		}
 		for j := range row {
 			row[j] *= beta
-		}
-	}
-}
-
-// packA packs rows [i0, i0+mc) and columns [p0, p0+kc) of op(A) into
-// MR-row panels: panel r holds, per step p, its MR rows' values, zero past m.
-func packA(dst []float32, trans bool, a []float32, lda, i0, mc, p0, kc int) {
-	for ir := 0; ir < mc; ir += gemmMR {
-		pan := dst[ir*kc : (ir+gemmMR)*kc]
-		mr := min(gemmMR, mc-ir)
-		if trans {
-			// op(A)[i][p] = a[p*lda+i]: a step's MR values are contiguous.
-			for p := 0; p < kc; p++ {
-				src := a[(p0+p)*lda+i0+ir:]
-				d := pan[p*gemmMR : p*gemmMR+gemmMR]
-				copy(d, src[:mr])
-				clear(d[mr:])
-			}
-			continue
-		}
-		for i := 0; i < mr; i++ {
-			src := a[(i0+ir+i)*lda+p0 : (i0+ir+i)*lda+p0+kc]
-			for p, v := range src {
-				pan[p*gemmMR+i] = v
-			}
-		}
-		for i := mr; i < gemmMR; i++ {
-			for p := 0; p < kc; p++ {
-				pan[p*gemmMR+i] = 0
-			}
-		}
-	}
-}
-
-// packB packs rows [p0, p0+kc) and columns [j0, j0+nc) of op(B) into
-// NR-column panels: panel j holds, per step p, its NR columns' values, zero
-// past n.
-func packB(dst []float32, trans bool, b []float32, ldb, p0, kc, j0, nc int) {
-	for jr := 0; jr < nc; jr += gemmNR {
-		pan := dst[jr*kc : (jr+gemmNR)*kc]
-		nr := min(gemmNR, nc-jr)
-		if !trans {
-			for p := 0; p < kc; p++ {
-				src := b[(p0+p)*ldb+j0+jr:]
-				d := pan[p*gemmNR : p*gemmNR+gemmNR]
-				copy(d, src[:nr])
-				clear(d[nr:])
-			}
-			continue
-		}
-		// op(B)[p][j] = b[j*ldb+p]: a column of op(B) is a row of b.
-		for j := 0; j < nr; j++ {
-			src := b[(j0+jr+j)*ldb+p0 : (j0+jr+j)*ldb+p0+kc]
-			for p, v := range src {
-				pan[p*gemmNR+j] = v
-			}
-		}
-		for j := nr; j < gemmNR; j++ {
-			for p := 0; p < kc; p++ {
-				pan[p*gemmNR+j] = 0
-			}
 		}
 	}
 }

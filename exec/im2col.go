@@ -139,3 +139,90 @@ func col2im(out, col []float32, c0, cs, id, ih, iw int, g *ConvGeom) {
 		}
 	}
 }
+
+// im2colB is a convolution's im2col matrix as a GEMM operand op(B), made
+// panel by panel straight from one image: line j is output position j,
+// step p is row p of im2col's matrix (input channel c0 + p/(KD*KH*KW) and
+// a kernel offset). Only the KC x NC block the GEMM is at exists, in cache.
+type im2colB struct {
+	x          []float32 // one image (C, ID, IH, IW)
+	c0         int       // the group's first input channel
+	id, ih, iw int
+	g          *ConvGeom
+	wIdx       []int // per (output column, kernel column): the input column, -1 in zero padding
+}
+
+func newIm2colB(x []float32, c0, id, ih, iw int, g *ConvGeom) *im2colB {
+	ow, kw := g.OutShape[2], g.K[2]
+	wIdx := make([]int, ow*kw)
+	for o := 0; o < ow; o++ {
+		for k := 0; k < kw; k++ {
+			wIdx[o*kw+k] = padIndex(o*g.S[2]-g.PL[2]+k*g.D[2], iw, g.PadMode)
+		}
+	}
+	return &im2colB{x: x, c0: c0, id: id, ih: ih, iw: iw, g: g, wIdx: wIdx}
+}
+
+func (s *im2colB) panels(buf []float32, j0, n, p0, kc int) []float32 {
+	g := s.g
+	oh, ow := g.OutShape[1], g.OutShape[2]
+	kd, kh, kw := g.K[0], g.K[1], g.K[2]
+	out := buf[:roundUp(n, gemmNR)*kc]
+	if r := n % gemmNR; r != 0 {
+		// The last panel's columns past n are zero.
+		last := out[(n/gemmNR)*gemmNR*kc:]
+		for p := 0; p < kc; p++ {
+			clear(last[p*gemmNR+r : (p+1)*gemmNR])
+		}
+	}
+	contiguous := g.S[2] == 1 && g.PadMode == "zeros"
+	for p := p0; p < p0+kc; p++ {
+		kx := p % kw
+		t := p / kw
+		b := t % kh
+		t /= kh
+		a := t % kd
+		c := s.c0 + t/kd
+		xc := s.x[c*s.id*s.ih*s.iw : (c+1)*s.id*s.ih*s.iw]
+		row := out[(p-p0)*gemmNR:]
+		zo, rem := j0/(oh*ow), j0%(oh*ow)
+		yo, xo := rem/ow, rem%ow
+		for q := 0; q < n; {
+			run := min(ow-xo, n-q) // positions left on this output row
+			zi := padIndex(zo*g.S[0]-g.PL[0]+a*g.D[0], s.id, g.PadMode)
+			yi := padIndex(yo*g.S[1]-g.PL[1]+b*g.D[1], s.ih, g.PadMode)
+			var src []float32
+			if zi >= 0 && yi >= 0 {
+				src = xc[(zi*s.ih+yi)*s.iw : (zi*s.ih+yi+1)*s.iw]
+			}
+			idx := s.wIdx[xo*kw+kx:]
+			for done := 0; done < run; {
+				slot := (q + done) % gemmNR
+				cnt := min(gemmNR-slot, run-done)
+				dst := row[((q+done)/gemmNR)*gemmNR*kc+slot:][:cnt]
+				switch first, lastIdx := idx[done*kw], idx[(done+cnt-1)*kw]; {
+				case src == nil:
+					clear(dst)
+				case contiguous && first >= 0 && lastIdx >= 0:
+					copy(dst, src[first:first+cnt])
+				default:
+					for e := range dst {
+						if xi := idx[(done+e)*kw]; xi >= 0 {
+							dst[e] = src[xi]
+						} else {
+							dst[e] = 0
+						}
+					}
+				}
+				done += cnt
+			}
+			q += run
+			xo = 0
+			if yo++; yo == oh {
+				yo = 0
+				zo++
+			}
+		}
+	}
+	return out
+}

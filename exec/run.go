@@ -31,20 +31,56 @@ type Options struct {
 	KeepAll bool
 	// Progress, when set, is called after each node.
 	Progress func(done, total int, name string)
+	// NoFuse runs every node with its own kernel: no batchnorm folded into
+	// the conv before it, no activation in a GEMM's write-back (see
+	// prepare.go). KeepAll implies it.
+	NoFuse bool
 }
 
 // Forward runs the plan on x with the given tensors (from Init or a
-// checkpoint), in eval mode.
+// checkpoint), in eval mode, fusing chains (prepare.go) unless opt says
+// not to.
 func (p *Plan) Forward(params []Weights, x *Tensor, opt Options) (*Run, error) {
+	return p.forward(params, x, opt, nil)
+}
+
+// forward is Forward, with the heads' tensors from q when it is not nil
+// (Prepared.Forward), else folded and packed node by node.
+func (p *Plan) forward(params []Weights, x *Tensor, opt Options, q *Prepared) (*Run, error) {
 	if want := toInts(p.Net.Input); !slices.Equal(x.Shape, want) {
 		return nil, fmt.Errorf("input is %v, the network takes %v", x.Shape, want)
 	}
+	if len(params) != len(p.Net.Nodes) {
+		return nil, fmt.Errorf("%d tensor sets for %d nodes", len(params), len(p.Net.Nodes))
+	}
 	nodes := p.Net.Nodes
+	fuse := !opt.KeepAll && !opt.NoFuse
+	var fs []fusion
+	switch {
+	case fuse && q != nil:
+		fs = q.fs
+	case fuse:
+		fs = p.fusions(params)
+	default:
+		fs = make([]fusion, len(nodes))
+		for i := range fs {
+			fs[i] = fusion{head: -1, tail: i, bn: -1}
+		}
+	}
 	res := &Run{Layers: make([]LayerRun, len(nodes))}
 	outs := make([]*Tensor, len(nodes))
 	start := time.Now()
 	for i := range nodes {
 		n := &nodes[i]
+		f := &fs[i]
+		if f.head >= 0 {
+			// Absorbed by the chain of node f.head, which wrote its output.
+			res.Layers[i] = LayerRun{Shape: p.Shapes[i]}
+			if opt.Progress != nil {
+				opt.Progress(i+1, len(nodes), n.Name)
+			}
+			continue
+		}
 		ins := make([]*Tensor, len(n.From))
 		for k, f := range n.From {
 			if f == calc.Input {
@@ -55,11 +91,25 @@ func (p *Plan) Forward(params []Weights, x *Tensor, opt Options) (*Run, error) {
 		}
 		var st Stats
 		t0 := time.Now()
-		out, err := p.layer(i, &params[i], ins, &st)
+		var out *Tensor
+		var err error
+		if fusable(n.Type) && params[i].Weight != nil {
+			var op *convOp
+			if fuse && q != nil {
+				op = q.ops[i]
+			} else {
+				op, _, err = p.headOp(i, f, params)
+			}
+			if err == nil {
+				out, err = p.runHead(i, op, ins, &st)
+			}
+		} else {
+			out, err = p.layer(i, &params[i], ins, &st)
+		}
 		if err != nil {
 			return nil, fmt.Errorf("node %d (%s): %w", i+1, n.Name, err)
 		}
-		outs[i] = out
+		outs[f.tail] = out
 		res.Layers[i] = LayerRun{Shape: out.Shape, MACs: st.MACs, Seconds: time.Since(t0).Seconds()}
 		if !opt.KeepAll {
 			for _, f := range n.From {
@@ -82,6 +132,20 @@ func (p *Plan) Forward(params []Weights, x *Tensor, opt Options) (*Run, error) {
 		res.Outputs = outs
 	}
 	return res, nil
+}
+
+// runHead runs conv or linear node i with its prepared op.
+func (p *Plan) runHead(i int, op *convOp, ins []*Tensor, st *Stats) (*Tensor, error) {
+	if len(ins) != 1 || ins[0] == nil {
+		return nil, fmt.Errorf("%s takes one input", p.Net.Nodes[i].Type)
+	}
+	out := New(p.Shapes[i]...)
+	if p.Net.Nodes[i].Type == calc.Linear {
+		linearRun(out, ins[0], op, st)
+	} else {
+		convRun(out, ins[0], op, p.geom[i], st)
+	}
+	return out, nil
 }
 
 // UpsampleMode runs Upsample with the layer's mode and align_corners.
