@@ -35,7 +35,9 @@ var torchTimes = sync.OnceValue(func() map[string]float64 {
 // BenchmarkForward times a whole forward pass at 3x224x224 on every core
 // (resnet18, resnet50, vgg16, mobilenet_v2 at batch 1, resnet50 at batch
 // 8), beside PyTorch's time (torch.set_num_threads(2)) when it is installed,
-// and their ratio.
+// and their ratio: "forward" is Plan.Forward, a single pass as cnncalc exec
+// runs it (folding and packing included), "prepared" a Prepared's pass
+// after the first (weights folded and packed once).
 func BenchmarkForward(b *testing.B) {
 	for _, c := range []struct {
 		name  string
@@ -45,30 +47,44 @@ func BenchmarkForward(b *testing.B) {
 		{"resnet18", 1, "resnet18_s"}, {"resnet50", 1, "resnet50_s"}, {"vgg16", 1, "vgg16_s"},
 		{"mobilenet_v2", 1, "mobilenet_v2_s"}, {"resnet50", 8, "resnet50_b8_s"},
 	} {
-		b.Run(fmt.Sprintf("%s/batch=%d", c.name, c.batch), func(b *testing.B) {
-			a := load(b, "../testdata/zoo/"+c.name+".yaml", c.batch, nil)
-			plan, err := cexec.NewPlan(&a.Net)
-			if err != nil {
-				b.Fatal(err)
+		for _, prepared := range []bool{false, true} {
+			mode := "forward"
+			if prepared {
+				mode = "prepared"
 			}
-			params := plan.Init(1)
-			x := cexec.New(toInts(a.Net.Input)...)
-			for i := range x.Data {
-				x.Data[i] = float32(i%255) / 255
-			}
-			b.ResetTimer()
-			for i := 0; i < b.N; i++ {
-				if _, err := plan.Forward(params, x, cexec.Options{}); err != nil {
+			b.Run(fmt.Sprintf("%s/batch=%d/%s", c.name, c.batch, mode), func(b *testing.B) {
+				a := load(b, "../testdata/zoo/"+c.name+".yaml", c.batch, nil)
+				plan, err := cexec.NewPlan(&a.Net)
+				if err != nil {
 					b.Fatal(err)
 				}
-			}
-			s := b.Elapsed().Seconds() / float64(b.N)
-			b.ReportMetric(s, "s/forward")
-			if t, ok := torchTimes()[c.key]; ok {
-				b.ReportMetric(t, "torch-s/forward")
-				b.ReportMetric(s/t, "x-torch")
-			}
-		})
+				params := plan.Init(1)
+				x := cexec.New(toInts(a.Net.Input)...)
+				for i := range x.Data {
+					x.Data[i] = float32(i%255) / 255
+				}
+				run := func() (*cexec.Run, error) { return plan.Forward(params, x, cexec.Options{}) }
+				if prepared {
+					q, err := plan.Prepare(params)
+					if err != nil {
+						b.Fatal(err)
+					}
+					run = func() (*cexec.Run, error) { return q.Forward(x, cexec.Options{}) }
+				}
+				b.ResetTimer()
+				for i := 0; i < b.N; i++ {
+					if _, err := run(); err != nil {
+						b.Fatal(err)
+					}
+				}
+				s := b.Elapsed().Seconds() / float64(b.N)
+				b.ReportMetric(s, "s/forward")
+				if t, ok := torchTimes()[c.key]; ok {
+					b.ReportMetric(t, "torch-s/forward")
+					b.ReportMetric(s/t, "x-torch")
+				}
+			})
+		}
 	}
 }
 

@@ -16,16 +16,17 @@ func Conv(out, x, w, b *Tensor, g *ConvGeom, st *Stats) {
 	convRun(out, x, &convOp{w: w, bias: data(b)}, g, st)
 }
 
-// convOp is a conv layer as a run uses it: the weights (Cout, Cin/G,
-// kernel...), per group op(A) prepacked (Prepare) or nil to pack w as it
-// goes, the bias (nil for none), and an activation to clamp the output to
-// (clamp: [lo, hi]) fused into the write-back.
+// convOp is a conv or linear layer as a run uses it: the weights (Cout,
+// Cin/G, kernel...) or (out, in), per group op(A) prepacked (Prepare) or
+// nil to pack w as it goes, and what the GEMM's write-back does: scale
+// each output channel (a batchnorm's s, nil for none), add the bias (nil
+// for none), clamp to [lo, hi] (an activation).
 type convOp struct {
-	w      *Tensor
-	a      []operand
-	bias   []float32
-	clamp  bool
-	lo, hi float32
+	w           *Tensor
+	a           []operand
+	scale, bias []float32
+	clamp       bool
+	lo, hi      float32
 }
 
 // groupEpilogue is the epilogue of group gr's GEMM: its channels' bias and
@@ -35,7 +36,10 @@ func (op *convOp) groupEpilogue(gr, cog int) *epilogue {
 	if op.bias != nil {
 		ep.rowBias = op.bias[gr*cog : (gr+1)*cog]
 	}
-	if ep.rowBias == nil && !ep.clamp {
+	if op.scale != nil {
+		ep.rowScale = op.scale[gr*cog : (gr+1)*cog]
+	}
+	if ep.rowBias == nil && ep.rowScale == nil && !ep.clamp {
 		return nil
 	}
 	return ep
@@ -53,12 +57,12 @@ func convRun(out, x *Tensor, op *convOp, g *ConvGeom, st *Stats) {
 	n, cin, id, ih, iw := dims5(x.Shape)
 	if depthwise(cin, g) {
 		var b *Tensor
-		if op.bias != nil {
+		if op.bias != nil && op.scale == nil {
 			b = &Tensor{Shape: []int{len(op.bias)}, Data: op.bias}
 		}
 		convDepthwise(out, x, op.w, b, g, st)
-		if op.clamp {
-			clampRun(out.Data, op.lo, op.hi)
+		if op.scale != nil || op.clamp {
+			channelAffine(out, op)
 		}
 		return
 	}
@@ -87,10 +91,29 @@ func convRun(out, x *Tensor, op *convOp, g *ConvGeom, st *Stats) {
 	})
 }
 
-// clampRun clamps v to [lo, hi] in place (NaN stays NaN).
-func clampRun(v []float32, lo, hi float32) {
-	for i, x := range v {
-		v[i] = min(max(x, lo), hi)
+// channelAffine is a depthwise conv's epilogue, a pass of its own over
+// out (N, C, spatial...): channel c scaled by op.scale[c] and op.bias[c]
+// added when there is a scale (else the kernel added the bias), then the
+// clamp.
+func channelAffine(out *Tensor, op *convOp) {
+	n, c := out.Shape[0], out.Shape[1]
+	p := len(out.Data) / max(n*c, 1)
+	for t := 0; t < n*c; t++ {
+		row := out.Data[t*p : (t+1)*p]
+		if op.scale != nil {
+			s, b := float64(op.scale[t%c]), 0.0
+			if op.bias != nil {
+				b = float64(op.bias[t%c])
+			}
+			for j, v := range row {
+				row[j] = float32(float64(v)*s + b)
+			}
+		}
+		if op.clamp {
+			for j, v := range row {
+				row[j] = min(max(v, op.lo), op.hi)
+			}
+		}
 	}
 }
 

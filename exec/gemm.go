@@ -1,6 +1,7 @@
 package exec
 
 import (
+	"math"
 	"runtime"
 	"sync"
 	"sync/atomic"
@@ -28,9 +29,35 @@ const (
 )
 
 // gemmKernel is the micro-kernel: c[i*ldc+j] (+)= sum_p a[p*MR+i]*b[p*NR+j]
-// for the MR x NR tile, storing when accum is false and adding otherwise.
-// a and b are packed panels of k steps. It is chosen at init (gemm_amd64.go).
-var gemmKernel = gemmKernelGo
+// for the MR x NR tile, storing when accum is false and adding otherwise,
+// then applying ep when it is not nil. a and b are packed panels of k
+// steps. It is chosen at init (gemm_amd64.go).
+var gemmKernel kernelFunc = gemmKernelGo
+
+type kernelFunc func(k int, a, b, c []float32, ldc int, accum bool, ep *kernelEp)
+
+// kernelEp is the epilogue of one MR x NR tile as the micro-kernel applies
+// it: C[i][j] = min(max(C[i][j]*s[i] + t[i] + cb[j], lo), hi). Its layout
+// is the assembly kernels' (offsets 0, 24, 48, 112, 116).
+type kernelEp struct {
+	s, t   [gemmMR]float32
+	cb     [gemmNR]float32
+	lo, hi float32
+}
+
+// apply is the epilogue in Go, on the mr x nr valid part of a tile at c.
+func (e *kernelEp) apply(c []float32, ldc, mr, nr int) {
+	for i := 0; i < mr; i++ {
+		row := c[i*ldc : i*ldc+nr]
+		s, t := float64(e.s[i]), float64(e.t[i])
+		for j, v := range row {
+			// v*s exact in float64, one rounding of the sum to float32
+			// but for the double rounding a float32 FMA would not do.
+			x := float32(float64(v)*s+t) + e.cb[j]
+			row[j] = min(max(x, e.lo), e.hi)
+		}
+	}
+}
 
 // operand is one factor of a product, seen as lines (op(A)'s rows or
 // op(B)'s columns) of k steps each. panels returns lines [l0, l0+n) over
@@ -109,37 +136,36 @@ func (pk *packed) panels(_ []float32, l0, n, p0, kc int) []float32 {
 }
 
 // epilogue is applied to C's elements once their sums are complete:
-// C[i][j] += rowBias[i] (a conv's bias, per output channel) or colBias[j]
-// (a linear layer's, per feature), then clamped to [lo, hi] when clamp is
-// set (ReLU is [0, +Inf]); NaN stays NaN, as PyTorch's max and min keep it.
+// C[i][j] = C[i][j]*rowScale[i] + rowBias[i] + colBias[j], clamped to
+// [lo, hi] when clamp is set (ReLU is [0, +Inf]); NaN stays NaN, as
+// PyTorch's max and min keep it. rowScale and rowBias are a conv's
+// (per output channel: a batchnorm's scale, the bias), colBias a linear
+// layer's (per feature); each may be nil.
 type epilogue struct {
-	rowBias, colBias []float32
-	clamp            bool
-	lo, hi           float32
+	rowScale, rowBias, colBias []float32
+	clamp                      bool
+	lo, hi                     float32
 }
 
-// apply runs the epilogue on the mr x nr block of C at c (row stride ldc)
-// whose top-left element is C[i0][j0].
-func (e *epilogue) apply(c []float32, ldc, i0, j0, mr, nr int) {
-	for i := 0; i < mr; i++ {
-		row := c[i*ldc : i*ldc+nr]
-		if e.rowBias != nil {
-			v := e.rowBias[i0+i]
-			for j := range row {
-				row[j] += v
-			}
+// tile is the kernel epilogue of the tile whose top-left element is
+// C[i0][j0], with mr x nr valid elements.
+func (e *epilogue) tile(k *kernelEp, i0, j0, mr, nr int) {
+	for i := range gemmMR {
+		k.s[i], k.t[i] = 1, 0
+		if i < mr && e.rowScale != nil {
+			k.s[i] = e.rowScale[i0+i]
 		}
-		if e.colBias != nil {
-			for j, v := range e.colBias[j0 : j0+nr] {
-				row[j] += v
-			}
+		if i < mr && e.rowBias != nil {
+			k.t[i] = e.rowBias[i0+i]
 		}
-		if e.clamp {
-			lo, hi := e.lo, e.hi
-			for j, v := range row {
-				row[j] = min(max(v, lo), hi)
-			}
-		}
+	}
+	clear(k.cb[:])
+	if e.colBias != nil {
+		copy(k.cb[:nr], e.colBias[j0:j0+nr])
+	}
+	k.lo, k.hi = float32(math.Inf(-1)), float32(math.Inf(1))
+	if e.clamp {
+		k.lo, k.hi = e.lo, e.hi
 	}
 }
 
@@ -228,7 +254,14 @@ func (pr *product) block(i0, i1, j0, j1 int) {
 		scaleC(m, n, beta, c[i0*ldc+j0:], ldc)
 		if k == 0 {
 			if pr.ep != nil {
-				pr.ep.apply(c[i0*ldc+j0:], ldc, i0, j0, m, n)
+				var ke kernelEp
+				for i := i0; i < i1; i += gemmMR {
+					for j := j0; j < j1; j += gemmNR {
+						mr, nr := min(gemmMR, i1-i), min(gemmNR, j1-j)
+						pr.ep.tile(&ke, i, j, mr, nr)
+						ke.apply(c[i*ldc+j:], ldc, mr, nr)
+					}
+				}
 			}
 			return
 		}
@@ -240,6 +273,7 @@ func (pr *product) block(i0, i1, j0, j1 int) {
 	defer putBuf(bp)
 	defer putBuf(ap)
 	var tile [gemmMR * gemmNR]float32
+	var ke kernelEp
 	for jc := j0; jc < j1; jc += gemmNC {
 		nc := min(gemmNC, j1-jc)
 		for pc := 0; pc < k; pc += gemmKC {
@@ -257,11 +291,16 @@ func (pr *product) block(i0, i1, j0, j1 int) {
 						mr := min(gemmMR, mc-ir)
 						apan := apk[ir*kc : (ir+gemmMR)*kc]
 						co := (ic+ir)*ldc + jc + jr
+						var ep *kernelEp
+						if last && pr.ep != nil {
+							ep = &ke
+							pr.ep.tile(ep, ic+ir, jc+jr, mr, nr)
+						}
 						if mr == gemmMR && nr == gemmNR {
-							gemmKernel(kc, apan, bpan, c[co:], ldc, accum)
+							gemmKernel(kc, apan, bpan, c[co:], ldc, accum, ep)
 						} else {
 							// A ragged edge: the padded tile, then its valid part.
-							gemmKernel(kc, apan, bpan, tile[:], gemmNR, false)
+							gemmKernel(kc, apan, bpan, tile[:], gemmNR, false, nil)
 							for i := 0; i < mr; i++ {
 								row := c[co+i*ldc : co+i*ldc+nr]
 								t := tile[i*gemmNR : i*gemmNR+nr]
@@ -273,9 +312,9 @@ func (pr *product) block(i0, i1, j0, j1 int) {
 									copy(row, t)
 								}
 							}
-						}
-						if last && pr.ep != nil {
-							pr.ep.apply(c[co:], ldc, ic+ir, jc+jr, mr, nr)
+							if ep != nil {
+								ep.apply(c[co:], ldc, mr, nr)
+							}
 						}
 					}
 				}
@@ -302,7 +341,7 @@ func scaleC(m, n int, beta float32, c []float32, ldc int) {
 
 // gemmKernelGo is the portable micro-kernel, by 2x4 sub-tiles whose eight
 // sums the compiler keeps in registers.
-func gemmKernelGo(k int, a, b, c []float32, ldc int, accum bool) {
+func gemmKernelGo(k int, a, b, c []float32, ldc int, accum bool, ep *kernelEp) {
 	a = a[:k*gemmMR]
 	b = b[:k*gemmNR]
 	for i := 0; i < gemmMR; i += 2 {
@@ -338,5 +377,8 @@ func gemmKernelGo(k int, a, b, c []float32, ldc int, accum bool) {
 				r1[0], r1[1], r1[2], r1[3] = s10, s11, s12, s13
 			}
 		}
+	}
+	if ep != nil {
+		ep.apply(c, ldc, gemmMR, gemmNR)
 	}
 }

@@ -3,10 +3,11 @@ package exec
 import "golang.org/x/sys/cpu"
 
 // gemmKernelAVX2 is the AVX2+FMA 6x16 micro-kernel (gemm_amd64.s); accum
-// is 0 to store the tile, 1 to add it to C.
+// is 0 to store the tile, 1 to add it to C; ep, when not nil, is applied
+// as the tile is written.
 //
 //go:noescape
-func gemmKernelAVX2(k int, a, b, c *float32, ldc int, accum int)
+func gemmKernelAVX2(k int, a, b, c *float32, ldc int, accum int, ep *kernelEp)
 
 // fmaPeakAVX2 runs n iterations of 12 independent 8-wide FMAs on registers
 // only (192 FLOPs each): BenchmarkFMAPeak measures the machine's peak.
@@ -18,7 +19,7 @@ var hasAVX2FMA = cpu.X86.HasAVX2 && cpu.X86.HasFMA
 
 // avx2Kernel wraps gemmKernelAVX2 in gemmKernel's signature; the slices'
 // bounds are checked here, once a tile.
-func avx2Kernel(k int, a, b, c []float32, ldc int, accum bool) {
+func avx2Kernel(k int, a, b, c []float32, ldc int, accum bool, ep *kernelEp) {
 	_ = a[k*gemmMR-1]
 	_ = b[k*gemmNR-1]
 	_ = c[(gemmMR-1)*ldc+gemmNR-1]
@@ -26,7 +27,7 @@ func avx2Kernel(k int, a, b, c []float32, ldc int, accum bool) {
 	if accum {
 		acc = 1
 	}
-	gemmKernelAVX2(k, &a[0], &b[0], &c[0], ldc, acc)
+	gemmKernelAVX2(k, &a[0], &b[0], &c[0], ldc, acc, ep)
 }
 
 func init() {
@@ -36,9 +37,9 @@ func init() {
 }
 
 // simdKernels lists the SIMD micro-kernels this CPU can run.
-func simdKernels() map[string]func(int, []float32, []float32, []float32, int, bool) {
+func simdKernels() map[string]kernelFunc {
 	if !hasAVX2FMA {
 		return nil
 	}
-	return map[string]func(int, []float32, []float32, []float32, int, bool){"avx2": avx2Kernel}
+	return map[string]kernelFunc{"avx2": avx2Kernel}
 }

@@ -1,11 +1,13 @@
 #include "textflag.h"
 
-// func gemmKernelAVX2(k int, a, b, c *float32, ldc int, accum int)
+// func gemmKernelAVX2(k int, a, b, c *float32, ldc int, accum int, ep *kernelEp)
 //
 // The 6x16 micro-kernel: Y4..Y15 hold the tile (row i in Y(4+2i), Y(5+2i)),
 // each step loads 16 values of the packed B panel and broadcasts 6 of the
-// packed A panel; then the tile is stored (accum 0) or added to C.
-TEXT ·gemmKernelAVX2(SB), NOSPLIT, $0-48
+// packed A panel; then the tile is stored (accum 0) or added to C. With an
+// epilogue (ep not nil) each row i becomes, after the add,
+// min(max(v*s[i] + t[i] + cb[j], lo), hi) (kernelEp, gemm_amd64.go).
+TEXT ·gemmKernelAVX2(SB), NOSPLIT, $0-56
 	MOVQ k+0(FP), CX
 	MOVQ a+8(FP), SI
 	MOVQ b+16(FP), DI
@@ -141,6 +143,9 @@ loop1:
 	DECQ CX
 	JNZ loop1
 store:
+	MOVQ ep+48(FP), BX
+	TESTQ BX, BX
+	JNZ epilogue
 	MOVQ accum+40(FP), AX
 	TESTQ AX, AX
 	JZ put
@@ -193,6 +198,81 @@ put:
 	ADDQ R8, DX
 	VMOVUPS Y14, (DX)
 	VMOVUPS Y15, 32(DX)
+	VZEROUPPER
+	RET
+
+// One row of the epilogue: YA, YB are the row's two halves, OFF its index*4.
+#define EPROW(YA, YB, OFF) \
+	CMPQ AX, $0 \
+	JEQ 3(PC) \
+	VADDPS (DX), YA, YA \
+	VADDPS 32(DX), YB, YB \
+	VBROADCASTSS OFF(BX), Y0 \
+	VBROADCASTSS (24+OFF)(BX), Y1 \
+	VFMADD213PS Y1, Y0, YA \
+	VFMADD213PS Y1, Y0, YB \
+	VADDPS Y2, YA, YA \
+	VADDPS Y3, YB, YB \
+	VMAXPS YA, Y12, YA \
+	VMAXPS YB, Y12, YB \
+	VMINPS YA, Y13, YA \
+	VMINPS YB, Y13, YB \
+	VMOVUPS YA, (DX) \
+	VMOVUPS YB, 32(DX) \
+	ADDQ R8, DX
+
+epilogue:
+	// kernelEp: s [6]float32 at 0, t [6]float32 at 24, cb [16]float32 at
+	// 48, lo at 112, hi at 116. Y2, Y3 hold cb. Rows 4 and 5 (Y12..Y15)
+	// are done first, with lo and hi broadcast into Y0, Y1; then Y12, Y13
+	// are free to hold lo and hi for rows 0..3 (EPROW).
+	MOVQ accum+40(FP), AX
+	VMOVUPS 48(BX), Y2
+	VMOVUPS 80(BX), Y3
+	MOVQ DX, R9
+	LEAQ (R8)(R8*1), R10
+	LEAQ (R10)(R10*1), R10 // 4*ldc bytes
+	ADDQ R10, R9           // C row 4
+	CMPQ AX, $0
+	JEQ ep4
+	VADDPS (R9), Y12, Y12
+	VADDPS 32(R9), Y13, Y13
+	VADDPS (R9)(R8*1), Y14, Y14
+	VADDPS 32(R9)(R8*1), Y15, Y15
+ep4:
+	VBROADCASTSS 16(BX), Y0
+	VBROADCASTSS 40(BX), Y1
+	VFMADD213PS Y1, Y0, Y12
+	VFMADD213PS Y1, Y0, Y13
+	VBROADCASTSS 20(BX), Y0
+	VBROADCASTSS 44(BX), Y1
+	VFMADD213PS Y1, Y0, Y14
+	VFMADD213PS Y1, Y0, Y15
+	VADDPS Y2, Y12, Y12
+	VADDPS Y3, Y13, Y13
+	VADDPS Y2, Y14, Y14
+	VADDPS Y3, Y15, Y15
+	VBROADCASTSS 112(BX), Y0
+	VBROADCASTSS 116(BX), Y1
+	VMAXPS Y12, Y0, Y12
+	VMAXPS Y13, Y0, Y13
+	VMAXPS Y14, Y0, Y14
+	VMAXPS Y15, Y0, Y15
+	VMINPS Y12, Y1, Y12
+	VMINPS Y13, Y1, Y13
+	VMINPS Y14, Y1, Y14
+	VMINPS Y15, Y1, Y15
+	VMOVUPS Y12, (R9)
+	VMOVUPS Y13, 32(R9)
+	VMOVUPS Y14, (R9)(R8*1)
+	VMOVUPS Y15, 32(R9)(R8*1)
+	// Rows 0..3 with lo, hi in Y12, Y13.
+	VBROADCASTSS 112(BX), Y12
+	VBROADCASTSS 116(BX), Y13
+	EPROW(Y4, Y5, 0)
+	EPROW(Y6, Y7, 4)
+	EPROW(Y8, Y9, 8)
+	EPROW(Y10, Y11, 12)
 	VZEROUPPER
 	RET
 

@@ -3,6 +3,6 @@
 package exec
 
 // simdKernels is empty off amd64: the portable kernel serves.
-func simdKernels() map[string]func(int, []float32, []float32, []float32, int, bool) {
+func simdKernels() map[string]kernelFunc {
 	return nil
 }

@@ -23,8 +23,8 @@ func refGemm(transA, transB bool, m, n, k int, a []float32, lda int, b []float32
 }
 
 // gemmKernels are the micro-kernels this machine can run, by name.
-func gemmKernels() map[string]func(int, []float32, []float32, []float32, int, bool) {
-	ks := map[string]func(int, []float32, []float32, []float32, int, bool){"go": gemmKernelGo}
+func gemmKernels() map[string]kernelFunc {
+	ks := map[string]kernelFunc{"go": gemmKernelGo}
 	for name, k := range simdKernels() {
 		ks[name] = k
 	}
@@ -151,5 +151,79 @@ func BenchmarkGemm(b *testing.B) {
 			}
 			b.ReportMetric(2*float64(m*n*k)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
 		})
+	}
+}
+
+// TestGemmEpilogue: a product with an epilogue (per-row scale and bias,
+// per-column bias, a clamp) equals the plain product followed by those
+// steps, with every kernel, on ragged and full tiles, several workers and
+// k spanning KC blocks; a NaN stays NaN through the clamp.
+func TestGemmEpilogue(t *testing.T) {
+	r := rand.New(rand.NewPCG(9, 10))
+	for name, kern := range gemmKernels() {
+		saved := gemmKernel
+		gemmKernel = kern
+		for _, s := range [][3]int{{6, 16, 5}, {13, 37, 300}, {64, 200, 27}, {7, 3, 600}, {5, 5, 0}} {
+			m, n, k := s[0], s[1], s[2]
+			a, b := make([]float32, m*k), make([]float32, k*n)
+			for i := range a {
+				a[i] = r.Float32()*2 - 1
+			}
+			for i := range b {
+				b[i] = r.Float32()*2 - 1
+			}
+			if k > 0 {
+				a[0] = float32(math.NaN()) // row 0 is NaN throughout
+			}
+			rs, rb, cb := make([]float32, m), make([]float32, m), make([]float32, n)
+			for i := range rs {
+				rs[i], rb[i] = r.Float32()*2, r.Float32()-0.5
+			}
+			for j := range cb {
+				cb[j] = r.Float32() - 0.5
+			}
+			for _, ep := range []epilogue{
+				{rowBias: rb, clamp: true, lo: 0, hi: float32(math.Inf(1))},
+				{rowScale: rs, rowBias: rb, clamp: true, lo: 0, hi: 6},
+				{colBias: cb},
+				{rowScale: rs, colBias: cb, clamp: true, lo: -0.25, hi: 0.25},
+			} {
+				want := make([]float32, m*n)
+				if k > 0 {
+					refGemm(false, false, m, n, k, a, k, b, n, 0, want, n)
+				}
+				for i := 0; i < m; i++ {
+					for j := 0; j < n; j++ {
+						v := float64(want[i*n+j])
+						if ep.rowScale != nil {
+							v *= float64(ep.rowScale[i])
+						}
+						if ep.rowBias != nil {
+							v += float64(ep.rowBias[i])
+						}
+						if ep.colBias != nil {
+							v += float64(ep.colBias[j])
+						}
+						if ep.clamp {
+							v = math.Min(math.Max(v, float64(ep.lo)), float64(ep.hi))
+						}
+						want[i*n+j] = float32(v)
+					}
+				}
+				for _, workers := range []int{1, 2} {
+					c := make([]float32, m*n)
+					pr := product{m: m, n: n, k: k, c: c, ldc: n, ep: &ep,
+						a: &dense{data: a, ld: max(k, 1), w: gemmMR}, b: &dense{data: b, ld: n, w: gemmNR, stepMajor: true}}
+					pr.run(nil, workers)
+					for i := range c {
+						nan := math.IsNaN(float64(want[i]))
+						if nan != math.IsNaN(float64(c[i])) || !nan && math.Abs(float64(c[i]-want[i])) > 1e-5*(math.Sqrt(float64(k))+1) {
+							t.Fatalf("%s %v %+v workers %d: c[%d] = %v, want %v", name, s, ep, workers, i, c[i], want[i])
+						}
+					}
+				}
+			}
+		}
+		gemmKernel = saved
 	}
 }

@@ -120,32 +120,52 @@ func clampOf(l *calc.Layer) (lo, hi float32, ok bool) {
 	return 0, 0, false
 }
 
-// headOp makes the convOp of head h: its tensors with the chain's
-// batchnorm folded in, packed for the GEMM, and the chain's clamp.
-func (p *Plan) headOp(h int, f *fusion, params []Weights) (*convOp, *Weights, error) {
+// headOp makes the convOp of head h with the chain's batchnorm and
+// clamp. For a Prepared (keep) the batchnorm is folded into the weights
+// (FoldBatchNorm) and a conv's weights are packed for the GEMM, once; for
+// a single pass, where each weight is read once anyway, a conv's GEMM
+// scales its output channels in the write-back instead (BatchNormAffine's
+// s, and bias b*s + t), and packs the weights block by block as it goes.
+func (p *Plan) headOp(h int, f *fusion, params []Weights, keep bool) (*convOp, error) {
 	w := &params[h]
 	l := &p.Net.Nodes[h].Layer
-	if f.bn >= 0 {
-		fw, err := FoldBatchNorm(l, w, &p.Net.Nodes[f.bn].Layer, &params[f.bn])
-		if err != nil {
-			return nil, nil, err
-		}
-		w = &fw
-	}
 	op := &convOp{w: w.Weight, bias: data(w.Bias), clamp: f.clamp, lo: f.lo, hi: f.hi}
-	if g := p.geom[h]; g != nil && isConv(l.Type) {
-		cin := p.Inputs(h)[0][1]
-		if !depthwise(cin, g) {
-			cout := w.Weight.Shape[0]
-			cog := cout / g.Groups
-			k := int(numel(w.Weight.Shape[1:]))
-			op.a = make([]operand, g.Groups)
-			for gr := range op.a {
-				op.a[gr] = pack(&dense{data: w.Weight.Data[gr*cog*k:], ld: k, w: gemmMR}, cog, k, gemmMR)
+	if f.bn >= 0 {
+		bn, bnw := &p.Net.Nodes[f.bn].Layer, &params[f.bn]
+		if keep || !isConv(l.Type) {
+			fw, err := FoldBatchNorm(l, w, bn, bnw)
+			if err != nil {
+				return nil, err
+			}
+			w = &fw
+			op.w, op.bias = fw.Weight, fw.Bias.Data
+		} else {
+			scale, shift, err := BatchNormAffine(bn, bnw)
+			if err != nil {
+				return nil, err
+			}
+			if len(scale) != w.Weight.Shape[0] {
+				return nil, fmt.Errorf("%s has %d output channels, %s normalises %d", l.Type, w.Weight.Shape[0], bn.Type, len(scale))
+			}
+			op.scale, op.bias = make([]float32, len(scale)), make([]float32, len(scale))
+			for c := range scale {
+				b := 0.0
+				if w.Bias != nil {
+					b = float64(w.Bias.Data[c])
+				}
+				op.scale[c], op.bias[c] = float32(scale[c]), float32(b*scale[c]+shift[c])
 			}
 		}
 	}
-	return op, w, nil
+	if g := p.geom[h]; keep && g != nil && isConv(l.Type) && !depthwise(p.Inputs(h)[0][1], g) {
+		cog := w.Weight.Shape[0] / g.Groups
+		k := int(numel(w.Weight.Shape[1:]))
+		op.a = make([]operand, g.Groups)
+		for gr := range op.a {
+			op.a[gr] = pack(&dense{data: w.Weight.Data[gr*cog*k:], ld: k, w: gemmMR}, cog, k, gemmMR)
+		}
+	}
+	return op, nil
 }
 
 // Prepared is a plan with its tensors made ready for forward passes: the
@@ -157,8 +177,7 @@ type Prepared struct {
 	plan   *Plan
 	params []Weights
 	fs     []fusion
-	ops    []*convOp
-	ws     []*Weights // the tensors each head runs with (the batchnorm folded in)
+	ops    []*convOp // per head, with the tensors it runs with
 }
 
 // Prepare folds and packs params for repeated forward passes. The
@@ -167,16 +186,16 @@ func (p *Plan) Prepare(params []Weights) (*Prepared, error) {
 	if len(params) != len(p.Net.Nodes) {
 		return nil, fmt.Errorf("%d tensor sets for %d nodes", len(params), len(p.Net.Nodes))
 	}
-	q := &Prepared{plan: p, params: params, fs: p.fusions(params), ops: make([]*convOp, len(params)), ws: make([]*Weights, len(params))}
+	q := &Prepared{plan: p, params: params, fs: p.fusions(params), ops: make([]*convOp, len(params))}
 	for h := range q.fs {
 		if q.fs[h].head >= 0 || !fusable(p.Net.Nodes[h].Type) || params[h].Weight == nil {
 			continue
 		}
-		op, w, err := p.headOp(h, &q.fs[h], params)
+		op, err := p.headOp(h, &q.fs[h], params, true)
 		if err != nil {
 			return nil, fmt.Errorf("node %d (%s): %w", h+1, p.Net.Nodes[h].Name, err)
 		}
-		q.ops[h], q.ws[h] = op, w
+		q.ops[h] = op
 	}
 	return q, nil
 }

@@ -98,7 +98,7 @@ func (p *Plan) forward(params []Weights, x *Tensor, opt Options, q *Prepared) (*
 			if fuse && q != nil {
 				op = q.ops[i]
 			} else {
-				op, _, err = p.headOp(i, f, params)
+				op, err = p.headOp(i, f, params, false)
 			}
 			if err == nil {
 				out, err = p.runHead(i, op, ins, &st)
