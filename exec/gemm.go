@@ -62,8 +62,8 @@ func (e *kernelEp) apply(c []float32, ldc, mr, nr int) {
 // operand is one factor of a product, seen as lines (op(A)'s rows or
 // op(B)'s columns) of k steps each. panels returns lines [l0, l0+n) over
 // steps [p0, p0+kc) in panel layout: w lines a panel (MR for A, NR for B),
-// panel r at r*w*kc holding per step its w values, zero past the last
-// line. It may write them into buf (of at least roundUp(n, w)*kc) and
+// panel r at r*panelLen(w, kc) holding per step its w values, zero past
+// the last line. It may write them into buf (of panelsLen(n, w, kc)) and
 // return it, or return panels it holds. l0 is a multiple of w, and p0 of
 // gemmKC.
 type operand interface {
@@ -82,7 +82,7 @@ type dense struct {
 func (d *dense) panels(buf []float32, l0, n, p0, kc int) []float32 {
 	w := d.w
 	for r := 0; r < n; r += w {
-		pan := buf[r*kc : (r+w)*kc]
+		pan := buf[(r/w)*panelLen(w, kc):][:w*kc]
 		nl := min(w, n-r)
 		if d.stepMajor {
 			// A step's w values are contiguous.
@@ -106,7 +106,7 @@ func (d *dense) panels(buf []float32, l0, n, p0, kc int) []float32 {
 			}
 		}
 	}
-	return buf[:roundUp(n, w)*kc]
+	return buf[:panelsLen(n, w, kc)]
 }
 
 // packed is an operand packed once: for each gemmKC block of steps, the
@@ -118,11 +118,15 @@ type packed struct {
 
 // pack packs all of op's lines into a packed operand.
 func pack(op operand, lines, k, w int) *packed {
-	lp := roundUp(lines, w)
-	pk := &packed{data: make([]float32, lp*k), lines: lines, k: k, w: w}
+	full := panelsLen(lines, w, gemmKC)
+	size := (k / gemmKC) * full
+	if r := k % gemmKC; r != 0 {
+		size += panelsLen(lines, w, r)
+	}
+	pk := &packed{data: make([]float32, size), lines: lines, k: k, w: w}
 	for p0 := 0; p0 < k; p0 += gemmKC {
 		kc := min(gemmKC, k-p0)
-		blk := pk.data[p0*lp : p0*lp+lp*kc]
+		blk := pk.data[(p0/gemmKC)*full:][:panelsLen(lines, w, kc)]
 		if got := op.panels(blk, 0, lines, p0, kc); len(got) > 0 && &got[0] != &blk[0] {
 			copy(blk, got)
 		}
@@ -131,8 +135,8 @@ func pack(op operand, lines, k, w int) *packed {
 }
 
 func (pk *packed) panels(_ []float32, l0, n, p0, kc int) []float32 {
-	off := p0*roundUp(pk.lines, pk.w) + l0*kc
-	return pk.data[off : off+roundUp(n, pk.w)*kc]
+	off := (p0/gemmKC)*panelsLen(pk.lines, pk.w, gemmKC) + (l0/pk.w)*panelLen(pk.w, kc)
+	return pk.data[off : off+panelsLen(n, pk.w, kc)]
 }
 
 // epilogue is applied to C's elements once their sums are complete:
@@ -268,8 +272,8 @@ func (pr *product) block(i0, i1, j0, j1 int) {
 		beta = 1
 	}
 	kc0 := min(gemmKC, k)
-	bp := getBuf(min(gemmNC, roundUp(n, gemmNR)) * kc0)
-	ap := getBuf(min(gemmMC, roundUp(m, gemmMR)) * kc0)
+	bp := getBuf(panelsLen(min(gemmNC, n), gemmNR, kc0))
+	ap := getBuf(panelsLen(min(gemmMC, m), gemmMR, kc0))
 	defer putBuf(bp)
 	defer putBuf(ap)
 	var tile [gemmMR * gemmNR]float32
@@ -286,10 +290,10 @@ func (pr *product) block(i0, i1, j0, j1 int) {
 				apk := pr.a.panels(ap, ic, mc, pc, kc)
 				for jr := 0; jr < nc; jr += gemmNR {
 					nr := min(gemmNR, nc-jr)
-					bpan := bpk[jr*kc : (jr+gemmNR)*kc]
+					bpan := bpk[(jr/gemmNR)*panelLen(gemmNR, kc):][:gemmNR*kc]
 					for ir := 0; ir < mc; ir += gemmMR {
 						mr := min(gemmMR, mc-ir)
-						apan := apk[ir*kc : (ir+gemmMR)*kc]
+						apan := apk[(ir/gemmMR)*panelLen(gemmMR, kc):][:gemmMR*kc]
 						co := (ic+ir)*ldc + jc + jr
 						var ep *kernelEp
 						if last && pr.ep != nil {
@@ -324,6 +328,21 @@ func (pr *product) block(i0, i1, j0, j1 int) {
 }
 
 func roundUp(x, m int) int { return (x + m - 1) / m * m }
+
+// panelLen is the length of one panel of w lines and kc steps: w*kc, and
+// one step more for op(B)'s NR-wide panels, whose w*kc floats (16 KiB at
+// kc 256) would otherwise put every panel's step p in the same L1 cache
+// set, so that making them step by step (im2colB) evicts each line it
+// writes.
+func panelLen(w, kc int) int {
+	if w == gemmNR {
+		return w * (kc + 1)
+	}
+	return w * kc
+}
+
+// panelsLen is the length of the panels of n lines.
+func panelsLen(n, w, kc int) int { return (n + w - 1) / w * panelLen(w, kc) }
 
 // scaleC sets C = beta*C (zero when beta is 0, whatever C held).
 func scaleC(m, n int, beta float32, c []float32, ldc int) {

@@ -149,78 +149,112 @@ type im2colB struct {
 	c0         int       // the group's first input channel
 	id, ih, iw int
 	g          *ConvGeom
-	wIdx       []int // per (output column, kernel column): the input column, -1 in zero padding
+	// The input coordinate per (output coordinate, kernel offset) on each
+	// axis, -1 in zero padding: zIdx[zo*KD+a], yIdx[yo*KH+b], xIdx[xo*KW+kx].
+	zIdx, yIdx, xIdx []int
 }
 
 func newIm2colB(x []float32, c0, id, ih, iw int, g *ConvGeom) *im2colB {
-	ow, kw := g.OutShape[2], g.K[2]
-	wIdx := make([]int, ow*kw)
-	for o := 0; o < ow; o++ {
-		for k := 0; k < kw; k++ {
-			wIdx[o*kw+k] = padIndex(o*g.S[2]-g.PL[2]+k*g.D[2], iw, g.PadMode)
+	axis := func(o, k, s, pl, d, n int) []int {
+		idx := make([]int, o*k)
+		for i := 0; i < o; i++ {
+			for j := 0; j < k; j++ {
+				idx[i*k+j] = padIndex(i*s-pl+j*d, n, g.PadMode)
+			}
 		}
+		return idx
 	}
-	return &im2colB{x: x, c0: c0, id: id, ih: ih, iw: iw, g: g, wIdx: wIdx}
+	return &im2colB{x: x, c0: c0, id: id, ih: ih, iw: iw, g: g,
+		zIdx: axis(g.OutShape[0], g.K[0], g.S[0], g.PL[0], g.D[0], id),
+		yIdx: axis(g.OutShape[1], g.K[1], g.S[1], g.PL[1], g.D[1], ih),
+		xIdx: axis(g.OutShape[2], g.K[2], g.S[2], g.PL[2], g.D[2], iw)}
 }
+
+// segment is a run of output positions on one output row that lands in
+// one panel: cnt positions from column xo of row (zo, yo), written at off
+// in the panels of a step.
+type segment struct{ off, cnt, zo, yo, xo int }
+
+// colStep is one im2col row's input channel (the offset of its plane) and
+// kernel offsets.
+type colStep struct{ plane, a, b, kx int }
 
 func (s *im2colB) panels(buf []float32, j0, n, p0, kc int) []float32 {
 	g := s.g
 	oh, ow := g.OutShape[1], g.OutShape[2]
 	kd, kh, kw := g.K[0], g.K[1], g.K[2]
-	out := buf[:roundUp(n, gemmNR)*kc]
+	pl := panelLen(gemmNR, kc)
+	out := buf[:panelsLen(n, gemmNR, kc)]
 	if r := n % gemmNR; r != 0 {
 		// The last panel's columns past n are zero.
-		last := out[(n/gemmNR)*gemmNR*kc:]
+		last := out[(n/gemmNR)*pl:]
 		for p := 0; p < kc; p++ {
 			clear(last[p*gemmNR+r : (p+1)*gemmNR])
 		}
 	}
-	contiguous := g.S[2] == 1 && g.PadMode == "zeros"
-	for p := p0; p < p0+kc; p++ {
-		kx := p % kw
-		t := p / kw
-		b := t % kh
-		t /= kh
-		a := t % kd
-		c := s.c0 + t/kd
-		xc := s.x[c*s.id*s.ih*s.iw : (c+1)*s.id*s.ih*s.iw]
-		row := out[(p-p0)*gemmNR:]
-		zo, rem := j0/(oh*ow), j0%(oh*ow)
-		yo, xo := rem/ow, rem%ow
-		for q := 0; q < n; {
-			run := min(ow-xo, n-q) // positions left on this output row
-			zi := padIndex(zo*g.S[0]-g.PL[0]+a*g.D[0], s.id, g.PadMode)
-			yi := padIndex(yo*g.S[1]-g.PL[1]+b*g.D[1], s.ih, g.PadMode)
-			var src []float32
-			if zi >= 0 && yi >= 0 {
-				src = xc[(zi*s.ih+yi)*s.iw : (zi*s.ih+yi+1)*s.iw]
-			}
-			idx := s.wIdx[xo*kw+kx:]
-			for done := 0; done < run; {
-				slot := (q + done) % gemmNR
-				cnt := min(gemmNR-slot, run-done)
-				dst := row[((q+done)/gemmNR)*gemmNR*kc+slot:][:cnt]
-				switch first, lastIdx := idx[done*kw], idx[(done+cnt-1)*kw]; {
-				case src == nil:
-					clear(dst)
-				case contiguous && first >= 0 && lastIdx >= 0:
-					copy(dst, src[first:first+cnt])
-				default:
-					for e := range dst {
-						if xi := idx[(done+e)*kw]; xi >= 0 {
-							dst[e] = src[xi]
-						} else {
-							dst[e] = 0
-						}
-					}
-				}
-				done += cnt
-			}
-			q += run
+	// The segments of positions [j0, j0+n), the same for every step.
+	segs := make([]segment, 0, n/gemmNR+n/ow+2)
+	zo, rem := j0/(oh*ow), j0%(oh*ow)
+	yo, xo := rem/ow, rem%ow
+	for q := 0; q < n; {
+		cnt := min(ow-xo, n-q, gemmNR-q%gemmNR)
+		segs = append(segs, segment{off: (q/gemmNR)*pl + q%gemmNR, cnt: cnt, zo: zo, yo: yo, xo: xo})
+		q += cnt
+		if xo += cnt; xo == ow {
 			xo = 0
 			if yo++; yo == oh {
 				yo = 0
 				zo++
+			}
+		}
+	}
+	sx := g.S[2]
+	zeros := g.PadMode == "zeros"
+	plane := s.id * s.ih * s.iw
+	// Per step: its channel's plane offset and kernel offsets.
+	steps := make([]colStep, kc)
+	for i := range steps {
+		p := p0 + i
+		kx := p % kw
+		t := p / kw
+		b := t % kh
+		t /= kh
+		steps[i] = colStep{plane: (s.c0 + t/kd) * plane, a: t % kd, b: b, kx: kx}
+	}
+	// Segment by segment, step by step: each segment's values for the kc
+	// steps are written one after another (gemmNR floats apart), in order.
+	for _, sg := range segs {
+		zrow, yrow, xrow := s.zIdx[sg.zo*kd:][:kd], s.yIdx[sg.yo*kh:][:kh], s.xIdx[sg.xo*kw:]
+		for i, st := range steps {
+			dst := out[sg.off+i*gemmNR:][:sg.cnt]
+			zi, yi := zrow[st.a], yrow[st.b]
+			if zi < 0 || yi < 0 {
+				clear(dst)
+				continue
+			}
+			src := s.x[st.plane+(zi*s.ih+yi)*s.iw:][:s.iw]
+			first, last := xrow[st.kx], xrow[(sg.cnt-1)*kw+st.kx]
+			switch {
+			case zeros && first >= 0 && last >= 0 && sx == 1:
+				if len(dst) == gemmNR {
+					*(*[gemmNR]float32)(dst) = *(*[gemmNR]float32)(src[first:])
+				} else {
+					copy(dst, src[first:])
+				}
+			case zeros && first >= 0 && last >= 0:
+				// Every tap inside the row, sx apart.
+				for e := range dst {
+					dst[e] = src[first+e*sx]
+				}
+			default:
+				idx := xrow[st.kx:]
+				for e := range dst {
+					if xi := idx[e*kw]; xi >= 0 {
+						dst[e] = src[xi]
+					} else {
+						dst[e] = 0
+					}
+				}
 			}
 		}
 	}
