@@ -3,6 +3,7 @@ package exec
 import (
 	"runtime"
 	"sync"
+	"sync/atomic"
 )
 
 // Conv computes a 1-, 2- or 3-D convolution as a GEMM per image and
@@ -72,23 +73,153 @@ func convRun(out, x *Tensor, op *convOp, g *ConvGeom, st *Stats) {
 	k := cig * g.K[0] * g.K[1] * g.K[2]
 	inSize := cin * id * ih * iw
 	direct := k == cig && g.S == [3]int{1, 1, 1} && g.PL == [3]int{} && g.PR == [3]int{}
+	wide := !direct && useWide(g, id, ih, iw, cog)
 	forImagesOrGemm(n, func(lo, hi, gw int) {
+		var wb *wideB
+		if wide {
+			wb = newWideB(cin, ih, iw, g)
+			defer wb.free()
+		}
 		for i := lo; i < hi; i++ {
 			xi := x.Data[i*inSize : (i+1)*inSize]
 			oi := out.Data[i*cout*p : (i+1)*cout*p]
+			if wide {
+				wb.fill(xi, cin, ih, iw, g)
+			}
 			for gr := 0; gr < g.Groups; gr++ {
-				var bm operand
-				if direct {
+				pr := product{m: cog, n: p, k: k, a: op.weightsA(gr, cog, k), c: oi[gr*cog*p:], ldc: p, ep: op.groupEpilogue(gr, cog)}
+				switch {
+				case direct:
 					// A 1x1 conv, stride 1, no padding: the input is its own col.
-					bm = &dense{data: xi[gr*cig*p : (gr+1)*cig*p], ld: p, w: gemmNR, stepMajor: true}
-				} else {
-					bm = newIm2colB(xi, gr*cig, id, ih, iw, g)
+					pr.b = &dense{data: xi[gr*cig*p : (gr+1)*cig*p], ld: p, w: gemmNR, stepMajor: true}
+				case wide:
+					wb.group(gr*cig, cig, g)
+					pr.b, pr.n = wb, wb.n
+					pr.c, pr.ldc = getBuf(cog*wb.n), wb.n
+					pr.run(nil, gw)
+					if st != nil {
+						atomic.AddInt64(&st.MACs, int64(cog)*int64(p)*int64(k))
+					}
+					wb.compact(oi[gr*cog*p:], pr.c, cog, g)
+					putBuf(pr.c)
+					continue
+				default:
+					pr.b = newIm2colB(xi, gr*cig, id, ih, iw, g)
 				}
-				pr := product{m: cog, n: p, k: k, a: op.weightsA(gr, cog, k), b: bm, c: oi[gr*cog*p:], ldc: p, ep: op.groupEpilogue(gr, cog)}
 				pr.run(st, gw)
 			}
 		}
 	})
+}
+
+// useWide decides when a conv runs on the wide grid (wideB): a 1-D or 2-D
+// conv of stride 1, whose wasted columns (the padded width over the
+// output's, less one) times its output channels a group stay under 12:
+// then the columns cost less than making im2col's panels position by
+// position (BenchmarkIm2colB) costs more.
+func useWide(g *ConvGeom, id, ih, iw, cog int) bool {
+	if id != 1 || g.K[0] != 1 || g.S != [3]int{1, 1, 1} {
+		return false
+	}
+	wp := iw + g.PL[2] + g.PR[2]
+	return float64(wp-g.OutShape[2])/float64(g.OutShape[2])*float64(cog) <= 12
+}
+
+// wideB is a stride-1 conv's op(B) without im2col: the image is padded
+// once (by its padding mode) into planes of HP x WP, and the output is
+// computed on a grid of OH x WP positions, of which each row's first OW
+// are the output's and the rest are never kept. On that grid im2col's row
+// for input channel c and kernel offset (b, kx) is the padded plane from
+// c*HP*WP + b*dy*WP + kx*dx on, contiguous: its panels are copies.
+type wideB struct {
+	xp     []float32 // the padded image, plus (KW-1)*dx floats the last row's wasted columns read
+	hp, wp int
+	n      int   // positions on the grid, OH*WP
+	base   []int // per step of the current group: where its row starts in xp
+}
+
+func newWideB(cin, ih, iw int, g *ConvGeom) *wideB {
+	hp, wp := ih+g.PL[1]+g.PR[1], iw+g.PL[2]+g.PR[2]
+	w := &wideB{hp: hp, wp: wp, n: g.OutShape[1] * wp}
+	w.xp = getBuf(cin*hp*wp + (g.K[2]-1)*g.D[2])
+	clear(w.xp[cin*hp*wp:])
+	return w
+}
+
+func (w *wideB) free() { putBuf(w.xp) }
+
+// fill pads one image (cin, ih, iw) into xp.
+func (w *wideB) fill(x []float32, cin, ih, iw int, g *ConvGeom) {
+	xIdx := make([]int, w.wp)
+	for xo := range xIdx {
+		xIdx[xo] = padIndex(xo-g.PL[2], iw, g.PadMode)
+	}
+	for c := 0; c < cin; c++ {
+		xc := x[c*ih*iw : (c+1)*ih*iw]
+		for yo := 0; yo < w.hp; yo++ {
+			row := w.xp[(c*w.hp+yo)*w.wp : (c*w.hp+yo+1)*w.wp]
+			yi := padIndex(yo-g.PL[1], ih, g.PadMode)
+			if yi < 0 {
+				clear(row)
+				continue
+			}
+			src := xc[yi*iw : (yi+1)*iw]
+			if g.PadMode == "zeros" {
+				clear(row[:g.PL[2]])
+				copy(row[g.PL[2]:], src)
+				clear(row[g.PL[2]+iw:])
+				continue
+			}
+			for xo, xi := range xIdx {
+				row[xo] = src[xi]
+			}
+		}
+	}
+}
+
+// group sets the steps' rows for the cig input channels from c0.
+func (w *wideB) group(c0, cig int, g *ConvGeom) {
+	kh, kw := g.K[1], g.K[2]
+	w.base = w.base[:0]
+	for c := c0; c < c0+cig; c++ {
+		for b := 0; b < kh; b++ {
+			for kx := 0; kx < kw; kx++ {
+				w.base = append(w.base, c*w.hp*w.wp+b*g.D[1]*w.wp+kx*g.D[2])
+			}
+		}
+	}
+}
+
+func (w *wideB) panels(buf []float32, l0, n, p0, kc int) []float32 {
+	pl := panelLen(gemmNR, kc)
+	out := buf[:panelsLen(n, gemmNR, kc)]
+	base := w.base[p0 : p0+kc]
+	for r := 0; r < n; r += gemmNR {
+		pan := out[(r/gemmNR)*pl:][:gemmNR*kc]
+		if nl := n - r; nl < gemmNR {
+			for p, b := range base {
+				dst := pan[p*gemmNR : (p+1)*gemmNR]
+				copy(dst, w.xp[b+l0+r:][:nl])
+				clear(dst[nl:])
+			}
+			continue
+		}
+		for p, b := range base {
+			*(*[gemmNR]float32)(pan[p*gemmNR:]) = *(*[gemmNR]float32)(w.xp[b+l0+r:])
+		}
+	}
+	return out
+}
+
+// compact copies the output's columns of the grid cw (cog rows of OH*WP)
+// into out (cog rows of OH*OW).
+func (w *wideB) compact(out, cw []float32, cog int, g *ConvGeom) {
+	oh, ow := g.OutShape[1], g.OutShape[2]
+	for c := 0; c < cog; c++ {
+		for y := 0; y < oh; y++ {
+			copy(out[(c*oh+y)*ow:][:ow], cw[c*w.n+y*w.wp:])
+		}
+	}
 }
 
 // channelAffine is a depthwise conv's epilogue, a pass of its own over
