@@ -268,6 +268,17 @@ func forImages(n int, body func(lo, hi int)) {
 	wg.Wait()
 }
 
+// forPlanes runs body over the planes [0, n) of a pooling or elementwise
+// kernel, split between the cores when the work (taps visited) is large
+// enough to pay for starting them.
+func forPlanes(n int, work int64, body func(lo, hi int)) {
+	if work < 1<<16 {
+		body(0, n)
+		return
+	}
+	forImages(n, body)
+}
+
 // forImagesOrGemm runs body over the images [0, n) of a batch: split
 // between the cores by images when there are at least as many images as
 // cores (each GEMM then on one core, gw = 1), else on the calling goroutine

@@ -30,6 +30,22 @@ func Add(out *Tensor, xs ...*Tensor) {
 	}
 }
 
+// addClamp is Add followed by a clamp to [lo, hi] (a ReLU after a
+// residual add), in one pass split over the cores; NaN stays NaN.
+func addClamp(out *Tensor, xs []*Tensor, lo, hi float32) {
+	const chunk = 1 << 14
+	o := out.Data
+	forPlanes((len(o)+chunk-1)/chunk, int64(len(o)), func(c0, c1 int) {
+		for i := c0 * chunk; i < min(c1*chunk, len(o)); i++ {
+			s := xs[0].Data[i]
+			for _, x := range xs[1:] {
+				s += x.Data[i]
+			}
+			o[i] = min(max(s, lo), hi)
+		}
+	})
+}
+
 // Concat writes xs one after another along axis dim (0 <= dim < rank), as
 // torch.cat does: every x has out's shape except on dim, where
 // out.Shape[dim] is the sum of theirs. Viewing each x as (outer, K_x*inner),

@@ -39,36 +39,38 @@ func MaxPool(out, x *Tensor, kernel, stride, padding, dilation []int) {
 	k, s, p, dl := axes3(kernel, 1), axes3(stride, 1), axes3(padding, 0), axes3(dilation, 1)
 	inPlane, outPlane := id*ih*iw, od*oh*ow
 	negInf := float32(math.Inf(-1))
-	for nc := 0; nc < n*c; nc++ {
-		xp := x.Data[nc*inPlane : (nc+1)*inPlane]
-		op := out.Data[nc*outPlane : (nc+1)*outPlane]
-		for z := 0; z < od; z++ {
-			d0 := z*s[0] - p[0]
-			dlo, dhi := windowTaps(d0, k[0], dl[0], id)
-			for y := 0; y < oh; y++ {
-				h0 := y*s[1] - p[1]
-				hlo, hhi := windowTaps(h0, k[1], dl[1], ih)
-				for xo := 0; xo < ow; xo++ {
-					w0 := xo*s[2] - p[2]
-					wlo, whi := windowTaps(w0, k[2], dl[2], iw)
-					m := negInf
-					for kd := dlo; kd < dhi; kd++ {
-						dd := d0 + kd*dl[0]
-						for kh := hlo; kh < hhi; kh++ {
-							row := xp[(dd*ih+h0+kh*dl[1])*iw:]
-							for kw := wlo; kw < whi; kw++ {
-								v := row[w0+kw*dl[2]]
-								if v > m || v != v {
-									m = v
+	forPlanes(n*c, int64(n*c)*int64(outPlane)*int64(k[0]*k[1]*k[2]), func(lo, hi int) {
+		for nc := lo; nc < hi; nc++ {
+			xp := x.Data[nc*inPlane : (nc+1)*inPlane]
+			op := out.Data[nc*outPlane : (nc+1)*outPlane]
+			for z := 0; z < od; z++ {
+				d0 := z*s[0] - p[0]
+				dlo, dhi := windowTaps(d0, k[0], dl[0], id)
+				for y := 0; y < oh; y++ {
+					h0 := y*s[1] - p[1]
+					hlo, hhi := windowTaps(h0, k[1], dl[1], ih)
+					for xo := 0; xo < ow; xo++ {
+						w0 := xo*s[2] - p[2]
+						wlo, whi := windowTaps(w0, k[2], dl[2], iw)
+						m := negInf
+						for kd := dlo; kd < dhi; kd++ {
+							dd := d0 + kd*dl[0]
+							for kh := hlo; kh < hhi; kh++ {
+								row := xp[(dd*ih+h0+kh*dl[1])*iw:]
+								for kw := wlo; kw < whi; kw++ {
+									v := row[w0+kw*dl[2]]
+									if v > m || v != v {
+										m = v
+									}
 								}
 							}
 						}
+						op[(z*oh+y)*ow+xo] = m
 					}
-					op[(z*oh+y)*ow+xo] = m
 				}
 			}
 		}
-	}
+	})
 }
 
 // AvgPool computes average pooling over 1 to 3 spatial axes.

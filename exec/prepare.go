@@ -18,7 +18,8 @@ import (
 // decision it uses), the bias added and the activation clamped in the
 // GEMM's write-back (epilogue), with the conv's weights packed into the
 // GEMM's panels once. A linear layer takes the batchnorm after it the same
-// way, and its activation in its write-back. The nodes a chain absorbs
+// way, and its activation in its write-back; a residual add takes the
+// activation after it into its own loop. The nodes a chain absorbs
 // still report their output shape (the chain's own, which they keep), the
 // multiply-accumulates their kernels would count (none) and no time of
 // their own: the chain's time is its first node's. Options.KeepAll, which
@@ -71,7 +72,7 @@ func (p *Plan) fusions(params []Weights) []fusion {
 		fs[d.Norm].head = h
 	}
 	for h := range nodes {
-		if !fusable(nodes[h].Type) || fs[h].head >= 0 {
+		if !fusable(nodes[h].Type) && nodes[h].Type != calc.Add || fs[h].head >= 0 {
 			continue
 		}
 		t := fs[h].tail

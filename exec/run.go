@@ -93,7 +93,10 @@ func (p *Plan) forward(params []Weights, x *Tensor, opt Options, q *Prepared) (*
 		t0 := time.Now()
 		var out *Tensor
 		var err error
-		if fusable(n.Type) && params[i].Weight != nil {
+		if n.Type == calc.Add && f.clamp {
+			out = New(p.Shapes[i]...)
+			addClamp(out, ins, f.lo, f.hi)
+		} else if fusable(n.Type) && params[i].Weight != nil {
 			var op *convOp
 			if fuse && q != nil {
 				op = q.ops[i]
