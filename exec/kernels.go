@@ -39,13 +39,19 @@ type call struct {
 	shape []int     // the planned output shape
 	geom  *ConvGeom // conv geometry, nil for other kinds
 	st    *Stats
+	ar    *arena // where outputs come from in a forward pass, nil for New
 }
 
 // x is the first input.
 func (c *call) x() *Tensor { return c.ins[0] }
 
-// out allocates the output.
-func (c *call) out() *Tensor { return New(c.shape...) }
+// out allocates the output, zeroed.
+func (c *call) out() *Tensor {
+	if c.ar != nil {
+		return c.ar.alloc(c.shape, true)
+	}
+	return New(c.shape...)
+}
 
 // nsp is the number of spatial axes of the input.
 func (c *call) nsp() int { return len(c.ins[0].Shape) - 2 }
@@ -303,12 +309,17 @@ func upsampleScale(l *calc.Layer, nsp int) []float64 {
 
 // layer runs node i on its inputs through its kind's kernel.
 func (p *Plan) layer(i int, w *Weights, ins []*Tensor, st *Stats) (*Tensor, error) {
+	return p.layerIn(nil, i, w, ins, st)
+}
+
+// layerIn is layer with the outputs from ar (nil for New).
+func (p *Plan) layerIn(ar *arena, i int, w *Weights, ins []*Tensor, st *Stats) (*Tensor, error) {
 	l := &p.Net.Nodes[i].Layer
 	k := kernelOf(l.Type)
 	if k.run == nil {
 		return nil, fmt.Errorf("no kernel for %s", l.Type)
 	}
-	return k.run(&call{l: l, w: w, ins: ins, shape: p.Shapes[i], geom: p.geom[i], st: st}), nil
+	return k.run(&call{l: l, w: w, ins: ins, shape: p.Shapes[i], geom: p.geom[i], st: st, ar: ar}), nil
 }
 
 // piece copies a chunk's or split's piece.

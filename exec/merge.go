@@ -36,12 +36,22 @@ func addClamp(out *Tensor, xs []*Tensor, lo, hi float32) {
 	const chunk = 1 << 14
 	o := out.Data
 	forPlanes((len(o)+chunk-1)/chunk, int64(len(o)), func(c0, c1 int) {
-		for i := c0 * chunk; i < min(c1*chunk, len(o)); i++ {
-			s := xs[0].Data[i]
-			for _, x := range xs[1:] {
-				s += x.Data[i]
+		i0, i1 := c0*chunk, min(c1*chunk, len(o))
+		oc := o[i0:i1]
+		if len(xs) == 2 {
+			a, b := xs[0].Data[i0:i1], xs[1].Data[i0:i1]
+			a, b = a[:len(oc)], b[:len(oc)]
+			for i := range oc {
+				oc[i] = min(max(a[i]+b[i], lo), hi)
 			}
-			o[i] = min(max(s, lo), hi)
+			return
+		}
+		for i := range oc {
+			s := xs[0].Data[i0+i]
+			for _, x := range xs[1:] {
+				s += x.Data[i0+i]
+			}
+			oc[i] = min(max(s, lo), hi)
 		}
 	})
 }

@@ -1,10 +1,14 @@
 package exec
 
 import (
+	"encoding/binary"
 	"fmt"
 	"math"
+	"math/bits"
 	"math/rand/v2"
+	"runtime"
 	"slices"
+	"sync"
 
 	"github.com/cnncalc/cnncalc/calc"
 )
@@ -159,7 +163,7 @@ func layerNormParams(l *calc.Layer, ins [][]int) (s [4][]int) {
 // uniform in ±1/sqrt(fan_in) (kaiming_uniform with a = sqrt(5)); norm weights
 // 1, biases 0; running_mean 0, running_var 1.
 func (p *Plan) Init(seed uint64) []Weights {
-	r := rand.New(rand.NewPCG(seed, 0x636e6e63616c63))
+	pcg := rand.NewPCG(seed, 0x636e6e63616c63)
 	out := make([]Weights, len(p.Net.Nodes))
 	for i := range p.Net.Nodes {
 		l := &p.Net.Nodes[i].Layer
@@ -180,10 +184,7 @@ func (p *Plan) Init(seed uint64) []Weights {
 			t := New(s...)
 			switch {
 			case conv:
-				bound := float32(1 / math.Sqrt(float64(fanIn)))
-				for j := range t.Data {
-					t.Data[j] = (2*r.Float32() - 1) * bound
-				}
+				uniformFill(pcg, t.Data, float32(1/math.Sqrt(float64(fanIn))))
 			case k == 0 && kernelOf(l.Type).init != nil: // prelu, layer scale
 				v := kernelOf(l.Type).init(l)
 				for j := range t.Data {
@@ -241,4 +242,73 @@ func TrainWeights(net *calc.Network, params []Weights) []Weights {
 		}
 	}
 	return out
+}
+
+// uniformFill sets v[j] = (2u - 1)*bound for the next len(v) values u of
+// rand.Rand.Float32 over pcg (one Uint64 each, its top 24 bits of 32),
+// and advances pcg past them. A long v is split over the cores, each part
+// from pcg's state advanced to its start: the values are those of one
+// sequential run.
+func uniformFill(pcg *rand.PCG, v []float32, bound float32) {
+	fill := func(p *rand.PCG, v []float32) {
+		q := *p // a local copy the compiler keeps in registers
+		for j := range v {
+			u := float32(uint32(q.Uint64()>>32)<<8>>8) / (1 << 24)
+			v[j] = (2*u - 1) * bound
+		}
+		*p = q
+	}
+	workers := runtime.GOMAXPROCS(0)
+	if len(v) < 1<<18 || workers == 1 {
+		fill(pcg, v)
+		return
+	}
+	var wg sync.WaitGroup
+	for w := 0; w < workers; w++ {
+		lo, hi := w*len(v)/workers, (w+1)*len(v)/workers
+		p := pcgAdvanced(pcg, uint64(lo))
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			fill(p, v[lo:hi])
+		}()
+	}
+	wg.Wait()
+	*pcg = *pcgAdvanced(pcg, uint64(len(v)))
+}
+
+// pcgAdvanced returns a PCG in the state p reaches after n more values:
+// its state is a 128-bit LCG, s -> s*mul + inc (math/rand/v2's
+// constants), and n steps of it are s -> s*M + C with M and C by
+// repeated squaring (Brown, "Random number generation with arbitrary
+// strides", 1994, as pcg-cpp's advance does).
+func pcgAdvanced(p *rand.PCG, n uint64) *rand.PCG {
+	type u128 struct{ hi, lo uint64 }
+	mul := func(a, b u128) u128 {
+		hi, lo := bits.Mul64(a.lo, b.lo)
+		return u128{hi + a.hi*b.lo + a.lo*b.hi, lo}
+	}
+	add := func(a, b u128) u128 {
+		lo, c := bits.Add64(a.lo, b.lo, 0)
+		hi, _ := bits.Add64(a.hi, b.hi, c)
+		return u128{hi, lo}
+	}
+	curM := u128{2549297995355413924, 4865540595714422341}
+	curC := u128{6364136223846793005, 1442695040888963407}
+	accM, accC := u128{0, 1}, u128{}
+	for ; n > 0; n >>= 1 {
+		if n&1 == 1 {
+			accM = mul(accM, curM)
+			accC = add(mul(accC, curM), curC)
+		}
+		curC = mul(add(curM, u128{0, 1}), curC)
+		curM = mul(curM, curM)
+	}
+	b, _ := p.MarshalBinary() // "pcg:" hi lo, big-endian
+	st := add(mul(u128{binary.BigEndian.Uint64(b[4:]), binary.BigEndian.Uint64(b[12:])}, accM), accC)
+	binary.BigEndian.PutUint64(b[4:], st.hi)
+	binary.BigEndian.PutUint64(b[12:], st.lo)
+	q := &rand.PCG{}
+	_ = q.UnmarshalBinary(b) // cannot fail: the layout MarshalBinary wrote
+	return q
 }

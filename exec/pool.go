@@ -39,33 +39,41 @@ func MaxPool(out, x *Tensor, kernel, stride, padding, dilation []int) {
 	k, s, p, dl := axes3(kernel, 1), axes3(stride, 1), axes3(padding, 0), axes3(dilation, 1)
 	inPlane, outPlane := id*ih*iw, od*oh*ow
 	negInf := float32(math.Inf(-1))
+	// Per output coordinate on each axis: the window's start and its taps
+	// inside the input, [lo, hi).
+	type taps struct{ start, lo, hi int }
+	axis := func(o, k, s, p, d, in int) []taps {
+		t := make([]taps, o)
+		for i := range t {
+			t[i].start = i*s - p
+			t[i].lo, t[i].hi = windowTaps(t[i].start, k, d, in)
+		}
+		return t
+	}
+	zt, yt, xt := axis(od, k[0], s[0], p[0], dl[0], id), axis(oh, k[1], s[1], p[1], dl[1], ih), axis(ow, k[2], s[2], p[2], dl[2], iw)
 	forPlanes(n*c, int64(n*c)*int64(outPlane)*int64(k[0]*k[1]*k[2]), func(lo, hi int) {
 		for nc := lo; nc < hi; nc++ {
 			xp := x.Data[nc*inPlane : (nc+1)*inPlane]
 			op := out.Data[nc*outPlane : (nc+1)*outPlane]
-			for z := 0; z < od; z++ {
-				d0 := z*s[0] - p[0]
-				dlo, dhi := windowTaps(d0, k[0], dl[0], id)
-				for y := 0; y < oh; y++ {
-					h0 := y*s[1] - p[1]
-					hlo, hhi := windowTaps(h0, k[1], dl[1], ih)
-					for xo := 0; xo < ow; xo++ {
-						w0 := xo*s[2] - p[2]
-						wlo, whi := windowTaps(w0, k[2], dl[2], iw)
+			j := 0
+			for _, z := range zt {
+				for _, y := range yt {
+					for _, w := range xt {
 						m := negInf
-						for kd := dlo; kd < dhi; kd++ {
-							dd := d0 + kd*dl[0]
-							for kh := hlo; kh < hhi; kh++ {
-								row := xp[(dd*ih+h0+kh*dl[1])*iw:]
-								for kw := wlo; kw < whi; kw++ {
-									v := row[w0+kw*dl[2]]
+						for kd := z.lo; kd < z.hi; kd++ {
+							dd := z.start + kd*dl[0]
+							for kh := y.lo; kh < y.hi; kh++ {
+								row := xp[(dd*ih+y.start+kh*dl[1])*iw:]
+								for kw := w.lo; kw < w.hi; kw++ {
+									v := row[w.start+kw*dl[2]]
 									if v > m || v != v {
 										m = v
 									}
 								}
 							}
 						}
-						op[(z*oh+y)*ow+xo] = m
+						op[j] = m
+						j++
 					}
 				}
 			}

@@ -69,6 +69,10 @@ func (p *Plan) forward(params []Weights, x *Tensor, opt Options, q *Prepared) (*
 	}
 	res := &Run{Layers: make([]LayerRun, len(nodes))}
 	outs := make([]*Tensor, len(nodes))
+	var ar *arena
+	if !opt.KeepAll {
+		ar = newArena()
+	}
 	start := time.Now()
 	for i := range nodes {
 		n := &nodes[i]
@@ -94,7 +98,7 @@ func (p *Plan) forward(params []Weights, x *Tensor, opt Options, q *Prepared) (*
 		var out *Tensor
 		var err error
 		if n.Type == calc.Add && f.clamp {
-			out = New(p.Shapes[i]...)
+			out = ar.alloc(p.Shapes[i], false)
 			addClamp(out, ins, f.lo, f.hi)
 		} else if fusable(n.Type) && params[i].Weight != nil {
 			var op *convOp
@@ -104,19 +108,21 @@ func (p *Plan) forward(params []Weights, x *Tensor, opt Options, q *Prepared) (*
 				op, err = p.headOp(i, f, params, false)
 			}
 			if err == nil {
-				out, err = p.runHead(i, op, ins, &st)
+				out, err = p.runHead(ar, i, op, ins, &st)
 			}
 		} else {
-			out, err = p.layer(i, &params[i], ins, &st)
+			out, err = p.layerIn(ar, i, &params[i], ins, &st)
 		}
 		if err != nil {
 			return nil, fmt.Errorf("node %d (%s): %w", i+1, n.Name, err)
 		}
 		outs[f.tail] = out
 		res.Layers[i] = LayerRun{Shape: out.Shape, MACs: st.MACs, Seconds: time.Since(t0).Seconds()}
-		if !opt.KeepAll {
+		if ar != nil {
+			ar.produced(out, ins)
 			for _, f := range n.From {
 				if f != calc.Input && p.lastUse[f] == i {
+					ar.release(outs[f])
 					outs[f] = nil
 				}
 			}
@@ -138,11 +144,12 @@ func (p *Plan) forward(params []Weights, x *Tensor, opt Options, q *Prepared) (*
 }
 
 // runHead runs conv or linear node i with its prepared op.
-func (p *Plan) runHead(i int, op *convOp, ins []*Tensor, st *Stats) (*Tensor, error) {
+func (p *Plan) runHead(ar *arena, i int, op *convOp, ins []*Tensor, st *Stats) (*Tensor, error) {
 	if len(ins) != 1 || ins[0] == nil {
 		return nil, fmt.Errorf("%s takes one input", p.Net.Nodes[i].Type)
 	}
-	out := New(p.Shapes[i]...)
+	// The GEMM writes every element: no zeroing (ar nil: New).
+	out := ar.alloc(p.Shapes[i], false)
 	if p.Net.Nodes[i].Type == calc.Linear {
 		linearRun(out, ins[0], op, st)
 	} else {
