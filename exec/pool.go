@@ -50,7 +50,24 @@ func MaxPool(out, x *Tensor, kernel, stride, padding, dilation []int) {
 		}
 		return t
 	}
-	zt, yt, xt := axis(od, k[0], s[0], p[0], dl[0], id), axis(oh, k[1], s[1], p[1], dl[1], ih), axis(ow, k[2], s[2], p[2], dl[2], iw)
+	zt, yt := axis(od, k[0], s[0], p[0], dl[0], id), axis(oh, k[1], s[1], p[1], dl[1], ih)
+	// Per kernel column kw: the output columns whose tap kw lies inside
+	// the input, [xlo, xhi), and the input column of output column 0.
+	xlo, xhi, x0 := make([]int, k[2]), make([]int, k[2]), make([]int, k[2])
+	for kw := range k[2] {
+		off := kw*dl[2] - p[2]
+		x0[kw] = off
+		lo := 0
+		if off < 0 {
+			lo = (-off + s[2] - 1) / s[2]
+		}
+		hi := 0
+		if iw-1-off >= 0 {
+			hi = min(ow, (iw-1-off)/s[2]+1)
+		}
+		xlo[kw], xhi[kw] = lo, max(hi, lo)
+	}
+	sx := s[2]
 	forPlanes(n*c, int64(n*c)*int64(outPlane)*int64(k[0]*k[1]*k[2]), func(lo, hi int) {
 		for nc := lo; nc < hi; nc++ {
 			xp := x.Data[nc*inPlane : (nc+1)*inPlane]
@@ -58,23 +75,38 @@ func MaxPool(out, x *Tensor, kernel, stride, padding, dilation []int) {
 			j := 0
 			for _, z := range zt {
 				for _, y := range yt {
-					for _, w := range xt {
-						m := negInf
-						for kd := z.lo; kd < z.hi; kd++ {
-							dd := z.start + kd*dl[0]
-							for kh := y.lo; kh < y.hi; kh++ {
-								row := xp[(dd*ih+y.start+kh*dl[1])*iw:]
-								for kw := w.lo; kw < w.hi; kw++ {
-									v := row[w.start+kw*dl[2]]
-									if v > m || v != v {
-										m = v
+					// One output row: the running maximum of every tap,
+					// a whole row of output columns per tap.
+					acc := op[j : j+ow]
+					for i := range acc {
+						acc[i] = negInf
+					}
+					for kd := z.lo; kd < z.hi; kd++ {
+						dd := z.start + kd*dl[0]
+						for kh := y.lo; kh < y.hi; kh++ {
+							row := xp[(dd*ih+y.start+kh*dl[1])*iw:][:iw]
+							for kw := range k[2] {
+								// Go's max keeps a NaN, as PyTorch's
+								// kernel does (of +0 and -0 it takes +0).
+								a := acc[xlo[kw]:xhi[kw]]
+								if len(a) == 0 {
+									continue
+								}
+								r := row[xlo[kw]*sx+x0[kw]:]
+								if sx == 1 {
+									r = r[:len(a)]
+									for i, v := range r {
+										a[i] = max(a[i], v)
 									}
+									continue
+								}
+								for i := range a {
+									a[i] = max(a[i], r[i*sx])
 								}
 							}
 						}
-						op[j] = m
-						j++
 					}
+					j += ow
 				}
 			}
 		}

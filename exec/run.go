@@ -13,6 +13,10 @@ type LayerRun struct {
 	Shape   []int   // the output shape the kernels produced
 	MACs    int64   // multiply-accumulates the kernels performed
 	Seconds float64 // wall time of the node
+	// Head is, for a node a fused chain absorbed (prepare.go), the index
+	// of the chain's first node, whose kernel computed this node's output
+	// and whose Seconds include it; -1 for a node that ran its own kernel.
+	Head int
 }
 
 // Run is a forward pass.
@@ -79,7 +83,7 @@ func (p *Plan) forward(params []Weights, x *Tensor, opt Options, q *Prepared) (*
 		f := &fs[i]
 		if f.head >= 0 {
 			// Absorbed by the chain of node f.head, which wrote its output.
-			res.Layers[i] = LayerRun{Shape: p.Shapes[i]}
+			res.Layers[i] = LayerRun{Shape: p.Shapes[i], Head: f.head}
 			if opt.Progress != nil {
 				opt.Progress(i+1, len(nodes), n.Name)
 			}
@@ -117,7 +121,7 @@ func (p *Plan) forward(params []Weights, x *Tensor, opt Options, q *Prepared) (*
 			return nil, fmt.Errorf("node %d (%s): %w", i+1, n.Name, err)
 		}
 		outs[f.tail] = out
-		res.Layers[i] = LayerRun{Shape: out.Shape, MACs: st.MACs, Seconds: time.Since(t0).Seconds()}
+		res.Layers[i] = LayerRun{Shape: out.Shape, MACs: st.MACs, Seconds: time.Since(t0).Seconds(), Head: -1}
 		if ar != nil {
 			ar.produced(out, ins)
 			for _, f := range n.From {

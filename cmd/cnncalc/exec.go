@@ -35,6 +35,8 @@ type ExecOptions struct {
 	NoRF bool
 	// Train runs in train mode (batch statistics; exec_train.go).
 	Train bool
+	// NoFuse runs every layer with its own kernel (exec.Options.NoFuse).
+	NoFuse bool
 	specFlags
 }
 
@@ -47,6 +49,11 @@ func newExecCmd(ios *IOStreams, runF func(*ExecOptions) error) *cobra.Command {
 checks, layer by layer, that the output shape the kernels produce, the MACs they
 perform and the receptive field measured by a probe run equal what calc computes.
 It exits 1 on any disagreement, showing both numbers.
+
+As PyTorch does at inference, a conv or linear layer runs with the eval-mode
+batchnorm after it folded in and a ReLU, ReLU6 or Hardtanh after that in its
+write-back, and a residual add with the ReLU after it: the ms column then says
+"in N" for the layers layer N computed (--no-fuse runs each with its own kernel).
 
 Weights are PyTorch's default initialisation drawn from --seed, or a PyTorch
 state_dict saved as safetensors (--weights), matched to the layers in order and
@@ -70,6 +77,7 @@ and values); --save-output keeps the output as .npy.`,
 	cmd.Flags().StringVar(&opts.SaveOutput, "save-output", "", "write the network output to this .npy file")
 	cmd.Flags().StringVar(&opts.MaxMemory, "max-memory", "4GiB", "refuse to run when the estimated peak memory is larger")
 	cmd.Flags().BoolVar(&opts.NoRF, "no-rf", false, "skip the receptive-field probe: run the forward pass alone (shapes and MACs still checked)")
+	cmd.Flags().BoolVar(&opts.NoFuse, "no-fuse", false, "run every layer with its own kernel: no batchnorm folded into the conv before it, no activation in a GEMM's write-back")
 	cmd.Flags().BoolVar(&opts.Train, "train", false, "train mode: batchnorm normalises with the batch's statistics; shows how far the output is from eval mode's")
 	registerFormat(cmd, "table\taligned columns", "json\teach layer's checks and seconds")
 	cmd.ValidArgsFunction = completeSpec(1)
@@ -283,7 +291,7 @@ func execRun(opts *ExecOptions) error {
 		}
 		params = exec.TrainWeights(&a.Net, params)
 	}
-	run, checks, err := crossCheck(setup.plan, a.Result, params, setup.x, exec.Options{Progress: progress(opts.IO)})
+	run, checks, err := crossCheck(setup.plan, a.Result, params, setup.x, exec.Options{Progress: progress(opts.IO), NoFuse: opts.NoFuse})
 	if err != nil {
 		return &codeError{code: exitError, err: err}
 	}
@@ -336,7 +344,7 @@ func writeExecTable(w io.Writer, a *spec.Analysis, run *exec.Run, checks []verif
 	for i, n := range a.Net.Nodes {
 		c := checks[i]
 		r.add([]string{fmt.Sprint(i + 1), layerCell(&n), dims(a.Result.Layers[i].Output), c.Shape.String(), c.MACs.String(), execRFCell(&c),
-			fmt.Sprintf("%.2f", run.Layers[i].Seconds*1000)}, nil)
+			msCell(&run.Layers[i])}, nil)
 		for _, p := range c.Problems {
 			problems = append(problems, fmt.Sprintf("layer %d (%s, %s): %s", i+1, n.Name, a.Spec.Info[i].Path, p))
 		}
@@ -359,6 +367,15 @@ func writeExecTable(w io.Writer, a *spec.Analysis, run *exec.Run, checks []verif
 		r.summary = append(r.summary, "every check agrees with calc")
 	}
 	return r.write(w, "table", false)
+}
+
+// msCell is the ms column: the layer's time, or "in N" for a layer the
+// fused kernel of layer N computed.
+func msCell(l *exec.LayerRun) string {
+	if l.Head >= 0 {
+		return fmt.Sprintf("in %d", l.Head+1)
+	}
+	return fmt.Sprintf("%.2f", l.Seconds*1000)
 }
 
 // execRFCell is the rf column: the verdict, or why a field calc gives was not
@@ -393,6 +410,9 @@ func writeExecJSON(w io.Writer, a *spec.Analysis, run *exec.Run, checks []verify
 		RFNote   string   `json:"rf_unmeasured,omitempty"`
 		Problems []string `json:"problems,omitempty"`
 		Seconds  float64  `json:"seconds"`
+		// FusedInto is the 1-based number of the layer whose fused kernel
+		// computed this one (its seconds are 0), absent when it ran its own.
+		FusedInto int `json:"fused_into,omitempty"`
 	}
 	out := struct {
 		Name    string  `json:"name"`
@@ -404,7 +424,7 @@ func writeExecJSON(w io.Writer, a *spec.Analysis, run *exec.Run, checks []verify
 	}{Name: a.Net.Name, Input: a.Net.Input, Output: run.Output.Shape, Seconds: run.Seconds, Agree: true}
 	for i, n := range a.Net.Nodes {
 		c := checks[i]
-		out.Layers = append(out.Layers, layer{n.Name, n.Type.String(), run.Layers[i].Shape, c.Shape.String(), c.MACs.String(), c.RF.String(), c.RFNote, c.Problems, run.Layers[i].Seconds})
+		out.Layers = append(out.Layers, layer{n.Name, n.Type.String(), run.Layers[i].Shape, c.Shape.String(), c.MACs.String(), c.RF.String(), c.RFNote, c.Problems, run.Layers[i].Seconds, run.Layers[i].Head + 1})
 		out.Agree = out.Agree && len(c.Problems) == 0
 	}
 	enc := json.NewEncoder(&jsonWriter{w: w})
