@@ -77,6 +77,10 @@ type Outcome struct {
 	Expected string `json:"expected"`
 	Actual   string `json:"actual"`
 	Pass     bool   `json:"pass"`
+	// Skipped marks a check that could not be made (a receptive field
+	// the probe could not measure): Actual says why; it neither passes
+	// nor fails.
+	Skipped bool `json:"skipped,omitempty"`
 }
 
 func (o *Outcome) String() string {
@@ -84,7 +88,7 @@ func (o *Outcome) String() string {
 	if o.Item != "" {
 		where += " (" + o.Item + ")"
 	}
-	if o.Pass {
+	if o.Pass || o.Skipped {
 		return fmt.Sprintf("%s:%d:%d: %s: %s %s", o.File, o.Line, o.Col, where, o.What, o.Actual)
 	}
 	return fmt.Sprintf("%s:%d:%d: %s: %s: expected %s, got %s", o.File, o.Line, o.Col, where, o.What, o.Expected, o.Actual)

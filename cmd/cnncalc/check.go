@@ -114,15 +114,18 @@ func checkRun(opts *CheckOptions) error {
 	for _, f := range files {
 		results = append(results, checkFile(opts, f))
 	}
-	passed, failed, broken := 0, 0, 0
+	passed, failed, broken, skipped := 0, 0, 0, 0
 	for _, r := range results {
 		if len(r.Errors) > 0 {
 			broken++
 		}
 		for _, o := range r.Outcomes {
-			if o.Pass {
+			switch {
+			case o.Skipped:
+				skipped++
+			case o.Pass:
 				passed++
-			} else {
+			default:
 				failed++
 			}
 		}
@@ -130,9 +133,9 @@ func checkRun(opts *CheckOptions) error {
 	w := opts.IO.Out
 	switch opts.Format {
 	case "human":
-		writeHuman(w, opts, results, passed, failed, broken)
+		writeHuman(w, opts, results, passed, failed, broken, skipped)
 	case "github":
-		writeGitHub(w, results, passed, failed, broken)
+		writeGitHub(w, results, passed, failed, broken, skipped)
 	case "junit":
 		if err := writeJUnit(w, results); err != nil {
 			return err
@@ -340,9 +343,14 @@ func execOutcomes(a *spec.Analysis, maxMemory string) ([]spec.Outcome, error) {
 		}
 		add("executed shape", c.Shape, spec.FormatExpect(l.Output), spec.FormatExpect(toShape(run.Layers[i].Shape)))
 		add("MACs performed", c.MACs, calc.Group(l.MACs), calc.Group(run.Layers[i].MACs))
-		if c.RF != verify.Skipped {
+		switch {
+		case c.RF != verify.Skipped:
 			want, got := measuredRFCells(l.RF, c.Measured)
 			add("measured receptive field", c.RF, want, got)
+		case c.RFNote != "":
+			// calc gives a field the probe could not measure: say so.
+			o.What, o.Expected, o.Actual, o.Pass, o.Skipped = "measured receptive field", rfCell(l.RF), "unmeasured: "+c.RFNote, false, true
+			outs = append(outs, o)
 		}
 	}
 	return outs, nil
@@ -355,7 +363,7 @@ const (
 	reset = "\x1b[0m"
 )
 
-func writeHuman(w io.Writer, opts *CheckOptions, results []*fileResult, passed, failed, broken int) {
+func writeHuman(w io.Writer, opts *CheckOptions, results []*fileResult, passed, failed, broken, skipped int) {
 	paint := func(code, s string) string {
 		if opts.Color {
 			return code + s + reset
@@ -381,6 +389,10 @@ func writeHuman(w io.Writer, opts *CheckOptions, results []*fileResult, passed, 
 		}
 		for _, o := range r.Outcomes {
 			switch {
+			case o.Skipped:
+				if opts.Verbose {
+					fmt.Fprintln(w, "skip "+escapeLine(o.String()))
+				}
 			case !o.Pass:
 				fmt.Fprintln(w, paint(red, "FAIL")+" "+escapeLine(o.String()))
 			case opts.Verbose:
@@ -392,6 +404,7 @@ func writeHuman(w io.Writer, opts *CheckOptions, results []*fileResult, passed, 
 	if broken > 0 {
 		summary += fmt.Sprintf(", %d specs unreadable", broken)
 	}
+	summary += skippedNote(skipped, !opts.Verbose)
 	switch {
 	case failed > 0 || broken > 0:
 		summary = paint(bold+red, summary)
@@ -418,7 +431,19 @@ var (
 	ghProperty = strings.NewReplacer("%", "%25", "\r", "%0D", "\n", "%0A", ":", "%3A", ",", "%2C")
 )
 
-func writeGitHub(w io.Writer, results []*fileResult, passed, failed, broken int) {
+// skippedNote is the summary's count of checks that could not be made.
+func skippedNote(skipped int, hint bool) string {
+	if skipped == 0 {
+		return ""
+	}
+	s := fmt.Sprintf(", %d not measured", skipped)
+	if hint {
+		s += " (-v lists them)"
+	}
+	return s
+}
+
+func writeGitHub(w io.Writer, results []*fileResult, passed, failed, broken, skipped int) {
 	annotate := func(file string, line, col int, title, msg string) {
 		loc := "file=" + ghProp(file)
 		if line > 0 {
@@ -437,7 +462,7 @@ func writeGitHub(w io.Writer, results []*fileResult, passed, failed, broken int)
 			}
 		}
 		for _, o := range r.Outcomes {
-			if !o.Pass {
+			if !o.Pass && !o.Skipped {
 				where := o.Path
 				if o.Item != "" {
 					where += " (" + o.Item + ")"
@@ -450,7 +475,7 @@ func writeGitHub(w io.Writer, results []*fileResult, passed, failed, broken int)
 	if broken > 0 {
 		fmt.Fprintf(w, ", %d specs unreadable", broken)
 	}
-	fmt.Fprintln(w)
+	fmt.Fprintln(w, skippedNote(skipped, false))
 }
 
 type junitSuites struct {
@@ -467,6 +492,7 @@ type junitSuite struct {
 	Tests    int         `xml:"tests,attr"`
 	Failures int         `xml:"failures,attr"`
 	Errors   int         `xml:"errors,attr"`
+	Skipped  int         `xml:"skipped,attr,omitempty"`
 	Cases    []junitCase `xml:"testcase"`
 }
 
@@ -477,6 +503,11 @@ type junitCase struct {
 	Line      int           `xml:"line,attr,omitempty"`
 	Failure   *junitProblem `xml:"failure,omitempty"`
 	Error     *junitProblem `xml:"error,omitempty"`
+	Skipped   *junitSkipped `xml:"skipped,omitempty"`
+}
+
+type junitSkipped struct {
+	Message string `xml:"message,attr"`
 }
 
 type junitProblem struct {
@@ -506,7 +537,11 @@ func writeJUnit(w io.Writer, results []*fileResult) error {
 				name += " (" + o.Item + ")"
 			}
 			c := junitCase{Name: x(name + ": " + o.What), Classname: file, File: x(o.File), Line: o.Line}
-			if !o.Pass {
+			switch {
+			case o.Skipped:
+				c.Skipped = &junitSkipped{Message: x(o.Actual)}
+				s.Skipped++
+			case !o.Pass:
 				msg := fmt.Sprintf("expected %s, got %s", o.Expected, o.Actual)
 				c.Failure = &junitProblem{Message: x(msg), Type: "ExpectationFailed", Text: x(o.String())}
 				s.Failures++
