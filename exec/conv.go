@@ -341,12 +341,21 @@ func Linear(out, x, w, b *Tensor, st *Stats) {
 	linearRun(out, x, &convOp{w: w, bias: data(b)}, st)
 }
 
+// gemvMaxRows is the most rows of x a linear layer multiplies as dot
+// products (gemv) rather than a GEMM: with a few rows the GEMM would pack
+// (transpose) the whole weight matrix to use it as often.
+const gemvMaxRows = 4
+
 // linearRun is Linear with op's tensors, the bias and clamp in the
 // GEMM's write-back.
 func linearRun(out, x *Tensor, op *convOp, st *Stats) {
 	in := x.Shape[len(x.Shape)-1]
 	o := op.w.Shape[0]
 	m := len(x.Data) / in
+	if m <= gemvMaxRows {
+		gemv(out.Data, x.Data, op, m, in, o, st)
+		return
+	}
 	pr := product{m: m, n: o, k: in, c: out.Data, ldc: o,
 		a: &dense{data: x.Data, ld: in, w: gemmMR},
 		b: &dense{data: op.w.Data, ld: in, w: gemmNR}}
@@ -354,6 +363,52 @@ func linearRun(out, x *Tensor, op *convOp, st *Stats) {
 		pr.ep = &epilogue{colBias: op.bias, clamp: op.clamp, lo: op.lo, hi: op.hi}
 	}
 	pr.run(st, gemmWorkers())
+}
+
+// dot is sum a[i]*b[i] (len(b) >= len(a)): AVX2 where the CPU has it
+// (gemm_amd64.go), else dotGo.
+var dot = dotGo
+
+// dotGo is the portable dot product, four partial sums.
+func dotGo(a, b []float32) float32 {
+	b = b[:len(a)]
+	var s0, s1, s2, s3 float32
+	i := 0
+	for ; i+4 <= len(a); i += 4 {
+		s0 += a[i] * b[i]
+		s1 += a[i+1] * b[i+1]
+		s2 += a[i+2] * b[i+2]
+		s3 += a[i+3] * b[i+3]
+	}
+	for ; i < len(a); i++ {
+		s0 += a[i] * b[i]
+	}
+	return (s0 + s1) + (s2 + s3)
+}
+
+// gemv is a linear layer on m rows of x as dot products with the rows of
+// w, each read once for all m rows, the features split over the cores;
+// then op's bias and clamp.
+func gemv(out, x []float32, op *convOp, m, in, o int, st *Stats) {
+	if st != nil {
+		atomic.AddInt64(&st.MACs, int64(m)*int64(o)*int64(in))
+	}
+	w := op.w.Data
+	forPlanes(o, int64(m)*int64(o)*int64(in), func(j0, j1 int) {
+		for j := j0; j < j1; j++ {
+			wj := w[j*in : (j+1)*in]
+			for r := 0; r < m; r++ {
+				v := dot(x[r*in:(r+1)*in], wj)
+				if op.bias != nil {
+					v += op.bias[j]
+				}
+				if op.clamp {
+					v = min(max(v, op.lo), op.hi)
+				}
+				out[r*o+j] = v
+			}
+		}
+	})
 }
 
 // bufPool recycles the large col buffers of im2col between layers.

@@ -148,6 +148,19 @@ func TestLinearMatchesReference(t *testing.T) {
 		refLinear(slow, x, w, b)
 		checkTensor(t, fmt.Sprint("linear ", shape), fast.Data, slow.Data, 1e-5)
 	}
+	// Rows up to gemvMaxRows run as dot products (long ones on the AVX2
+	// loop), more as a GEMM; both count m*out*in MACs.
+	for _, m := range []int{1, gemvMaxRows, gemvMaxRows + 1} {
+		x, w, b := randTensor(r, m, 100), randTensor(r, 40, 100), randTensor(r, 40)
+		fast, slow := New(m, 40), New(m, 40)
+		var st Stats
+		Linear(fast, x, w, b, &st)
+		refLinear(slow, x, w, b)
+		checkTensor(t, fmt.Sprint("linear rows ", m), fast.Data, slow.Data, 1e-5)
+		if st.MACs != int64(m*40*100) {
+			t.Errorf("linear rows %d: %d MACs, want %d", m, st.MACs, m*40*100)
+		}
+	}
 }
 
 // TestWeightBytes: the memory estimate counts exactly the tensors Init

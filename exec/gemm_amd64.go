@@ -15,7 +15,27 @@ func gemmKernelAVX2(k int, a, b, c *float32, ldc int, accum int, ep *kernelEp)
 //go:noescape
 func fmaPeakAVX2(n int)
 
+// dotAVX2 is sum a[i]*b[i] over n values, n a positive multiple of 32
+// (gemm_amd64.s).
+//
+//go:noescape
+func dotAVX2(a, b *float32, n int) float32
+
 var hasAVX2FMA = cpu.X86.HasAVX2 && cpu.X86.HasFMA
+
+// avx2Dot is dot with the AVX2 loop over the multiples of 32.
+func avx2Dot(a, b []float32) float32 {
+	b = b[:len(a)]
+	n := len(a) &^ 31
+	var s float32
+	if n > 0 {
+		s = dotAVX2(&a[0], &b[0], n)
+	}
+	for i := n; i < len(a); i++ {
+		s += a[i] * b[i]
+	}
+	return s
+}
 
 // avx2Kernel wraps gemmKernelAVX2 in gemmKernel's signature; the slices'
 // bounds are checked here, once a tile.
@@ -33,6 +53,7 @@ func avx2Kernel(k int, a, b, c []float32, ldc int, accum bool, ep *kernelEp) {
 func init() {
 	if hasAVX2FMA {
 		gemmKernel = avx2Kernel
+		dot = avx2Dot
 	}
 }
 

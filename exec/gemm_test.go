@@ -227,3 +227,23 @@ func TestGemmEpilogue(t *testing.T) {
 		gemmKernel = saved
 	}
 }
+
+// TestDot: every dot product implementation this machine runs against a
+// float64 sum, on lengths around the AVX2 loop's 32.
+func TestDot(t *testing.T) {
+	r := rand.New(rand.NewPCG(11, 12))
+	impls := map[string]func(a, b []float32) float32{"go": dotGo, "default": dot}
+	for name, f := range impls {
+		for _, n := range []int{0, 1, 5, 31, 32, 33, 64, 100, 25088} {
+			a, b := make([]float32, n), make([]float32, n+3)
+			var want float64
+			for i := range a {
+				a[i], b[i] = r.Float32()*2-1, r.Float32()*2-1
+				want += float64(a[i]) * float64(b[i])
+			}
+			if got := f(a, b); math.Abs(float64(got)-want) > 1e-5*(math.Sqrt(float64(n))+1) {
+				t.Errorf("%s n %d: %v, want %v", name, n, got, want)
+			}
+		}
+	}
+}
