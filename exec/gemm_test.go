@@ -141,6 +141,16 @@ func BenchmarkGemm(b *testing.B) {
 				}
 				b.ReportMetric(2*float64(m*n*k)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
 			})
+			// op(A) packed once, as a Prepared's conv weights are.
+			b.Run(fmt.Sprintf("%dx%dx%d/cores=%d/packedA", m, n, k, w), func(b *testing.B) {
+				pa := pack(&dense{data: x, ld: k, w: gemmMR}, m, k, gemmMR)
+				b.ResetTimer()
+				for i := 0; i < b.N; i++ {
+					pr := product{m: m, n: n, k: k, a: pa, b: &dense{data: y, ld: n, w: gemmNR, stepMajor: true}, c: z, ldc: n}
+					pr.run(nil, w)
+				}
+				b.ReportMetric(2*float64(m*n*k)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+			})
 		}
 		b.Run(fmt.Sprintf("%dx%dx%d/kernel=go", m, n, k), func(b *testing.B) {
 			saved := gemmKernel
