@@ -144,11 +144,12 @@ func checkRun(opts *CheckOptions) error {
 		enc := json.NewEncoder(&jsonWriter{w: w})
 		enc.SetIndent("", "  ")
 		if err := enc.Encode(struct {
-			Files  []*fileResult `json:"files"`
-			Passed int           `json:"passed"`
-			Failed int           `json:"failed"`
-			Broken int           `json:"unreadable"`
-		}{results, passed, failed, broken}); err != nil {
+			Files   []*fileResult `json:"files"`
+			Passed  int           `json:"passed"`
+			Failed  int           `json:"failed"`
+			Broken  int           `json:"unreadable"`
+			Skipped int           `json:"not_measured,omitempty"`
+		}{results, passed, failed, broken, skipped}); err != nil {
 			return err
 		}
 	}
