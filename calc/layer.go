@@ -4,6 +4,15 @@ package calc
 // rank needs. Sizes are element counts.
 type Shape []int64
 
+// ShapeOf converts a shape of ints (exec's) to a Shape.
+func ShapeOf(v []int) Shape {
+	s := make(Shape, len(v))
+	for i, x := range v {
+		s[i] = int64(x)
+	}
+	return s
+}
+
 // Spatial returns the axes after batch and channels.
 func (s Shape) Spatial() []int64 {
 	if len(s) < 2 {

@@ -58,9 +58,9 @@ func (p *Plan) fusions(params []Weights) []fusion {
 	// calc's decision needs the layers' shapes: exec's own.
 	res := &calc.Result{Layers: make([]calc.LayerResult, len(nodes))}
 	for i := range nodes {
-		res.Layers[i].Output = shapeOf(p.Shapes[i])
+		res.Layers[i].Output = calc.ShapeOf(p.Shapes[i])
 		for _, s := range p.Inputs(i) {
-			res.Layers[i].Inputs = append(res.Layers[i].Inputs, shapeOf(s))
+			res.Layers[i].Inputs = append(res.Layers[i].Inputs, calc.ShapeOf(s))
 		}
 	}
 	for _, d := range calc.DecideFolds(p.Net, res) {
@@ -94,14 +94,6 @@ func (p *Plan) fusions(params []Weights) []fusion {
 		fs[t+1].head = h
 	}
 	return fs
-}
-
-func shapeOf(s []int) calc.Shape {
-	out := make(calc.Shape, len(s))
-	for i, v := range s {
-		out[i] = int64(v)
-	}
-	return out
 }
 
 // fusable are the kinds that head a chain.

@@ -3,6 +3,7 @@ package exec_test
 import (
 	"math"
 	"math/rand/v2"
+	"slices"
 	"testing"
 
 	"github.com/cnncalc/cnncalc/calc"
@@ -74,7 +75,7 @@ func TestFusionMatchesUnfused(t *testing.T) {
 		absorbed := 0
 		for i := range ref.Layers {
 			rl, gl := ref.Layers[i], got.Layers[i]
-			if !equalInts(rl.Shape, gl.Shape) || rl.MACs != gl.MACs {
+			if !slices.Equal(rl.Shape, gl.Shape) || rl.MACs != gl.MACs {
 				t.Fatalf("%s node %d: fused shape %v MACs %d, unfused %v %d", c.name, i+1, gl.Shape, gl.MACs, rl.Shape, rl.MACs)
 			}
 			if gl.Seconds == 0 && rl.Seconds != 0 {
@@ -118,16 +119,4 @@ func TestFusionMatchesUnfused(t *testing.T) {
 		}
 		t.Logf("%s: %d nodes absorbed; from unfused: fused %.3g, prepared %.3g, of %.3g", c.name, absorbed, diff, pdiff, scale)
 	}
-}
-
-func equalInts(a, b []int) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }

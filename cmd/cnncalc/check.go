@@ -342,7 +342,7 @@ func execOutcomes(a *spec.Analysis, maxMemory string) ([]spec.Outcome, error) {
 			}
 			outs = append(outs, o)
 		}
-		add("executed shape", c.Shape, spec.FormatExpect(l.Output), spec.FormatExpect(toShape(run.Layers[i].Shape)))
+		add("executed shape", c.Shape, spec.FormatExpect(l.Output), spec.FormatExpect(calc.ShapeOf(run.Layers[i].Shape)))
 		add("MACs performed", c.MACs, calc.Group(l.MACs), calc.Group(run.Layers[i].MACs))
 		switch {
 		case c.RF != verify.Skipped:
@@ -563,15 +563,6 @@ func writeJUnit(w io.Writer, results []*fileResult) error {
 	}
 	_, err := io.WriteString(w, "\n")
 	return err
-}
-
-// toShape converts an executed shape to calc's.
-func toShape(v []int) calc.Shape {
-	s := make(calc.Shape, len(v))
-	for i, x := range v {
-		s[i] = int64(x)
-	}
-	return s
 }
 
 // measuredRFCells prints calc's receptive field and the measured one as
