@@ -207,7 +207,7 @@ func TestBackwardFiniteDifferences(t *testing.T) {
 				name string
 				v    *exec.Tensor
 				tol  float64
-			}{{"random", v, 2e-2}, {"gradient", along, 2e-3}} {
+			}{{"random", v, 2e-2}, {"gradient", along, 5e-3}} { // 5e-3: the portable (non-FMA) GEMM kernel's rounding reached 4e-3 on "activations"
 				var analytic float64
 				for j := range gx.Data {
 					analytic += float64(gx.Data[j]) * float64(d.v.Data[j])
