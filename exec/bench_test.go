@@ -33,8 +33,8 @@ var torchTimes = sync.OnceValue(func() map[string]float64 {
 })
 
 // BenchmarkForward times a whole forward pass at 3x224x224 on every core
-// (resnet18, resnet50, vgg16, mobilenet_v2 at batch 1, resnet50 at batch
-// 8), beside PyTorch's time (torch.set_num_threads(2)) when it is installed,
+// (resnet18, resnet50, vgg16, mobilenet_v2 at batch 1 and at batch 8),
+// beside PyTorch's time (torch.set_num_threads(2)) when it is installed,
 // and their ratio: "forward" is Plan.Forward, a single pass as cnncalc exec
 // runs it (folding and packing included), "prepared" a Prepared's pass
 // after the first (weights folded and packed once).
@@ -45,7 +45,8 @@ func BenchmarkForward(b *testing.B) {
 		key   string
 	}{
 		{"resnet18", 1, "resnet18_s"}, {"resnet50", 1, "resnet50_s"}, {"vgg16", 1, "vgg16_s"},
-		{"mobilenet_v2", 1, "mobilenet_v2_s"}, {"resnet50", 8, "resnet50_b8_s"},
+		{"mobilenet_v2", 1, "mobilenet_v2_s"}, {"resnet18", 8, "resnet18_b8_s"}, {"resnet50", 8, "resnet50_b8_s"},
+		{"vgg16", 8, "vgg16_b8_s"}, {"mobilenet_v2", 8, "mobilenet_v2_b8_s"},
 	} {
 		for _, prepared := range []bool{false, true} {
 			mode := "forward"

@@ -116,9 +116,10 @@ func clampOf(l *calc.Layer) (lo, hi float32, ok bool) {
 // headOp makes the convOp of head h with the chain's batchnorm and
 // clamp. For a Prepared (keep) the batchnorm is folded into the weights
 // (FoldBatchNorm) and a conv's weights are packed for the GEMM, once; for
-// a single pass, where each weight is read once anyway, a conv's GEMM
-// scales its output channels in the write-back instead (BatchNormAffine's
-// s, and bias b*s + t), and packs the weights block by block as it goes.
+// a single pass a conv's GEMM scales its output channels in the
+// write-back instead (BatchNormAffine's s, and bias b*s + t), and its
+// weights are packed for this node only, or block by block as the GEMM
+// goes where it would pack them only once anyway (packsOften).
 func (p *Plan) headOp(h int, f *fusion, params []Weights, keep bool) (*convOp, error) {
 	w := &params[h]
 	l := &p.Net.Nodes[h].Layer
@@ -150,7 +151,8 @@ func (p *Plan) headOp(h int, f *fusion, params []Weights, keep bool) (*convOp, e
 			}
 		}
 	}
-	if g := p.geom[h]; keep && g != nil && isConv(l.Type) && !depthwise(p.Inputs(h)[0][1], g) {
+	in := p.Inputs(h)[0]
+	if g := p.geom[h]; (keep || packsOften(in[0], g)) && g != nil && isConv(l.Type) && !depthwise(in[1], g) {
 		cog := w.Weight.Shape[0] / g.Groups
 		k := int(numel(w.Weight.Shape[1:]))
 		op.a = make([]operand, g.Groups)
@@ -159,6 +161,18 @@ func (p *Plan) headOp(h int, f *fusion, params []Weights, keep bool) (*convOp, e
 		}
 	}
 	return op, nil
+}
+
+// packsOften reports whether a single pass's GEMMs would pack a conv's
+// weights more than once each (one GEMM an image, one packing of op(A) a
+// block of gemmNC output positions): then packing them once first costs
+// less.
+func packsOften(images int, g *ConvGeom) bool {
+	if g == nil {
+		return false
+	}
+	p := g.OutShape[0] * g.OutShape[1] * g.OutShape[2]
+	return images > 1 || p > gemmNC
 }
 
 // Prepared is a plan with its tensors made ready for forward passes: the

@@ -1,6 +1,6 @@
 #!/usr/bin/python3
 """PyTorch's CPU forward time for torchvision resnet18, resnet50, vgg16 and
-mobilenet_v2, and resnet50 at batch 8.
+mobilenet_v2, at batch B and at batch 8.
 
     /usr/bin/python3 testdata/torch/exec/bench_torch.py [--runs N] [--threads T] [--batch B]
 
@@ -8,7 +8,7 @@ Input 1x3x224x224 (batch B), torch.set_num_threads(T) (default 2), eval mode,
 torch.no_grad(), random weights (no download), warm-up runs, then the median
 wall time of N forward passes. Prints one JSON line (NAME_bK_s: at batch K):
 
-    {"resnet18_s": 0.031, "resnet50_s": 0.083, ..., "resnet50_b8_s": 0.5, "torch": "1.13.0", "threads": 2, "runs": 10, "batch": 1}
+    {"resnet18_s": 0.031, "resnet50_s": 0.083, ..., "resnet18_b8_s": 0.3, ..., "torch": "1.13.0", "threads": 2, "runs": 10, "batch": 1}
 
 Exit 2 if torch or torchvision cannot be imported (the Go benchmark skips then).
 """
@@ -35,8 +35,9 @@ def main():
     torch.set_num_threads(a.threads)
     torch.manual_seed(0)
     out = {}
-    cases = [(n, a.batch, n + "_s") for n in ("resnet18", "resnet50", "vgg16", "mobilenet_v2")]
-    cases.append(("resnet50", 8, "resnet50_b8_s"))
+    nets = ("resnet18", "resnet50", "vgg16", "mobilenet_v2")
+    cases = [(n, a.batch, n + "_s") for n in nets]
+    cases += [(n, 8, n + "_b8_s") for n in nets]
     for name, batch, key in cases:
         x = torch.randn(batch, 3, 224, 224)
         model = getattr(torchvision.models, name)()  # random init, no weights download
