@@ -61,10 +61,11 @@ func convRun(out, x *Tensor, op *convOp, g *ConvGeom, st *Stats) {
 		if op.bias != nil && op.scale == nil {
 			b = &Tensor{Shape: []int{len(op.bias)}, Data: op.bias}
 		}
-		convDepthwise(out, x, op.w, b, g, st)
+		var post func(t int, o []float32)
 		if op.scale != nil || op.clamp {
-			channelAffine(out, op)
+			post = func(t int, o []float32) { channelAffine(o, t%out.Shape[1], op) }
 		}
+		convDepthwise(out, x, op.w, b, g, st, post)
 		return
 	}
 	_, cout, _, _, _ := dims5(out.Shape)
@@ -222,28 +223,22 @@ func (w *wideB) compact(out, cw []float32, cog int, g *ConvGeom) {
 	}
 }
 
-// channelAffine is a depthwise conv's epilogue, a pass of its own over
-// out (N, C, spatial...): channel c scaled by op.scale[c] and op.bias[c]
-// added when there is a scale (else the kernel added the bias), then the
-// clamp.
-func channelAffine(out *Tensor, op *convOp) {
-	n, c := out.Shape[0], out.Shape[1]
-	p := len(out.Data) / max(n*c, 1)
-	for t := 0; t < n*c; t++ {
-		row := out.Data[t*p : (t+1)*p]
-		if op.scale != nil {
-			s, b := float64(op.scale[t%c]), 0.0
-			if op.bias != nil {
-				b = float64(op.bias[t%c])
-			}
-			for j, v := range row {
-				row[j] = float32(float64(v)*s + b)
-			}
+// channelAffine is a depthwise conv's epilogue on the plane o of output
+// channel c: scaled by op.scale[c] and op.bias[c] added when there is a
+// scale (else the kernel added the bias), then the clamp.
+func channelAffine(o []float32, c int, op *convOp) {
+	if op.scale != nil {
+		s, b := float64(op.scale[c]), 0.0
+		if op.bias != nil {
+			b = float64(op.bias[c])
 		}
-		if op.clamp {
-			for j, v := range row {
-				row[j] = min(max(v, op.lo), op.hi)
-			}
+		for j, v := range o {
+			o[j] = float32(float64(v)*s + b)
+		}
+	}
+	if op.clamp {
+		for j, v := range o {
+			o[j] = min(max(v, op.lo), op.hi)
 		}
 	}
 }
@@ -363,6 +358,17 @@ func linearRun(out, x *Tensor, op *convOp, st *Stats) {
 		pr.ep = &epilogue{colBias: op.bias, clamp: op.clamp, lo: op.lo, hi: op.hi}
 	}
 	pr.run(st, gemmWorkers())
+}
+
+// axpy is dst[i] += a*src[i] (len(src) >= len(dst)): AVX2 where the CPU
+// has it (gemm_amd64.go), else axpyGo.
+var axpy = axpyGo
+
+func axpyGo(dst, src []float32, a float32) {
+	src = src[:len(dst)]
+	for i, v := range src {
+		dst[i] += a * v
+	}
 }
 
 // dot is sum a[i]*b[i] (len(b) >= len(a)): AVX2 where the CPU has it

@@ -16,7 +16,10 @@ func depthwise(cin int, g *ConvGeom) bool {
 // convDepthwise is Conv for a depthwise layer (see depthwise): output
 // channel co reads input channel co/(Cout/Cin) through its own KD x KH x KW
 // kernel. It counts Cout*KD*KH*KW*P MACs an image, as the GEMM would.
-func convDepthwise(out, x, w, b *Tensor, g *ConvGeom, st *Stats) {
+//
+// post, when not nil, is called with each output plane (t = image*Cout +
+// channel) once it is complete, while it is in cache: the fused epilogue.
+func convDepthwise(out, x, w, b *Tensor, g *ConvGeom, st *Stats, post func(t int, o []float32)) {
 	n, cin, id, ih, iw := dims5(x.Shape)
 	_, cout, _, _, _ := dims5(out.Shape)
 	od, oh, ow := g.OutShape[0], g.OutShape[1], g.OutShape[2]
@@ -75,11 +78,7 @@ func convDepthwise(out, x, w, b *Tensor, g *ConvGeom, st *Stats) {
 							}
 							xi := lo*g.S[2] + kx*g.D[2] - g.PL[2]
 							if g.S[2] == 1 {
-								src := irow[xi : xi+hi-lo]
-								dst := orow[lo:hi]
-								for j, v := range src {
-									dst[j] += wv * v
-								}
+								axpy(orow[lo:hi], irow[xi:xi+hi-lo], wv)
 								continue
 							}
 							for xo := lo; xo < hi; xo++ {
@@ -90,6 +89,9 @@ func convDepthwise(out, x, w, b *Tensor, g *ConvGeom, st *Stats) {
 					}
 				}
 			}
+		}
+		if post != nil {
+			post(t, o)
 		}
 	}
 	planes := n * cout

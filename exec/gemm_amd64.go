@@ -21,7 +21,25 @@ func fmaPeakAVX2(n int)
 //go:noescape
 func dotAVX2(a, b *float32, n int) float32
 
+// axpyAVX2 is dst[i] += a*src[i] over n values, n a positive multiple of
+// 8 (gemm_amd64.s).
+//
+//go:noescape
+func axpyAVX2(dst, src *float32, n int, a float32)
+
 var hasAVX2FMA = cpu.X86.HasAVX2 && cpu.X86.HasFMA
+
+// avx2Axpy is axpy with the AVX2 loop over the multiples of 8.
+func avx2Axpy(dst, src []float32, a float32) {
+	src = src[:len(dst)]
+	n := len(dst) &^ 7
+	if n > 0 {
+		axpyAVX2(&dst[0], &src[0], n, a)
+	}
+	for i := n; i < len(dst); i++ {
+		dst[i] += a * src[i]
+	}
+}
 
 // avx2Dot is dot with the AVX2 loop over the multiples of 32.
 func avx2Dot(a, b []float32) float32 {
@@ -54,6 +72,7 @@ func init() {
 	if hasAVX2FMA {
 		gemmKernel = avx2Kernel
 		dot = avx2Dot
+		axpy = avx2Axpy
 	}
 }
 

@@ -257,3 +257,26 @@ func TestDot(t *testing.T) {
 		}
 	}
 }
+
+// TestAxpy: every axpy implementation this machine runs against float64,
+// on lengths around the AVX2 loop's 8.
+func TestAxpy(t *testing.T) {
+	r := rand.New(rand.NewPCG(13, 14))
+	for name, f := range map[string]func(dst, src []float32, a float32){"go": axpyGo, "default": axpy} {
+		for _, n := range []int{0, 1, 7, 8, 9, 16, 57, 112} {
+			dst, src := make([]float32, n), make([]float32, n+2)
+			want := make([]float64, n)
+			a := r.Float32()*2 - 1
+			for i := range dst {
+				dst[i], src[i] = r.Float32()*2-1, r.Float32()*2-1
+				want[i] = float64(dst[i]) + float64(a)*float64(src[i])
+			}
+			f(dst, src, a)
+			for i := range dst {
+				if math.Abs(float64(dst[i])-want[i]) > 1e-6 {
+					t.Fatalf("%s n %d: dst[%d] %v, want %v", name, n, i, dst[i], want[i])
+				}
+			}
+		}
+	}
+}
