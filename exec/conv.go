@@ -94,15 +94,24 @@ func convRun(out, x *Tensor, op *convOp, g *ConvGeom, st *Stats) {
 					// A 1x1 conv, stride 1, no padding: the input is its own col.
 					pr.b = &dense{data: xi[gr*cig*p : (gr+1)*cig*p], ld: p, w: gemmNR, stepMajor: true}
 				case wide:
+					// A band of output rows at a time, so that the grid's
+					// product stays in cache until compact copies it out.
 					wb.group(gr*cig, cig, g)
-					pr.b, pr.n = wb, wb.n
-					pr.c, pr.ldc = getBuf(cog*wb.n), wb.n
-					pr.run(nil, gw)
+					oh := g.OutShape[1]
+					rows := max(1, min(oh, wideBand/(cog*wb.wp)))
+					cw := getBuf(cog * rows * wb.wp)
+					for y0 := 0; y0 < oh; y0 += rows {
+						ny := min(rows, oh-y0)
+						wb.off = y0 * wb.wp
+						pr.b, pr.n = wb, ny*wb.wp
+						pr.c, pr.ldc = cw, ny*wb.wp
+						pr.run(nil, gw)
+						wb.compact(oi[gr*cog*p+y0*g.OutShape[2]:], cw, cog, ny, p, g)
+					}
+					putBuf(cw)
 					if st != nil {
 						atomic.AddInt64(&st.MACs, int64(cog)*int64(p)*int64(k))
 					}
-					wb.compact(oi[gr*cog*p:], pr.c, cog, g)
-					putBuf(pr.c)
 					continue
 				default:
 					pr.b = newIm2colB(xi, gr*cig, id, ih, iw, g)
@@ -137,7 +146,12 @@ type wideB struct {
 	hp, wp int
 	n      int   // positions on the grid, OH*WP
 	base   []int // per step of the current group: where its row starts in xp
+	off    int   // the grid position of line 0: the band of rows the GEMM is at
 }
+
+// wideBand is the most floats of a band of the wide grid's product (a
+// group's output channels times rows times WP): 1 MiB.
+const wideBand = 1 << 18
 
 func newWideB(cin, ih, iw int, g *ConvGeom) *wideB {
 	hp, wp := ih+g.PL[1]+g.PR[1], iw+g.PL[2]+g.PR[2]
@@ -200,25 +214,26 @@ func (w *wideB) panels(buf []float32, l0, n, p0, kc int) []float32 {
 		if nl := n - r; nl < gemmNR {
 			for p, b := range base {
 				dst := pan[p*gemmNR : (p+1)*gemmNR]
-				copy(dst, w.xp[b+l0+r:][:nl])
+				copy(dst, w.xp[b+w.off+l0+r:][:nl])
 				clear(dst[nl:])
 			}
 			continue
 		}
 		for p, b := range base {
-			*(*[gemmNR]float32)(pan[p*gemmNR:]) = *(*[gemmNR]float32)(w.xp[b+l0+r:])
+			*(*[gemmNR]float32)(pan[p*gemmNR:]) = *(*[gemmNR]float32)(w.xp[b+w.off+l0+r:])
 		}
 	}
 	return out
 }
 
-// compact copies the output's columns of the grid cw (cog rows of OH*WP)
-// into out (cog rows of OH*OW).
-func (w *wideB) compact(out, cw []float32, cog int, g *ConvGeom) {
-	oh, ow := g.OutShape[1], g.OutShape[2]
+// compact copies the output's columns of a band of the grid, cw (cog
+// rows of ny*WP), into out: row y of channel c at c*p + y*OW, p the
+// output's positions a channel.
+func (w *wideB) compact(out, cw []float32, cog, ny, p int, g *ConvGeom) {
+	ow := g.OutShape[2]
 	for c := 0; c < cog; c++ {
-		for y := 0; y < oh; y++ {
-			copy(out[(c*oh+y)*ow:][:ow], cw[c*w.n+y*w.wp:])
+		for y := 0; y < ny; y++ {
+			copy(out[c*p+y*ow:][:ow], cw[(c*ny+y)*w.wp:])
 		}
 	}
 }

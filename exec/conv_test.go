@@ -187,3 +187,24 @@ func TestWeightBytes(t *testing.T) {
 		t.Errorf("Init allocates %d values, WeightBytes %d; want %d values, %d bytes", n, p.WeightBytes, want, 4*want)
 	}
 }
+
+// TestConvWideBands: a stride-1 conv on the wide grid whose product is
+// made a band of output rows at a time (here 3 bands, the last shorter)
+// equals the reference, with every padding mode.
+func TestConvWideBands(t *testing.T) {
+	r := rand.New(rand.NewPCG(21, 22))
+	for _, mode := range []string{"zeros", "reflect", "replicate", "circular"} {
+		g := &ConvGeom{K: [3]int{1, 3, 3}, S: [3]int{1, 1, 1}, D: [3]int{1, 1, 2}, PL: [3]int{0, 1, 2}, PR: [3]int{0, 1, 2}, Groups: 1, PadMode: mode, OutShape: [3]int{1, 100, 97}}
+		cout := 64
+		if !useWide(g, 1, 100, 97, cout) || wideBand/(cout*(97+4)) >= 100 {
+			t.Fatalf("the case does not run on the wide grid in several bands")
+		}
+		x := randTensor(r, 1, 2, 100, 97)
+		w := randTensor(r, cout, 2, 3, 3)
+		b := randTensor(r, cout)
+		fast, slow := New(1, cout, 100, 97), New(1, cout, 100, 97)
+		Conv(fast, x, w, b, g, nil)
+		refConv(slow, x, w, b, g)
+		checkTensor(t, "wide bands "+mode, fast.Data, slow.Data, 1e-5)
+	}
+}
