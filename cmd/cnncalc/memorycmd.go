@@ -257,7 +257,7 @@ func memoryReport(a *spec.Analysis, m *calc.Memory, eval bool, fit *memoryFit, c
 		line("step", "%s peak of forward + backward: outputs, saved, gradients", both(m.StepPeak))
 		line("train peak", "%s = params + buffers + optimizer + input + step", both(m.TrainPeak))
 		if m.Workspace > 0 {
-			line("im2col", "%s largest conv buffer of exec (in no peak: oneDNN's differ)", both(m.Workspace))
+			line("im2col", "%s largest im2col matrix (in no peak: oneDNN's differ)", both(m.Workspace))
 		}
 	}
 	if fit != nil {
