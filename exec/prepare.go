@@ -13,13 +13,15 @@ import (
 //	conv -> batchnorm (eval, running statistics) -> ReLU | ReLU6 | Hardtanh
 //
 // in which each node is the only reader of the one before, and runs each
-// chain as one GEMM: the batchnorm folded into the conv's weights and bias
-// (FoldBatchNorm, the arithmetic cnncalc fold uses; calc.DecideFolds, the
-// decision it uses), the bias added and the activation clamped in the
-// GEMM's write-back (epilogue), with the conv's weights packed into the
-// GEMM's panels once. A linear layer takes the batchnorm after it the same
-// way, and its activation in its write-back; a residual add takes the
-// activation after it into its own loop. The nodes a chain absorbs
+// chain as one GEMM whose write-back (epilogue) adds the bias and clamps
+// to the activation. Which batchnorm folds is calc.DecideFolds' decision,
+// the one cnncalc fold makes. A Prepared folds it into the conv's weights
+// and bias (FoldBatchNorm, fold's arithmetic) and packs the weights into
+// the GEMM's panels once; a single pass, which reads each weight once,
+// scales each output channel in the write-back instead (BatchNormAffine's
+// s and t, the same arithmetic). A linear layer takes the batchnorm after
+// it into its weights, and its activation in its write-back; a residual
+// add takes the activation after it into its own loop. The nodes a chain absorbs
 // still report their output shape (the chain's own, which they keep), the
 // multiply-accumulates their kernels would count (none) and no time of
 // their own: the chain's time is its first node's. Options.KeepAll, which
@@ -27,8 +29,8 @@ import (
 
 // fusion is a node's part in a fused chain.
 type fusion struct {
-	// head is the chain's first node (a conv or linear layer) for a node
-	// the chain absorbs, -1 for the head and for nodes outside chains.
+	// head is the chain's first node (a conv, linear layer or add) for a
+	// node the chain absorbs, -1 for the head and for nodes outside chains.
 	head int
 	// tail is, for a head, the chain's last node, whose output the head
 	// writes; the node itself otherwise.
