@@ -401,11 +401,13 @@ func writeHuman(w io.Writer, opts *CheckOptions, results []*fileResult, passed, 
 			}
 		}
 	}
+	if skipped > 0 {
+		fmt.Fprintln(w, skippedNote(skipped, !opts.Verbose))
+	}
 	summary := fmt.Sprintf("%d passed, %d failed", passed, failed)
 	if broken > 0 {
 		summary += fmt.Sprintf(", %d specs unreadable", broken)
 	}
-	summary += skippedNote(skipped, !opts.Verbose)
 	switch {
 	case failed > 0 || broken > 0:
 		summary = paint(bold+red, summary)
@@ -432,12 +434,10 @@ var (
 	ghProperty = strings.NewReplacer("%", "%25", "\r", "%0D", "\n", "%0A", ":", "%3A", ",", "%2C")
 )
 
-// skippedNote is the summary's count of checks that could not be made.
+// skippedNote is the line before the summary that counts the checks that
+// could not be made; the summary stays the last line, as it was.
 func skippedNote(skipped int, hint bool) string {
-	if skipped == 0 {
-		return ""
-	}
-	s := fmt.Sprintf(", %d not measured", skipped)
+	s := fmt.Sprintf("%d not measured: receptive fields the probe could not measure", skipped)
 	if hint {
 		s += " (-v lists them)"
 	}
@@ -472,11 +472,14 @@ func writeGitHub(w io.Writer, results []*fileResult, passed, failed, broken, ski
 			}
 		}
 	}
+	if skipped > 0 {
+		fmt.Fprintln(w, skippedNote(skipped, false))
+	}
 	fmt.Fprintf(w, "%d passed, %d failed", passed, failed)
 	if broken > 0 {
 		fmt.Fprintf(w, ", %d specs unreadable", broken)
 	}
-	fmt.Fprintln(w, skippedNote(skipped, false))
+	fmt.Fprintln(w)
 }
 
 type junitSuites struct {

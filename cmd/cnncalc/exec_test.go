@@ -90,14 +90,14 @@ func TestCheckExec(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("exit %d\n%s%s", code, out, errOut)
 	}
-	if !strings.Contains(out, " passed, 0 failed") {
+	if !strings.HasSuffix(out, " passed, 0 failed\n") || !strings.Contains(out, " not measured: receptive fields the probe could not measure (-v lists them)\n") {
 		t.Errorf("summary: %q", out)
 	}
 	// A field the probe cannot measure is counted and, with -v, listed
 	// with the reason, neither passing nor failing.
 	out, _, code = runCmd(t, "", "check", "--exec", "-v", "../../testdata/torch/probe/dilated.yaml")
 	if code != 0 || !strings.Contains(out, "skip ") || !strings.Contains(out, "measured receptive field unmeasured: field wider than the input") ||
-		!strings.HasSuffix(out, "11 passed, 0 failed, 1 not measured\n") {
+		!strings.HasSuffix(out, "1 not measured: receptive fields the probe could not measure\n11 passed, 0 failed\n") {
 		t.Errorf("check --exec -v on a field wider than the input: exit %d\n%s", code, out)
 	}
 }
