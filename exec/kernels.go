@@ -65,6 +65,22 @@ func unary(f func(out, x *Tensor)) func(c *call) *Tensor {
 	}
 }
 
+// elementwise wraps an elementwise kernel f(out, x), which reads and
+// writes only the elements' values, whatever the shape: a long tensor is
+// cut into runs that the cores compute at once.
+func elementwise(f func(out, x *Tensor)) func(c *call) *Tensor {
+	return func(c *call) *Tensor {
+		out, x := c.out(), c.x()
+		const run = 1 << 14
+		n := len(x.Data)
+		forPlanes((n+run-1)/run, int64(n)*4, func(lo, hi int) {
+			a, b := lo*run, min(hi*run, n)
+			f(&Tensor{Shape: []int{b - a}, Data: out.Data[a:b]}, &Tensor{Shape: []int{b - a}, Data: x.Data[a:b]})
+		})
+		return out
+	}
+}
+
 // reshape is a kernel that only views its input in the planned shape:
 // flatten, and identity and dropout (which is the identity in eval mode).
 func reshape(c *call) *Tensor { return c.x().Reshape(c.shape...) }
@@ -161,7 +177,7 @@ func init() {
 		}}
 	for op, f := range map[calc.Op]func(out, x *Tensor){calc.ReLU: ReLU, calc.ReLU6: ReLU6, calc.SiLU: SiLU, calc.Sigmoid: Sigmoid,
 		calc.Tanh: Tanh, calc.Hardswish: Hardswish, calc.Hardsigmoid: Hardsigmoid} {
-		kernels[op] = kernel{shape: sameShape, probe: probeIdentity, run: unary(f)}
+		kernels[op] = kernel{shape: sameShape, probe: probeIdentity, run: elementwise(f)}
 	}
 	kernels[calc.Identity] = kernel{shape: sameShape, probe: probeIdentity, run: reshape}
 	kernels[calc.Dropout] = kernel{shape: sameShape, probe: probeIdentity, run: reshape}
@@ -200,7 +216,7 @@ func init() {
 			return out
 		}}
 	for op, f := range map[calc.Op]func(out, x *Tensor){calc.SELU: SELU, calc.Mish: Mish} {
-		kernels[op] = kernel{shape: sameShape, probe: probeIdentity, run: unary(f)}
+		kernels[op] = kernel{shape: sameShape, probe: probeIdentity, run: elementwise(f)}
 	}
 	kernels[calc.Hardsigmoid] = kernel{shape: sameShape, probe: probeIdentity,
 		run: func(c *call) *Tensor {
