@@ -69,7 +69,14 @@ func unary(f func(out, x *Tensor)) func(c *call) *Tensor {
 // writes only the elements' values, whatever the shape: a long tensor is
 // cut into runs that the cores compute at once.
 func elementwise(f func(out, x *Tensor)) func(c *call) *Tensor {
+	return elementwiseOf(func(*call) func(out, x *Tensor) { return f })
+}
+
+// elementwiseOf is elementwise for a kernel with the layer's arguments:
+// of(c) is the kernel of call c.
+func elementwiseOf(of func(c *call) func(out, x *Tensor)) func(c *call) *Tensor {
 	return func(c *call) *Tensor {
+		f := of(c)
 		out, x := c.out(), c.x()
 		const run = 1 << 14
 		n := len(x.Data)
@@ -182,23 +189,17 @@ func init() {
 	kernels[calc.Identity] = kernel{shape: sameShape, probe: probeIdentity, run: reshape}
 	kernels[calc.Dropout] = kernel{shape: sameShape, probe: probeIdentity, run: reshape}
 	kernels[calc.LeakyReLU] = kernel{shape: sameShape, probe: probeIdentity,
-		run: func(c *call) *Tensor {
-			out := c.out()
-			LeakyReLU(out, c.x(), float32(c.l.NegativeSlope))
-			return out
-		}}
+		run: elementwiseOf(func(c *call) func(out, x *Tensor) {
+			return func(out, x *Tensor) { LeakyReLU(out, x, float32(c.l.NegativeSlope)) }
+		})}
 	kernels[calc.ELU] = kernel{shape: sameShape, probe: probeIdentity,
-		run: func(c *call) *Tensor {
-			out := c.out()
-			ELU(out, c.x(), float32(c.l.Alpha))
-			return out
-		}}
+		run: elementwiseOf(func(c *call) func(out, x *Tensor) {
+			return func(out, x *Tensor) { ELU(out, x, float32(c.l.Alpha)) }
+		})}
 	kernels[calc.GELU] = kernel{shape: sameShape, probe: probeIdentity,
-		run: func(c *call) *Tensor {
-			out := c.out()
-			GELU(out, c.x(), c.l.Approximate == "tanh")
-			return out
-		}}
+		run: elementwiseOf(func(c *call) func(out, x *Tensor) {
+			return func(out, x *Tensor) { GELU(out, x, c.l.Approximate == "tanh") }
+		})}
 	kernels[calc.Softmax] = kernel{shape: sameShape, probe: probeIdentity,
 		run: func(c *call) *Tensor {
 			out := c.out()
@@ -229,23 +230,17 @@ func init() {
 			return out
 		}}
 	kernels[calc.CELU] = kernel{shape: sameShape, probe: probeIdentity,
-		run: func(c *call) *Tensor {
-			out := c.out()
-			CELU(out, c.x(), float32(c.l.Alpha))
-			return out
-		}}
+		run: elementwiseOf(func(c *call) func(out, x *Tensor) {
+			return func(out, x *Tensor) { CELU(out, x, float32(c.l.Alpha)) }
+		})}
 	kernels[calc.Softplus] = kernel{shape: sameShape, probe: probeIdentity,
-		run: func(c *call) *Tensor {
-			out := c.out()
-			Softplus(out, c.x(), float32(c.l.Beta), float32(c.l.Threshold))
-			return out
-		}}
+		run: elementwiseOf(func(c *call) func(out, x *Tensor) {
+			return func(out, x *Tensor) { Softplus(out, x, float32(c.l.Beta), float32(c.l.Threshold)) }
+		})}
 	kernels[calc.Hardtanh] = kernel{shape: sameShape, probe: probeIdentity,
-		run: func(c *call) *Tensor {
-			out := c.out()
-			Hardtanh(out, c.x(), float32(c.l.MinVal), float32(c.l.MaxVal))
-			return out
-		}}
+		run: elementwiseOf(func(c *call) func(out, x *Tensor) {
+			return func(out, x *Tensor) { Hardtanh(out, x, float32(c.l.MinVal), float32(c.l.MaxVal)) }
+		})}
 	kernels[calc.LogSoftmax] = kernel{shape: sameShape, probe: probeIdentity,
 		run: func(c *call) *Tensor {
 			out := c.out()

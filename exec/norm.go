@@ -68,13 +68,15 @@ func channelTerms(variance float64, eps float32, w, b []float32, c int) (scale, 
 // bias are (C); weight and bias are nil when affine=false.
 func BatchNorm(out, x *Tensor, mean, variance, weight, bias []float32, eps float32) {
 	n, c, s := normDims(x.Shape)
-	for ch := 0; ch < c; ch++ {
-		scale, shift := channelTerms(float64(variance[ch]), eps, weight, bias, ch)
-		for i := 0; i < n; i++ {
-			off := (i*c + ch) * s
-			normalize(out.Data[off:off+s], x.Data[off:off+s], float64(mean[ch]), scale, shift)
+	forPlanes(c, int64(n)*int64(c)*int64(s), func(lo, hi int) {
+		for ch := lo; ch < hi; ch++ {
+			scale, shift := channelTerms(float64(variance[ch]), eps, weight, bias, ch)
+			for i := 0; i < n; i++ {
+				off := (i*c + ch) * s
+				normalize(out.Data[off:off+s], x.Data[off:off+s], float64(mean[ch]), scale, shift)
+			}
 		}
-	}
+	})
 }
 
 // BatchNormTrain is train-mode batch normalisation: each channel is

@@ -1,6 +1,9 @@
 package exec
 
-import "math"
+import (
+	"math"
+	"slices"
+)
 
 // Kernels that move elements (a piece along an axis, channel shuffle,
 // permute) or multiply tensors (broadcasting mul, layer scale), and
@@ -70,6 +73,9 @@ func Permute(out, x *Tensor, perm []int) {
 // each x is aligned with out at the last axes, and an axis of size 1 is
 // repeated. Products are taken in order in float32.
 func Mul(out *Tensor, xs ...*Tensor) {
+	if len(xs) == 2 && mulFast(out, xs[0], xs[1]) {
+		return
+	}
 	r := len(out.Shape)
 	// strides[k][a]: the step in xs[k] for out axis a (0 where broadcast).
 	strides := make([][]int, len(xs))
@@ -107,6 +113,46 @@ func Mul(out *Tensor, xs ...*Tensor) {
 			idx[a] = 0
 		}
 	}
+}
+
+// mulFast is Mul of two tensors in the two common cases, split over the
+// cores: one of out's shape times another of out's shape, or times one
+// that is out's on the leading axes and 1 on the rest (a squeeze-and-
+// excitation scale, (N, C, 1, 1)): a run of out per value. It reports
+// false for every other broadcast.
+func mulFast(out, a, b *Tensor) bool {
+	if !slices.Equal(a.Shape, out.Shape) {
+		a, b = b, a
+	}
+	if !slices.Equal(a.Shape, out.Shape) || len(b.Shape) != len(out.Shape) {
+		return false
+	}
+	split := len(b.Shape)
+	for split > 0 && b.Shape[split-1] == 1 && out.Shape[split-1] != 1 {
+		split--
+	}
+	if !slices.Equal(b.Shape[:split], out.Shape[:split]) {
+		return false
+	}
+	inner := int(numel(out.Shape[split:]))
+	o, x, y := out.Data, a.Data[:len(out.Data)], b.Data
+	forPlanes(len(y), int64(len(o)), func(lo, hi int) {
+		if inner == 1 {
+			xr, yr, or := x[lo:hi], y[lo:hi], o[lo:hi]
+			for j, u := range xr {
+				or[j] = u * yr[j]
+			}
+			return
+		}
+		for i := lo; i < hi; i++ {
+			v := y[i]
+			xr, or := x[i*inner:(i+1)*inner], o[i*inner:(i+1)*inner]
+			for j, u := range xr {
+				or[j] = u * v
+			}
+		}
+	})
+	return true
 }
 
 // ScaleChannels: out[n][c][...] = x[n][c][...] * w[c] (layer scale, a
