@@ -84,13 +84,28 @@ func (d *dense) panels(buf []float32, l0, n, p0, kc int) []float32 {
 	for r := 0; r < n; r += w {
 		pan := buf[(r/w)*panelLen(w, kc):][:w*kc]
 		nl := min(w, n-r)
-		if d.stepMajor {
-			// A step's w values are contiguous.
+		switch {
+		case d.stepMajor && nl == gemmNR && w == gemmNR:
+			// A step's w values are contiguous: one 64-byte copy.
+			for p := 0; p < kc; p++ {
+				*(*[gemmNR]float32)(pan[p*gemmNR:]) = *(*[gemmNR]float32)(d.data[(p0+p)*d.ld+l0+r:])
+			}
+			continue
+		case d.stepMajor:
 			for p := 0; p < kc; p++ {
 				src := d.data[(p0+p)*d.ld+l0+r:]
 				dst := pan[p*w : p*w+w]
 				copy(dst, src[:nl])
 				clear(dst[nl:])
+			}
+			continue
+		case nl == gemmMR && w == gemmMR:
+			// MR rows side by side, a step of all six at a time.
+			row := func(i int) []float32 { return d.data[(l0+r+i)*d.ld+p0:][:kc] }
+			r0, r1, r2, r3, r4, r5 := row(0), row(1), row(2), row(3), row(4), row(5)
+			for p := range r0 {
+				q := pan[p*gemmMR : p*gemmMR+gemmMR : p*gemmMR+gemmMR]
+				q[0], q[1], q[2], q[3], q[4], q[5] = r0[p], r1[p], r2[p], r3[p], r4[p], r5[p]
 			}
 			continue
 		}
@@ -124,13 +139,18 @@ func pack(op operand, lines, k, w int) *packed {
 		size += panelsLen(lines, w, r)
 	}
 	pk := &packed{data: make([]float32, size), lines: lines, k: k, w: w}
-	for p0 := 0; p0 < k; p0 += gemmKC {
-		kc := min(gemmKC, k-p0)
-		blk := pk.data[(p0/gemmKC)*full:][:panelsLen(lines, w, kc)]
-		if got := op.panels(blk, 0, lines, p0, kc); len(got) > 0 && &got[0] != &blk[0] {
-			copy(blk, got)
+	// The panels split over the cores by lines, whole panels each.
+	panels := (lines + w - 1) / w
+	forPlanes(panels, int64(size), func(lo, hi int) {
+		l0, l1 := lo*w, min(hi*w, lines)
+		for p0 := 0; p0 < k; p0 += gemmKC {
+			kc := min(gemmKC, k-p0)
+			blk := pk.data[(p0/gemmKC)*full+lo*panelLen(w, kc):][:panelsLen(l1-l0, w, kc)]
+			if got := op.panels(blk, l0, l1-l0, p0, kc); len(got) > 0 && &got[0] != &blk[0] {
+				copy(blk, got)
+			}
 		}
-	}
+	})
 	return pk
 }
 

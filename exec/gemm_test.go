@@ -280,3 +280,43 @@ func TestAxpy(t *testing.T) {
 		}
 	}
 }
+
+// TestPackMatchesDense: an operand packed once (over the cores) hands out
+// the panels dense.panels makes, for ragged line counts, several KC blocks
+// and both orientations.
+func TestPackMatchesDense(t *testing.T) {
+	r := rand.New(rand.NewPCG(15, 16))
+	for _, c := range []struct{ lines, k, w int }{{13, 600, gemmMR}, {6, 256, gemmMR}, {200, 513, gemmMR}, {37, 300, gemmNR}, {1000, 70, gemmNR}} {
+		for _, stepMajor := range []bool{false, true} {
+			ld := c.k + 3
+			if stepMajor {
+				ld = c.lines + 5
+			}
+			data := make([]float32, ld*max(c.lines, c.k))
+			for i := range data {
+				data[i] = r.Float32()
+			}
+			d := &dense{data: data, ld: ld, w: c.w, stepMajor: stepMajor}
+			pk := pack(d, c.lines, c.k, c.w)
+			for p0 := 0; p0 < c.k; p0 += gemmKC {
+				kc := min(gemmKC, c.k-p0)
+				for _, l0 := range []int{0, c.w, (c.lines / c.w / 2) * c.w} {
+					if l0 >= c.lines {
+						continue
+					}
+					n := c.lines - l0
+					want := d.panels(make([]float32, panelsLen(n, c.w, kc)), l0, n, p0, kc)
+					got := pk.panels(nil, l0, n, p0, kc)
+					pl := panelLen(c.w, kc)
+					for o := 0; o < len(want); o += pl {
+						for j := o; j < o+c.w*kc; j++ {
+							if got[j] != want[j] {
+								t.Fatalf("%+v stepMajor %v block %d lines from %d: [%d] %v, want %v", c, stepMajor, p0, l0, j, got[j], want[j])
+							}
+						}
+					}
+				}
+			}
+		}
+	}
+}
