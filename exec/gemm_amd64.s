@@ -1,5 +1,12 @@
 #include "textflag.h"
 
+// PREFETCHROW prefetches the row of C at R9 (64 bytes, maybe over two
+// lines) and moves R9 to the next row.
+#define PREFETCHROW \
+	PREFETCHT0 (R9) \
+	PREFETCHT0 60(R9) \
+	ADDQ R8, R9
+
 // func gemmKernelAVX2(k int, a, b, c *float32, ldc int, accum int, ep *kernelEp)
 //
 // The 6x16 micro-kernel: Y4..Y15 hold the tile (row i in Y(4+2i), Y(5+2i)),
@@ -17,23 +24,12 @@ TEXT ·gemmKernelAVX2(SB), NOSPLIT, $0-56
 	// Prefetch the tile of C (6 rows of 64 bytes, maybe over two lines
 	// each) while the steps run.
 	MOVQ DX, R9
-	PREFETCHT0 (R9)
-	PREFETCHT0 60(R9)
-	ADDQ R8, R9
-	PREFETCHT0 (R9)
-	PREFETCHT0 60(R9)
-	ADDQ R8, R9
-	PREFETCHT0 (R9)
-	PREFETCHT0 60(R9)
-	ADDQ R8, R9
-	PREFETCHT0 (R9)
-	PREFETCHT0 60(R9)
-	ADDQ R8, R9
-	PREFETCHT0 (R9)
-	PREFETCHT0 60(R9)
-	ADDQ R8, R9
-	PREFETCHT0 (R9)
-	PREFETCHT0 60(R9)
+	PREFETCHROW
+	PREFETCHROW
+	PREFETCHROW
+	PREFETCHROW
+	PREFETCHROW
+	PREFETCHROW
 	VXORPS Y4, Y4, Y4
 	VXORPS Y5, Y5, Y5
 	VXORPS Y6, Y6, Y6
