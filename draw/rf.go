@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"math"
-	"math/rand/v2"
 	"sort"
 	"strconv"
 	"strings"
@@ -114,24 +113,9 @@ func TheoreticalField(a *spec.Analysis, node int) (*Field, error) {
 	return f, nil
 }
 
-// RandomInput is standard normal noise of the shape, drawn from seed as
-// cnncalc exec draws its input.
-func RandomInput(shape calc.Shape, seed uint64) *exec.Tensor {
-	dims := make([]int, len(shape))
-	for i, v := range shape {
-		dims[i] = int(v)
-	}
-	x := exec.New(dims...)
-	r := rand.New(rand.NewPCG(seed, 1))
-	for i := range x.Data {
-		x.Data[i] = float32(r.NormFloat64())
-	}
-	return x
-}
-
 // Effective fills f.Grad (or f.Err) by a forward pass to f.Node and a
 // backward pass from the centre unit, with params (nil: exec's default
-// init from seed) on x (nil: RandomInput from seed).
+// init from seed) on x (nil: exec.RandomInput from seed).
 func Effective(a *spec.Analysis, f *Field, params []exec.Weights, x *exec.Tensor, seed uint64) error {
 	if a.Result.Total.ActivationBytes > MaxERFBytes {
 		f.Err = fmt.Sprintf("effective field not computed: the pass keeps %s of activations, above %s; try a smaller --input", bytesText(a.Result.Total.ActivationBytes), bytesText(MaxERFBytes))
@@ -152,7 +136,7 @@ func Effective(a *spec.Analysis, f *Field, params []exec.Weights, x *exec.Tensor
 	}
 	params = params[:f.Node+1]
 	if x == nil {
-		x = RandomInput(net.Input, seed)
+		x = exec.RandomInput(net.Input, seed)
 	}
 	run, err := plan.Forward(params, x, exec.Options{KeepAll: true})
 	if err != nil {

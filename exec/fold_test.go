@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"os"
+	"slices"
 	"strings"
 	"testing"
 
@@ -79,7 +80,7 @@ func TestFoldBatchNormAgainstPyTorch(t *testing.T) {
 			t.Errorf("%s: %v", c.Name, err)
 			continue
 		}
-		if !equalData(before.Data, w.Weight.Data) {
+		if !slices.Equal(before.Data, w.Weight.Data) {
 			t.Errorf("%s: the layer's own weight changed", c.Name)
 		}
 		closeTensor(t, c.Name+" weight", got.Weight, ts["want.weight"])
@@ -91,18 +92,6 @@ func TestFoldBatchNormAgainstPyTorch(t *testing.T) {
 			t.Errorf("no case whose truth is %s", k)
 		}
 	}
-}
-
-func equalData(a, b []float32) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
 
 // closeTensor requires got within 1e-6 + 1e-5*|want| of want everywhere,

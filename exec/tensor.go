@@ -2,7 +2,10 @@ package exec
 
 import (
 	"fmt"
+	"math/rand/v2"
 	"strings"
+
+	"github.com/cnncalc/cnncalc/calc"
 )
 
 // Tensor is a dense float32 tensor, row-major, batch first.
@@ -18,6 +21,17 @@ func New(shape ...int) *Tensor {
 		n *= s
 	}
 	return &Tensor{Shape: append([]int(nil), shape...), Data: make([]float32, n)}
+}
+
+// RandomInput is standard normal noise of the shape, drawn from seed: the
+// input cnncalc exec, check --exec and draw --rf run on without --input.
+func RandomInput(shape calc.Shape, seed uint64) *Tensor {
+	x := New(toInts(shape)...)
+	r := rand.New(rand.NewPCG(seed, 1))
+	for i := range x.Data {
+		x.Data[i] = float32(r.NormFloat64())
+	}
+	return x
 }
 
 // FromData wraps data (not copied) in a tensor of the given shape.

@@ -323,7 +323,7 @@ func execOutcomes(a *spec.Analysis, maxMemory string) ([]spec.Outcome, error) {
 	if err := refuseMemory(max(fwd, probe), limit); err != nil {
 		return nil, fmt.Errorf("%s: running it %v", s.File, err)
 	}
-	run, checks, err := verify.CrossCheck(plan, res, plan.Init(0), randomInput(a.Net.Input, 0), exec.Options{})
+	run, checks, err := verify.CrossCheck(plan, res, plan.Init(0), exec.RandomInput(a.Net.Input, 0), exec.Options{})
 	if err != nil {
 		return nil, err
 	}

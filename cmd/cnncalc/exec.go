@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"math"
-	"math/rand/v2"
 	"os"
 	"runtime/debug"
 	"strconv"
@@ -224,7 +223,7 @@ func prepareExec(opts *ExecOptions) (*execSetup, error) {
 	}
 	var x *exec.Tensor
 	if npy == nil {
-		x = randomInput(a.Net.Input, opts.Seed)
+		x = exec.RandomInput(a.Net.Input, opts.Seed)
 	} else if x, err = npy.Read(); err != nil {
 		return nil, &codeError{code: exitError, err: err}
 	} else if len(x.Shape) < len(a.Net.Input) {
@@ -232,20 +231,6 @@ func prepareExec(opts *ExecOptions) (*execSetup, error) {
 	}
 	setup.x = x
 	return setup, nil
-}
-
-// randomInput is standard normal noise of the given shape, drawn from seed.
-func randomInput(shape calc.Shape, seed uint64) *exec.Tensor {
-	dims := make([]int, len(shape))
-	for i, v := range shape {
-		dims[i] = int(v)
-	}
-	x := exec.New(dims...)
-	r := rand.New(rand.NewPCG(seed, 1))
-	for i := range x.Data {
-		x.Data[i] = float32(r.NormFloat64())
-	}
-	return x
 }
 
 // progress prints a per-layer line on stderr when it is a terminal and the

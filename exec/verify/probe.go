@@ -2,6 +2,7 @@ package verify
 
 import (
 	"fmt"
+	"slices"
 
 	"github.com/cnncalc/cnncalc/calc"
 	"github.com/cnncalc/cnncalc/exec"
@@ -315,7 +316,7 @@ func newProbe(net *calc.Network, rfs []*calc.RF) (*probeRun, error) {
 		index[i] = pi
 		origin = append(origin, i)
 		r := pi
-		if l.Type == calc.Identity && len(from) == 1 && from[0] >= 0 && equalLayout(rfs[i].Layout, rfs[origin[from[0]]].Layout) {
+		if l.Type == calc.Identity && len(from) == 1 && from[0] >= 0 && slices.Equal(rfs[i].Layout, rfs[origin[from[0]]].Layout) {
 			r = root[from[0]] // the identity's units are its input's
 		}
 		root = append(root, r)
@@ -332,18 +333,6 @@ func newProbe(net *calc.Network, rfs []*calc.RF) (*probeRun, error) {
 		return nil, err
 	}
 	return &probeRun{plan: plan, in: toInts(probe.Input), origin: origin, root: root, rfs: rfs}, nil
-}
-
-func equalLayout(a, b []int64) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
 
 func toInts(s calc.Shape) []int {
